@@ -1,0 +1,126 @@
+//! A DER certificate with its PEM form, fingerprints and SPKI pin.
+
+use alloc::format;
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+
+use base64::Engine;
+use ring::digest::{digest, SHA256};
+use rustls_pki_types::pem::PemObject;
+use rustls_pki_types::CertificateDer;
+use x509_parser::prelude::X509Certificate;
+
+use crate::Error;
+
+/// An X.509 certificate, known to parse.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Certificate {
+    der: CertificateDer<'static>,
+}
+
+impl Certificate {
+    /// Wraps DER bytes after checking that they are exactly one certificate.
+    pub fn from_der(der: impl Into<CertificateDer<'static>>) -> Result<Self, Error> {
+        let der = der.into();
+        parse(&der)?;
+        Ok(Certificate { der })
+    }
+
+    /// Reads the first certificate of a PEM text.
+    pub fn from_pem(pem: &str) -> Result<Self, Error> {
+        parse_certificates(pem.as_bytes())?
+            .into_iter()
+            .next()
+            .ok_or(Error::NoCertificate)
+    }
+
+    /// The DER bytes as the type rustls takes.
+    pub fn der(&self) -> &CertificateDer<'static> {
+        &self.der
+    }
+
+    /// The certificate as PEM (`-----BEGIN CERTIFICATE-----`).
+    pub fn pem(&self) -> String {
+        crate::pem::encode("CERTIFICATE", &self.der)
+    }
+
+    /// SHA-256 over the whole certificate (what browsers show and WebTransport pins).
+    pub fn sha256(&self) -> [u8; 32] {
+        sha256(&self.der)
+    }
+
+    /// SHA-256 fingerprint as colon-separated upper-case hex, as `openssl x509 -fingerprint` prints.
+    pub fn sha256_fingerprint(&self) -> String {
+        hex_colon(&self.sha256())
+    }
+
+    /// Base64 SHA-256 of the SubjectPublicKeyInfo: the pin for Chromium's
+    /// `--ignore-certificate-errors-spki-list` and HPKP-style pinning.
+    pub fn spki_sha256_base64(&self) -> String {
+        let spki = self
+            .parsed()
+            .map(|c| sha256(c.tbs_certificate.subject_pki.raw));
+        base64::engine::general_purpose::STANDARD.encode(spki.unwrap_or_default())
+    }
+
+    pub(crate) fn parsed(&self) -> Result<X509Certificate<'_>, Error> {
+        parse(&self.der)
+    }
+}
+
+fn parse(der: &[u8]) -> Result<X509Certificate<'_>, Error> {
+    match x509_parser::parse_x509_certificate(der) {
+        Ok(([], cert)) => Ok(cert),
+        Ok((rest, _)) => Err(Error::InvalidCertificate(format!(
+            "{} unexpected bytes after the certificate",
+            rest.len()
+        ))),
+        Err(e) => Err(Error::InvalidCertificate(describe_der_error(&e))),
+    }
+}
+
+fn describe_der_error(e: &x509_parser::nom::Err<x509_parser::error::X509Error>) -> String {
+    match e {
+        x509_parser::nom::Err::Incomplete(_) => "the DER data is truncated".to_string(),
+        x509_parser::nom::Err::Error(e) | x509_parser::nom::Err::Failure(e) => {
+            format!("not a valid X.509 certificate ({e})")
+        }
+    }
+}
+
+/// Reads every certificate from a PEM bundle (other blocks such as keys are skipped) or from one
+/// DER certificate.
+pub fn parse_certificates(input: &[u8]) -> Result<Vec<Certificate>, Error> {
+    if input.windows(10).any(|w| w == b"-----BEGIN") {
+        let mut out = Vec::new();
+        for item in CertificateDer::pem_slice_iter(input) {
+            let der = item.map_err(crate::pem::describe_error)?;
+            out.push(Certificate::from_der(der)?);
+        }
+        if out.is_empty() {
+            return Err(Error::NoCertificate);
+        }
+        return Ok(out);
+    }
+    if input.is_empty() {
+        return Err(Error::NoCertificate);
+    }
+    if input.first() != Some(&0x30) {
+        return Err(Error::InvalidCertificate(
+            "neither PEM (-----BEGIN CERTIFICATE-----) nor DER (which starts with byte 0x30)"
+                .into(),
+        ));
+    }
+    Ok(alloc::vec![Certificate::from_der(input.to_vec())?])
+}
+
+pub(crate) fn sha256(data: &[u8]) -> [u8; 32] {
+    let mut out = [0u8; 32];
+    out.copy_from_slice(digest(&SHA256, data).as_ref());
+    out
+}
+
+pub(crate) fn hex_colon(bytes: &[u8]) -> String {
+    let parts: Vec<String> = bytes.iter().map(|b| format!("{b:02X}")).collect();
+    parts.join(":")
+}

@@ -1,0 +1,174 @@
+//! Certificate signing requests: make one for a key and names, or sign one under a CA with our
+//! leaf profile (the request cannot ask for CA:TRUE or extra extensions).
+
+use alloc::format;
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+
+use rcgen::{CertificateSigningRequestParams, DnType, DnValue, IsCa, SanType};
+use rustls_pki_types::pem::PemObject;
+use rustls_pki_types::{CertificateSigningRequestDer, UnixTime};
+
+use crate::names::{parse_names, Name};
+use crate::profile::{self, Usage};
+use crate::validity::{Validity, LEAF_DAYS};
+use crate::{Ca, Certificate, Error, KeyAlgorithm, KeyPair};
+
+/// A PKCS#10 certificate signing request.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Csr {
+    der: CertificateSigningRequestDer<'static>,
+}
+
+/// How to sign a CSR: the names come from the request, everything else from here.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CsrOptions {
+    /// Server, client or both.
+    pub usage: Usage,
+    /// Validity (default 397 days).
+    pub validity: Validity,
+}
+
+impl Default for CsrOptions {
+    fn default() -> Self {
+        CsrOptions {
+            usage: Usage::Server,
+            validity: Validity::Days(LEAF_DAYS),
+        }
+    }
+}
+
+impl Csr {
+    /// Makes a CSR for `names`, signed by `key`; the first name becomes the subject CN.
+    pub fn new<S: AsRef<str>>(names: &[S], key: &KeyPair) -> Result<Csr, Error> {
+        let params = profile::request(&parse_names(names)?)?;
+        let csr = params.serialize_request(key.rcgen())?;
+        Ok(Csr {
+            der: csr.der().clone(),
+        })
+    }
+
+    /// Reads a CSR from PEM (`CERTIFICATE REQUEST`) or DER and checks its signature.
+    pub fn parse(input: &[u8]) -> Result<Csr, Error> {
+        let der = if input.windows(10).any(|w| w == b"-----BEGIN") {
+            CertificateSigningRequestDer::from_pem_slice(input).map_err(|e| match e {
+                rustls_pki_types::pem::Error::NoItemsFound => {
+                    Error::InvalidCsr("no -----BEGIN CERTIFICATE REQUEST----- block found".into())
+                }
+                other => crate::pem::describe_error(other),
+            })?
+        } else {
+            CertificateSigningRequestDer::from(input.to_vec())
+        };
+        let csr = Csr { der };
+        csr.params()?;
+        Ok(csr)
+    }
+
+    /// The DER bytes.
+    pub fn der(&self) -> &CertificateSigningRequestDer<'static> {
+        &self.der
+    }
+
+    /// The request as PEM (`-----BEGIN CERTIFICATE REQUEST-----`).
+    pub fn pem(&self) -> String {
+        crate::pem::encode("CERTIFICATE REQUEST", self.der.as_ref())
+    }
+
+    /// The names the request asks for (its SANs, or its CN when it has none).
+    pub fn names(&self) -> Result<Vec<Name>, Error> {
+        requested_names(&self.params()?)
+    }
+
+    /// The requester's key algorithm.
+    pub fn key_algorithm(&self) -> Result<KeyAlgorithm, Error> {
+        let params = self.params()?;
+        KeyAlgorithm::from_signature_algorithm(params.public_key.algorithm())
+            .ok_or_else(|| Error::InvalidCsr("unsupported public key algorithm".into()))
+    }
+
+    fn params(&self) -> Result<CertificateSigningRequestParams, Error> {
+        CertificateSigningRequestParams::from_der(&self.der).map_err(|e| {
+            Error::InvalidCsr(match e {
+                rcgen::Error::InvalidCertificationRequestSignature => {
+                    "its signature does not verify (was it altered?)".to_string()
+                }
+                rcgen::Error::UnsupportedExtension => {
+                    "it requests an extension selfsign does not sign; request only names"
+                        .to_string()
+                }
+                rcgen::Error::CouldNotParseCertificationRequest => {
+                    "not a PKCS#10 certificate request".to_string()
+                }
+                other => other.to_string(),
+            })
+        })
+    }
+}
+
+impl Ca {
+    /// Issues a leaf for a CSR: its names and public key, our profile and validity.
+    pub fn sign_csr(
+        &self,
+        csr: &Csr,
+        options: &CsrOptions,
+        now: UnixTime,
+    ) -> Result<Certificate, Error> {
+        let requested = csr.params()?;
+        if matches!(requested.params.is_ca, IsCa::Ca(_)) {
+            return Err(Error::InvalidCsr(
+                "it requests CA:TRUE; only leaf certificates are issued from CSRs".into(),
+            ));
+        }
+        let names = requested_names(&requested)?;
+        self.check_names(&names)?;
+        let period = self.period_within(&options.validity, now)?;
+        let key_alg = KeyAlgorithm::from_signature_algorithm(requested.public_key.algorithm())
+            .ok_or_else(|| Error::InvalidCsr("unsupported public key algorithm".into()))?;
+        let params = profile::leaf(&names, options.usage, key_alg, &period, true)?;
+        let signed = CertificateSigningRequestParams {
+            params,
+            public_key: requested.public_key,
+        }
+        .signed_by(&self.issuer()?)?;
+        Certificate::from_der(signed.der().clone())
+    }
+}
+
+fn requested_names(csr: &CertificateSigningRequestParams) -> Result<Vec<Name>, Error> {
+    let mut raw: Vec<String> = Vec::new();
+    for san in &csr.params.subject_alt_names {
+        raw.push(match san {
+            SanType::DnsName(s) => s.as_str().to_string(),
+            SanType::Rfc822Name(s) => s.as_str().to_string(),
+            SanType::URI(s) => s.as_str().to_string(),
+            SanType::IpAddress(ip) => ip.to_string(),
+            _ => {
+                return Err(Error::InvalidCsr(
+                    "it requests an unsupported kind of name".into(),
+                ))
+            }
+        });
+    }
+    if raw.is_empty() {
+        let cn = csr
+            .params
+            .distinguished_name
+            .get(&DnType::CommonName)
+            .and_then(dn_text)
+            .ok_or_else(|| Error::InvalidCsr("it names nothing: no SAN and no CN".into()))?;
+        raw.push(cn);
+    }
+    parse_names(&raw)
+        .map(profile::dedup)
+        .map_err(|e| Error::InvalidCsr(format!("{e}")))
+}
+
+fn dn_text(value: &DnValue) -> Option<String> {
+    match value {
+        DnValue::Utf8String(s) => Some(s.clone()),
+        DnValue::PrintableString(s) => Some(s.as_str().to_string()),
+        DnValue::Ia5String(s) => Some(s.as_str().to_string()),
+        _ => None,
+    }
+}

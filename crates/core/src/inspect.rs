@@ -1,0 +1,246 @@
+//! Decoding certificates into a plain struct people and programs can read.
+
+use alloc::format;
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+
+use rustls_pki_types::UnixTime;
+use x509_parser::extensions::{GeneralName, ParsedExtension};
+use x509_parser::prelude::X509Certificate;
+use x509_parser::public_key::PublicKey;
+
+use crate::certificate::hex_colon;
+use crate::constraints::NameConstraints;
+use crate::validity::rfc3339;
+use crate::{parse_certificates, Certificate, Error};
+
+/// Everything a developer wants to know about one certificate.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct CertInfo {
+    /// Subject distinguished name, RFC 4514 style.
+    pub subject: String,
+    /// Subject common name, if any.
+    pub common_name: Option<String>,
+    /// Issuer distinguished name.
+    pub issuer: String,
+    /// Serial number as colon-separated hex.
+    pub serial: String,
+    /// notBefore in Unix seconds.
+    pub not_before: i64,
+    /// notAfter in Unix seconds.
+    pub not_after: i64,
+    /// notBefore as RFC 3339.
+    pub not_before_rfc3339: String,
+    /// notAfter as RFC 3339.
+    pub not_after_rfc3339: String,
+    /// Whether it is within its validity period at the `now` given.
+    pub valid_now: bool,
+    /// Whole days from `now` to notAfter (negative once expired).
+    pub days_left: i64,
+    /// Subject alternative names with their type, e.g. `DNS:localhost`, `IP:127.0.0.1`.
+    pub subject_alt_names: Vec<String>,
+    /// Public key description, e.g. `ECDSA P-256`, `Ed25519`, `RSA`.
+    pub key_algorithm: String,
+    /// Public key size in bits.
+    pub key_bits: usize,
+    /// Signature algorithm, e.g. `ecdsa-with-SHA256`.
+    pub signature_algorithm: String,
+    /// basicConstraints CA flag.
+    pub is_ca: bool,
+    /// basicConstraints pathLenConstraint.
+    pub path_len: Option<u32>,
+    /// keyUsage bits, e.g. `digitalSignature`, `keyCertSign`.
+    pub key_usage: Vec<String>,
+    /// Extended key usages, e.g. `serverAuth`, `clientAuth`.
+    pub extended_key_usage: Vec<String>,
+    /// Permitted name-constraint subtrees.
+    pub permitted_names: Vec<String>,
+    /// Excluded name-constraint subtrees.
+    pub excluded_names: Vec<String>,
+    /// Subject key identifier, colon hex.
+    pub subject_key_id: Option<String>,
+    /// Authority key identifier, colon hex.
+    pub authority_key_id: Option<String>,
+    /// SHA-256 of the certificate, colon hex.
+    pub sha256_fingerprint: String,
+    /// SHA-256 of the certificate as lower-case hex without colons.
+    pub sha256_hex: String,
+    /// Base64 SHA-256 of the SubjectPublicKeyInfo (SPKI pin).
+    pub spki_sha256_base64: String,
+    /// Subject equals issuer and the certificate's own key verifies its signature.
+    pub self_signed: bool,
+}
+
+/// Decodes every certificate in PEM or DER input, judged at `now`.
+pub fn inspect(input: &[u8], now: UnixTime) -> Result<Vec<CertInfo>, Error> {
+    parse_certificates(input)?
+        .iter()
+        .map(|c| c.inspect(now))
+        .collect()
+}
+
+impl Certificate {
+    /// Decodes this certificate, judged at `now`.
+    pub fn inspect(&self, now: UnixTime) -> Result<CertInfo, Error> {
+        let x = self.parsed()?;
+        let now = i64::try_from(now.as_secs()).unwrap_or(i64::MAX);
+        let not_before = x.validity().not_before.timestamp();
+        let not_after = x.validity().not_after.timestamp();
+        let (key_algorithm, key_bits) = key_description(&x);
+        let mut info = CertInfo {
+            subject: x.subject().to_string(),
+            common_name: x
+                .subject()
+                .iter_common_name()
+                .next()
+                .and_then(|cn| cn.as_str().ok())
+                .map(str::to_string),
+            issuer: x.issuer().to_string(),
+            serial: hex_colon(x.raw_serial()),
+            not_before,
+            not_after,
+            not_before_rfc3339: rfc3339(not_before),
+            not_after_rfc3339: rfc3339(not_after),
+            valid_now: not_before <= now && now <= not_after,
+            days_left: (not_after - now).div_euclid(86_400),
+            subject_alt_names: Vec::new(),
+            key_algorithm,
+            key_bits,
+            signature_algorithm: signature_name(&x),
+            is_ca: false,
+            path_len: None,
+            key_usage: Vec::new(),
+            extended_key_usage: Vec::new(),
+            permitted_names: Vec::new(),
+            excluded_names: Vec::new(),
+            subject_key_id: None,
+            authority_key_id: None,
+            sha256_fingerprint: self.sha256_fingerprint(),
+            sha256_hex: self.sha256().iter().map(|b| format!("{b:02x}")).collect(),
+            spki_sha256_base64: self.spki_sha256_base64(),
+            self_signed: x.subject() == x.issuer() && x.verify_signature(None).is_ok(),
+        };
+        for ext in x.extensions() {
+            read_extension(ext.parsed_extension(), &mut info);
+        }
+        Ok(info)
+    }
+}
+
+fn read_extension(ext: &ParsedExtension<'_>, info: &mut CertInfo) {
+    match ext {
+        ParsedExtension::SubjectAlternativeName(san) => {
+            info.subject_alt_names = san.general_names.iter().map(general_name).collect();
+        }
+        ParsedExtension::BasicConstraints(bc) => {
+            info.is_ca = bc.ca;
+            info.path_len = bc.path_len_constraint;
+        }
+        ParsedExtension::KeyUsage(ku) => {
+            let names = [
+                (ku.digital_signature(), "digitalSignature"),
+                (ku.non_repudiation(), "nonRepudiation"),
+                (ku.key_encipherment(), "keyEncipherment"),
+                (ku.data_encipherment(), "dataEncipherment"),
+                (ku.key_agreement(), "keyAgreement"),
+                (ku.key_cert_sign(), "keyCertSign"),
+                (ku.crl_sign(), "cRLSign"),
+                (ku.encipher_only(), "encipherOnly"),
+                (ku.decipher_only(), "decipherOnly"),
+            ];
+            info.key_usage = names
+                .iter()
+                .filter(|(set, _)| *set)
+                .map(|(_, n)| n.to_string())
+                .collect();
+        }
+        ParsedExtension::ExtendedKeyUsage(eku) => {
+            let names = [
+                (eku.any, "anyExtendedKeyUsage"),
+                (eku.server_auth, "serverAuth"),
+                (eku.client_auth, "clientAuth"),
+                (eku.code_signing, "codeSigning"),
+                (eku.email_protection, "emailProtection"),
+                (eku.time_stamping, "timeStamping"),
+                (eku.ocsp_signing, "OCSPSigning"),
+            ];
+            info.extended_key_usage = names
+                .iter()
+                .filter(|(set, _)| *set)
+                .map(|(_, n)| n.to_string())
+                .chain(eku.other.iter().map(|oid| oid.to_id_string()))
+                .collect();
+        }
+        ParsedExtension::NameConstraints(nc) => {
+            let nc = NameConstraints::from_x509(nc);
+            info.permitted_names = nc.permitted.iter().map(|s| s.to_string()).collect();
+            info.excluded_names = nc.excluded.iter().map(|s| s.to_string()).collect();
+        }
+        ParsedExtension::SubjectKeyIdentifier(ki) => info.subject_key_id = Some(hex_colon(ki.0)),
+        ParsedExtension::AuthorityKeyIdentifier(aki) => {
+            info.authority_key_id = aki.key_identifier.as_ref().map(|k| hex_colon(k.0));
+        }
+        _ => {}
+    }
+}
+
+fn general_name(name: &GeneralName<'_>) -> String {
+    match name {
+        GeneralName::DNSName(d) => format!("DNS:{d}"),
+        GeneralName::RFC822Name(e) => format!("email:{e}"),
+        GeneralName::URI(u) => format!("URI:{u}"),
+        GeneralName::IPAddress(b) => match b.len() {
+            4 => format!("IP:{}", core::net::Ipv4Addr::new(b[0], b[1], b[2], b[3])),
+            16 => {
+                let mut a = [0u8; 16];
+                a.copy_from_slice(b);
+                format!("IP:{}", core::net::Ipv6Addr::from(a))
+            }
+            _ => format!("IP:(malformed, {} bytes)", b.len()),
+        },
+        other => format!("{other}"),
+    }
+}
+
+fn key_description(x: &X509Certificate<'_>) -> (String, usize) {
+    let spki = x.public_key();
+    match spki.parsed() {
+        Ok(PublicKey::EC(point)) => {
+            let curve = spki
+                .algorithm
+                .parameters
+                .as_ref()
+                .and_then(|p| p.as_oid().ok())
+                .map(|oid| oid.to_id_string());
+            let name = match curve.as_deref() {
+                Some("1.2.840.10045.3.1.7") => "ECDSA P-256",
+                Some("1.3.132.0.34") => "ECDSA P-384",
+                Some("1.3.132.0.35") => "ECDSA P-521",
+                _ => "ECDSA",
+            };
+            (name.to_string(), point.key_size())
+        }
+        Ok(PublicKey::RSA(rsa)) => ("RSA".to_string(), rsa.key_size()),
+        _ => match spki.algorithm.algorithm.to_id_string().as_str() {
+            "1.3.101.112" => ("Ed25519".to_string(), 256),
+            "1.3.101.113" => ("Ed448".to_string(), 456),
+            other => (format!("unknown ({other})"), 0),
+        },
+    }
+}
+
+fn signature_name(x: &X509Certificate<'_>) -> String {
+    let oid = x.signature_algorithm.algorithm.to_id_string();
+    match oid.as_str() {
+        "1.2.840.10045.4.3.2" => "ecdsa-with-SHA256",
+        "1.2.840.10045.4.3.3" => "ecdsa-with-SHA384",
+        "1.2.840.10045.4.3.4" => "ecdsa-with-SHA512",
+        "1.3.101.112" => "ED25519",
+        "1.2.840.113549.1.1.11" => "sha256WithRSAEncryption",
+        "1.2.840.113549.1.1.12" => "sha384WithRSAEncryption",
+        "1.2.840.113549.1.1.13" => "sha512WithRSAEncryption",
+        _ => return oid,
+    }
+    .to_string()
+}

@@ -1,0 +1,167 @@
+//! Certificate profiles: which extensions a root CA, an intermediate and a leaf carry.
+
+use alloc::vec;
+use alloc::vec::Vec;
+
+use rcgen::{
+    BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, KeyUsagePurpose,
+};
+use ring::rand::{SecureRandom, SystemRandom};
+
+use crate::constraints::NameConstraints;
+use crate::names::Name;
+use crate::validity::Period;
+use crate::{Error, KeyAlgorithm};
+
+/// What a leaf certificate is for (its extended key usage).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "lowercase"))]
+pub enum Usage {
+    /// TLS server authentication (serverAuth).
+    #[default]
+    Server,
+    /// TLS client authentication (clientAuth), for mutual TLS.
+    Client,
+    /// Both serverAuth and clientAuth.
+    Both,
+}
+
+impl core::str::FromStr for Usage {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Self, Error> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "server" => Ok(Usage::Server),
+            "client" => Ok(Usage::Client),
+            "both" | "server+client" => Ok(Usage::Both),
+            _ => Err(Error::InvalidName {
+                input: s.into(),
+                reason: "usage must be server, client or both",
+            }),
+        }
+    }
+}
+
+/// A random, positive, 16-byte serial number from the system CSPRNG.
+pub(crate) fn random_serial() -> Result<rcgen::SerialNumber, Error> {
+    let mut bytes = [0u8; 16];
+    SystemRandom::new()
+        .fill(&mut bytes)
+        .map_err(|_| Error::Generation("the system random number generator failed".into()))?;
+    bytes[0] &= 0x7f;
+    if bytes[0] == 0 {
+        bytes[0] = 0x01;
+    }
+    Ok(rcgen::SerialNumber::from_slice(&bytes))
+}
+
+fn base(period: &Period) -> Result<CertificateParams, Error> {
+    let mut params = CertificateParams::default();
+    params.distinguished_name = rcgen::DistinguishedName::new();
+    params.serial_number = Some(random_serial()?);
+    period.apply(&mut params)?;
+    Ok(params)
+}
+
+/// A leaf: CA:FALSE, keyUsage digitalSignature (+ keyEncipherment for RSA), EKU, SKI, SAN, and an
+/// AKI when issued by a CA.
+pub(crate) fn leaf(
+    names: &[Name],
+    usage: Usage,
+    key: KeyAlgorithm,
+    period: &Period,
+    issued_by_ca: bool,
+) -> Result<CertificateParams, Error> {
+    let mut params = base(period)?;
+    name_subject(&mut params, names)?;
+    params.is_ca = IsCa::ExplicitNoCa;
+    params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+    if key.is_rsa() {
+        params.key_usages.push(KeyUsagePurpose::KeyEncipherment);
+    }
+    params.extended_key_usages = match usage {
+        Usage::Server => vec![ExtendedKeyUsagePurpose::ServerAuth],
+        Usage::Client => vec![ExtendedKeyUsagePurpose::ClientAuth],
+        Usage::Both => vec![
+            ExtendedKeyUsagePurpose::ServerAuth,
+            ExtendedKeyUsagePurpose::ClientAuth,
+        ],
+    };
+    params.use_authority_key_identifier_extension = issued_by_ca;
+    Ok(params)
+}
+
+/// The parameters of a certificate request: subject and SANs only.
+pub(crate) fn request(names: &[Name]) -> Result<CertificateParams, Error> {
+    let mut params = CertificateParams::default();
+    params.distinguished_name = rcgen::DistinguishedName::new();
+    name_subject(&mut params, names)?;
+    Ok(params)
+}
+
+/// Subject CN from the first name (when it fits the 64-character limit), plus SANs for all.
+fn name_subject(params: &mut CertificateParams, names: &[Name]) -> Result<(), Error> {
+    if let Some(cn) = names.first().map(Name::value).filter(|v| v.len() <= 64) {
+        params.distinguished_name.push(DnType::CommonName, cn);
+    }
+    params
+        .distinguished_name
+        .push(DnType::OrganizationName, "selfsign development certificate");
+    params.subject_alt_names = names.iter().map(Name::to_san).collect::<Result<_, _>>()?;
+    Ok(())
+}
+
+/// A CA: basicConstraints CA:TRUE (critical, optional pathLen), keyUsage keyCertSign + cRLSign +
+/// digitalSignature (critical), SKI, optional name constraints; an AKI when it has an issuer.
+pub(crate) fn ca(
+    common_name: &str,
+    organization: &str,
+    path_len: Option<u8>,
+    constraints: Option<&NameConstraints>,
+    period: &Period,
+    has_issuer: bool,
+) -> Result<CertificateParams, Error> {
+    let mut params = base(period)?;
+    params
+        .distinguished_name
+        .push(DnType::CommonName, common_name);
+    if !organization.is_empty() {
+        params
+            .distinguished_name
+            .push(DnType::OrganizationName, organization);
+    }
+    params.is_ca = IsCa::Ca(match path_len {
+        Some(n) => BasicConstraints::Constrained(n),
+        None => BasicConstraints::Unconstrained,
+    });
+    params.key_usages = vec![
+        KeyUsagePurpose::KeyCertSign,
+        KeyUsagePurpose::CrlSign,
+        KeyUsagePurpose::DigitalSignature,
+    ];
+    params.name_constraints = constraints.map(NameConstraints::to_rcgen);
+    params.use_authority_key_identifier_extension = has_issuer;
+    Ok(params)
+}
+
+/// Names with their SAN form, checked against a chain of constraints.
+pub(crate) fn check_constraints(names: &[Name], chain: &[NameConstraints]) -> Result<(), Error> {
+    for constraints in chain {
+        for name in names {
+            constraints.check(name)?;
+        }
+    }
+    Ok(())
+}
+
+/// Keeps only unique names in order (used when names come from a CSR).
+pub(crate) fn dedup(names: Vec<Name>) -> Vec<Name> {
+    let mut out: Vec<Name> = Vec::with_capacity(names.len());
+    for n in names {
+        if !out.contains(&n) {
+            out.push(n);
+        }
+    }
+    out
+}
