@@ -1,0 +1,339 @@
+//! One TLS connection: socket <-> rustls <-> service, with backpressure and deadlines.
+//!
+//! Each call to [`Conn::drive`] reads while the service wants input, feeds the service's output to
+//! rustls only as far as rustls's bounded send buffer accepts it, and writes TLS records until the
+//! socket would block. A peer that sends but never reads therefore stalls its own connection
+//! (reading stops once output is pending) instead of growing the server's memory.
+
+use std::io::{self, Read, Write};
+use std::net::{Shutdown, SocketAddr};
+use std::time::{Duration, Instant};
+
+use mio::net::TcpStream;
+use mio::{Interest, Registry, Token};
+use rustls::ServerConnection;
+
+use crate::service::Service;
+use crate::Limits;
+
+/// How long a closing connection may take to flush close_notify and see the peer's EOF.
+const CLOSE_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Read/feed/write rounds per [`Conn::drive`] call before yielding to other connections.
+const ROUNDS: usize = 32;
+
+/// Plaintext read buffer size.
+const READ_BUF: usize = 16 * 1024;
+
+/// Why a connection ends now, for the debug log.
+#[derive(Debug)]
+pub(crate) struct Gone(pub(crate) String);
+
+/// What the event loop should do after driving a connection.
+#[derive(Debug)]
+pub(crate) enum Drive {
+    /// Wait for the next readiness event or deadline.
+    Wait,
+    /// It used its share of this loop turn and can make progress: drive it again soon.
+    Again,
+    /// Remove it.
+    Close(Gone),
+}
+
+/// Where a connection is in its life.
+#[derive(Debug, Clone, Copy)]
+enum Phase {
+    /// Handshaking or exchanging application data.
+    Open,
+    /// close_notify queued; flushing it.
+    Closing { since: Instant },
+    /// Write side shut down; discarding input until the peer closes, so it sees every byte.
+    Lingering { since: Instant },
+}
+
+/// One accepted connection.
+pub(crate) struct Conn {
+    /// Unique over the server's lifetime (slab slots are reused).
+    pub(crate) id: u64,
+    /// The deadline with a live timer entry, if any.
+    pub(crate) scheduled: Option<Instant>,
+    /// The peer's address, for logs.
+    pub(crate) peer: SocketAddr,
+    socket: TcpStream,
+    tls: ServerConnection,
+    service: Box<dyn Service>,
+    /// Plaintext produced by the service and not yet accepted by rustls.
+    out: Vec<u8>,
+    out_pos: usize,
+    phase: Phase,
+    /// The peer sent close_notify or EOF.
+    eof: bool,
+    accepted: Instant,
+    last_activity: Instant,
+    interest: Option<Interest>,
+}
+
+impl Conn {
+    /// Wraps an accepted socket.
+    pub(crate) fn new(
+        id: u64,
+        socket: TcpStream,
+        peer: SocketAddr,
+        tls: ServerConnection,
+        service: Box<dyn Service>,
+        now: Instant,
+    ) -> Conn {
+        Conn {
+            id,
+            scheduled: None,
+            peer,
+            socket,
+            tls,
+            service,
+            out: Vec::new(),
+            out_pos: 0,
+            phase: Phase::Open,
+            eof: false,
+            accepted: now,
+            last_activity: now,
+            interest: None,
+        }
+    }
+
+    /// Makes progress on everything the connection can do without blocking.
+    pub(crate) fn drive(&mut self, now: Instant) -> Drive {
+        for _ in 0..ROUNDS {
+            match self.round(now) {
+                Ok(true) => {}
+                Ok(false) => return Drive::Wait,
+                Err(gone) => return Drive::Close(gone),
+            }
+        }
+        Drive::Again
+    }
+
+    /// One read/feed/write pass; `Ok(true)` if anything moved.
+    fn round(&mut self, now: Instant) -> Result<bool, Gone> {
+        match self.phase {
+            Phase::Open => {
+                let mut progress = self.read(now)?;
+                progress |= self.feed()?;
+                if !self.tls.is_handshaking() && self.service.finished() && self.out_is_empty() {
+                    self.start_close(now);
+                    progress = true;
+                }
+                progress |= self.write(now)?;
+                Ok(progress)
+            }
+            Phase::Closing { .. } => {
+                let progress = self.write(now)?;
+                if !self.tls.wants_write() {
+                    // The peer may already be gone; then lingering ends at once anyway.
+                    let _ = self.socket.shutdown(Shutdown::Write);
+                    self.phase = Phase::Lingering { since: now };
+                    return Ok(true);
+                }
+                Ok(progress)
+            }
+            Phase::Lingering { .. } => self.discard(),
+        }
+    }
+
+    /// Queues close_notify; the connection is removed once it is flushed and the peer closes.
+    fn start_close(&mut self, now: Instant) {
+        self.tls.send_close_notify();
+        self.phase = Phase::Closing { since: now };
+    }
+
+    /// Whether to read from the socket now.
+    fn wants_read(&self) -> bool {
+        matches!(self.phase, Phase::Open)
+            && !self.eof
+            && self.tls.wants_read()
+            && (self.tls.is_handshaking() || self.service.wants_input())
+    }
+
+    fn out_is_empty(&self) -> bool {
+        self.out_pos == self.out.len()
+    }
+
+    /// Reads TLS records while the connection wants input and the socket has some.
+    fn read(&mut self, now: Instant) -> Result<bool, Gone> {
+        let mut progress = false;
+        while self.wants_read() {
+            match self.tls.read_tls(&mut self.socket) {
+                Ok(0) => {
+                    if self.tls.is_handshaking() {
+                        return Err(Gone("peer closed the connection during the handshake".into()));
+                    }
+                    self.peer_closed();
+                    return Ok(true);
+                }
+                Ok(_) => {
+                    self.last_activity = now;
+                    progress = true;
+                    if let Err(e) = self.tls.process_new_packets() {
+                        // rustls queued an alert for the peer; send it if the socket takes it.
+                        let _ = self.write(now);
+                        return Err(Gone(format!("TLS error: {e}")));
+                    }
+                    self.take_plaintext()?;
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(Gone(format!("read failed: {e}"))),
+            }
+        }
+        Ok(progress)
+    }
+
+    /// Moves decrypted plaintext from rustls to the service.
+    fn take_plaintext(&mut self) -> Result<(), Gone> {
+        let mut buf = [0u8; READ_BUF];
+        loop {
+            match self.tls.reader().read(&mut buf) {
+                Ok(0) => {
+                    self.peer_closed();
+                    return Ok(());
+                }
+                Ok(n) => self.service.receive(&buf[..n]),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(()),
+                Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => {
+                    self.peer_closed();
+                    return Ok(());
+                }
+                Err(e) => return Err(Gone(format!("reading plaintext failed: {e}"))),
+            }
+        }
+    }
+
+    fn peer_closed(&mut self) {
+        self.eof = true;
+        self.service.peer_closed();
+    }
+
+    /// Hands service output to rustls until rustls's send buffer is full or output runs out.
+    fn feed(&mut self) -> Result<bool, Gone> {
+        if self.tls.is_handshaking() {
+            return Ok(false);
+        }
+        let mut progress = false;
+        loop {
+            if self.out_is_empty() {
+                self.out.clear();
+                self.out_pos = 0;
+                self.service.produce(&mut self.out).map_err(Gone)?;
+                if self.out.is_empty() {
+                    return Ok(progress);
+                }
+            }
+            match self.tls.writer().write(&self.out[self.out_pos..]) {
+                // rustls's send buffer is at its limit: wait until the socket drains it.
+                Ok(0) => return Ok(progress),
+                Ok(n) => {
+                    self.out_pos += n;
+                    progress = true;
+                }
+                Err(e) => return Err(Gone(format!("TLS write failed: {e}"))),
+            }
+        }
+    }
+
+    /// Writes pending TLS records until done or the socket would block.
+    fn write(&mut self, now: Instant) -> Result<bool, Gone> {
+        let mut progress = false;
+        while self.tls.wants_write() {
+            match self.tls.write_tls(&mut self.socket) {
+                Ok(0) => return Err(Gone("socket accepted no bytes".into())),
+                Ok(_) => {
+                    self.last_activity = now;
+                    progress = true;
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(Gone(format!("write failed: {e}"))),
+            }
+        }
+        Ok(progress)
+    }
+
+    /// Lingering: reads and drops whatever the peer still sends until it closes.
+    fn discard(&mut self) -> Result<bool, Gone> {
+        let mut buf = [0u8; READ_BUF];
+        match self.socket.read(&mut buf) {
+            Ok(0) => Err(Gone("closed".into())),
+            Ok(_) => Ok(true),
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => Ok(false),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => Ok(true),
+            Err(e) => Err(Gone(format!("closed ({e})"))),
+        }
+    }
+
+    /// Whether the connection ended normally (used to pick the log level).
+    pub(crate) fn closed_cleanly(&self) -> bool {
+        matches!(self.phase, Phase::Lingering { .. })
+    }
+
+    /// When this connection must next be looked at.
+    pub(crate) fn deadline(&self, limits: &Limits) -> Instant {
+        match self.phase {
+            Phase::Open if self.tls.is_handshaking() => self.accepted + limits.handshake_timeout,
+            Phase::Open => self.last_activity + limits.idle_timeout,
+            Phase::Closing { since } | Phase::Lingering { since } => since + CLOSE_TIMEOUT,
+        }
+    }
+
+    /// Its deadline passed: close politely if it is established, otherwise drop it.
+    pub(crate) fn expire(&mut self, now: Instant) -> Drive {
+        match self.phase {
+            Phase::Open if self.tls.is_handshaking() => {
+                Drive::Close(Gone("handshake not finished in time".into()))
+            }
+            Phase::Open => {
+                tracing::debug!("connection from {} idle too long; closing", self.peer);
+                self.start_close(now);
+                self.drive(now)
+            }
+            Phase::Closing { .. } => Drive::Close(Gone("peer did not take close_notify".into())),
+            Phase::Lingering { .. } => Drive::Close(Gone("closed (peer kept the socket open)".into())),
+        }
+    }
+
+    /// The server is shutting down: finish the response in flight, then close.
+    pub(crate) fn drain(&mut self, now: Instant) -> Drive {
+        if matches!(self.phase, Phase::Open) && self.tls.is_handshaking() {
+            return Drive::Close(Gone("server shutting down during the handshake".into()));
+        }
+        self.service.drain();
+        self.drive(now)
+    }
+
+    /// Registers the socket for the readiness it needs now (re-registering only on change).
+    pub(crate) fn update_interest(&mut self, registry: &Registry, token: Token) -> io::Result<()> {
+        let reading = self.wants_read() || matches!(self.phase, Phase::Lingering { .. });
+        let interest = match (reading, self.tls.wants_write()) {
+            (_, true) if reading => Interest::READABLE | Interest::WRITABLE,
+            (_, true) => Interest::WRITABLE,
+            // Nothing to do until something changes; readable still reports hang-ups.
+            _ => Interest::READABLE,
+        };
+        match self.interest {
+            Some(current) if current == interest => Ok(()),
+            Some(_) => {
+                self.interest = Some(interest);
+                registry.reregister(&mut self.socket, token, interest)
+            }
+            None => {
+                self.interest = Some(interest);
+                registry.register(&mut self.socket, token, interest)
+            }
+        }
+    }
+
+    /// Removes the socket from the poll before the connection is dropped.
+    pub(crate) fn deregister(&mut self, registry: &Registry) {
+        if self.interest.take().is_some() {
+            let _ = registry.deregister(&mut self.socket);
+        }
+    }
+}

@@ -1,0 +1,327 @@
+//! HTTP/1.1 mode: requests parsed by httparse, answered from the web root, in order.
+
+use std::fs::File;
+use std::io::{self, Read};
+use std::sync::Arc;
+
+use httparse::Status;
+use percent_encoding::percent_decode_str;
+
+use crate::files::{BadPath, Lookup, WebRoot};
+use crate::service::{Service, CHUNK};
+
+/// Header fields accepted in one request; more is answered with 431.
+const MAX_HEADERS: usize = 64;
+
+/// Response fields sent with every answer.
+const COMMON_HEADERS: &str = "X-Content-Type-Options: nosniff\r\n\
+     Cache-Control: no-cache\r\n\
+     Referrer-Policy: no-referrer\r\n\
+     X-Frame-Options: DENY\r\n";
+
+/// One connection's HTTP state.
+pub(crate) struct Http {
+    root: Arc<WebRoot>,
+    max_head: usize,
+    /// Received bytes not yet parsed: the next request head, maybe more pipelined ones.
+    inbuf: Vec<u8>,
+    /// The rest of the file being sent.
+    body: Option<Body>,
+    /// Close once the response in progress is sent.
+    close: bool,
+    peer_closed: bool,
+    /// Nothing more will be sent.
+    done: bool,
+}
+
+/// A file body being streamed.
+struct Body {
+    file: File,
+    remaining: u64,
+}
+
+/// The fields of a request head this server acts on.
+struct Request {
+    method: String,
+    target: String,
+    http10: bool,
+    close: bool,
+    has_host: bool,
+    has_body: bool,
+}
+
+/// The outcome of parsing the start of `inbuf`.
+enum Parsed {
+    /// A complete head of this many bytes.
+    Request(Request, usize),
+    /// More bytes are needed.
+    Incomplete,
+    /// Answer with this status and close: the rest of the stream cannot be framed.
+    Refuse(u16, String),
+}
+
+impl Http {
+    /// A fresh connection serving `root`, refusing request heads over `max_head` bytes.
+    pub(crate) fn new(root: Arc<WebRoot>, max_head: usize) -> Http {
+        Http {
+            root,
+            max_head,
+            inbuf: Vec::new(),
+            body: None,
+            close: false,
+            peer_closed: false,
+            done: false,
+        }
+    }
+
+    /// Parses the request at the start of `inbuf`.
+    fn parse(&self) -> Parsed {
+        if self.inbuf.is_empty() {
+            return Parsed::Incomplete;
+        }
+        let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
+        let mut req = httparse::Request::new(&mut headers);
+        match req.parse(&self.inbuf) {
+            Ok(Status::Complete(n)) if n > self.max_head => {
+                Parsed::Refuse(431, format!("request head over {} bytes", self.max_head))
+            }
+            Ok(Status::Complete(n)) => match Request::from_parsed(&req) {
+                Ok(r) => Parsed::Request(r, n),
+                Err(why) => Parsed::Refuse(400, why),
+            },
+            Ok(Status::Partial) if self.inbuf.len() >= self.max_head => {
+                if self.inbuf.contains(&b'\n') {
+                    Parsed::Refuse(431, format!("request head over {} bytes", self.max_head))
+                } else {
+                    Parsed::Refuse(414, format!("request line over {} bytes", self.max_head))
+                }
+            }
+            Ok(Status::Partial) => Parsed::Incomplete,
+            Err(httparse::Error::TooManyHeaders) => {
+                Parsed::Refuse(431, format!("more than {MAX_HEADERS} header fields"))
+            }
+            Err(e) => Parsed::Refuse(400, format!("malformed request: {e}")),
+        }
+    }
+
+    /// Answers one request, leaving any file body in `self.body`.
+    fn respond(&mut self, req: Request, out: &mut Vec<u8>) {
+        self.close |= req.close;
+        let head_only = req.method == "HEAD";
+        let allowed = head_only || req.method == "GET";
+        if req.has_body {
+            // The body cannot be skipped reliably: answer and close.
+            self.close = true;
+            let status = if allowed { 413 } else { 405 };
+            return self.error(out, status, head_only, &req, "request has a body");
+        }
+        if !allowed {
+            return self.error(out, 405, false, &req, "method not allowed");
+        }
+        if !req.http10 && !req.has_host {
+            return self.error(out, 400, head_only, &req, "HTTP/1.1 request without Host");
+        }
+        let path = req.target.split(['?', '#']).next().unwrap_or_default();
+        if !path.starts_with('/') || path.contains('\\') {
+            return self.error(out, 400, head_only, &req, "request target is not a plain path");
+        }
+        let Ok(decoded) = percent_decode_str(path).decode_utf8() else {
+            return self.error(out, 400, head_only, &req, "path is not UTF-8");
+        };
+        match self.root.lookup(&decoded) {
+            Err(BadPath(why)) => self.error(out, 400, head_only, &req, why),
+            Ok(Lookup::NotFound) => self.error(out, 404, head_only, &req, "not found"),
+            Ok(Lookup::Forbidden) => self.error(out, 403, head_only, &req, "not readable"),
+            Ok(Lookup::Directory) => {
+                let location = format!("Location: {path}/\r\n");
+                self.head(out, 301, "text/plain; charset=utf-8", 0, &location);
+                tracing::trace!("{} {} -> 301", req.method, req.target);
+            }
+            Ok(Lookup::File {
+                file,
+                len,
+                content_type,
+            }) => {
+                self.head(out, 200, content_type, len, "");
+                if !head_only && len > 0 {
+                    self.body = Some(Body {
+                        file,
+                        remaining: len,
+                    });
+                }
+                tracing::trace!("{} {} -> 200 ({len} bytes)", req.method, req.target);
+            }
+        }
+    }
+
+    /// Sends an error status with a one-line text body (no body for HEAD).
+    fn error(&mut self, out: &mut Vec<u8>, status: u16, head_only: bool, req: &Request, why: &str) {
+        tracing::debug!("{} {} -> {status}: {why}", req.method, req.target);
+        self.refuse(out, status, head_only);
+    }
+
+    /// Sends an error status with a one-line text body (no body for HEAD).
+    fn refuse(&mut self, out: &mut Vec<u8>, status: u16, head_only: bool) {
+        let body = format!("{status} {}\n", reason(status));
+        let extra = if status == 405 {
+            "Allow: GET, HEAD\r\n"
+        } else {
+            ""
+        };
+        self.head(out, status, "text/plain; charset=utf-8", body.len() as u64, extra);
+        if !head_only {
+            out.extend_from_slice(body.as_bytes());
+        }
+    }
+
+    /// Writes a response head.
+    fn head(&self, out: &mut Vec<u8>, status: u16, content_type: &str, len: u64, extra: &str) {
+        let connection = if self.close { "close" } else { "keep-alive" };
+        let date = httpdate::fmt_http_date(std::time::SystemTime::now());
+        let head = format!(
+            "HTTP/1.1 {status} {}\r\nDate: {date}\r\nContent-Type: {content_type}\r\n\
+             Content-Length: {len}\r\nConnection: {connection}\r\n{COMMON_HEADERS}{extra}\r\n",
+            reason(status)
+        );
+        out.extend_from_slice(head.as_bytes());
+    }
+
+    /// Appends the next chunk of the file body.
+    fn stream_body(&mut self, out: &mut Vec<u8>) -> Result<(), String> {
+        let Some(body) = self.body.as_mut() else {
+            return Ok(());
+        };
+        let want = usize::try_from(body.remaining).map_or(CHUNK, |r| r.min(CHUNK));
+        let start = out.len();
+        out.resize(start + want, 0);
+        let read = loop {
+            match body.file.read(&mut out[start..]) {
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                other => break other,
+            }
+        };
+        match read {
+            Ok(0) => Err("file shrank while being sent".into()),
+            Ok(n) => {
+                out.truncate(start + n);
+                body.remaining -= n as u64;
+                if body.remaining == 0 {
+                    self.body = None;
+                }
+                Ok(())
+            }
+            Err(e) => Err(format!("reading the file failed: {e}")),
+        }
+    }
+}
+
+impl Service for Http {
+    fn receive(&mut self, data: &[u8]) {
+        self.inbuf.extend_from_slice(data);
+    }
+
+    fn produce(&mut self, out: &mut Vec<u8>) -> Result<(), String> {
+        if self.body.is_some() {
+            return self.stream_body(out);
+        }
+        if self.done {
+            return Ok(());
+        }
+        if self.close {
+            self.done = true;
+            return Ok(());
+        }
+        match self.parse() {
+            Parsed::Request(req, n) => {
+                self.inbuf.drain(..n);
+                self.respond(req, out);
+            }
+            Parsed::Incomplete => self.done = self.peer_closed,
+            Parsed::Refuse(status, why) => {
+                tracing::debug!("refused request: {status}: {why}");
+                self.close = true;
+                self.inbuf.clear();
+                self.refuse(out, status, false);
+            }
+        }
+        Ok(())
+    }
+
+    fn wants_input(&self) -> bool {
+        !self.close && !self.peer_closed && self.inbuf.len() < self.max_head
+    }
+
+    fn peer_closed(&mut self) {
+        self.peer_closed = true;
+    }
+
+    fn drain(&mut self) {
+        self.close = true;
+    }
+
+    fn finished(&self) -> bool {
+        self.done
+    }
+}
+
+impl Request {
+    /// Extracts what the server needs from a parsed head, refusing ambiguous framing.
+    fn from_parsed(req: &httparse::Request<'_, '_>) -> Result<Request, String> {
+        let method = req.method.unwrap_or_default().to_owned();
+        let target = req.path.unwrap_or_default().to_owned();
+        let http10 = req.version == Some(0);
+        let mut close = http10;
+        let mut has_host = false;
+        let mut length: Option<u64> = None;
+        let mut chunked = false;
+        for h in req.headers.iter() {
+            let name = h.name;
+            if name.eq_ignore_ascii_case("content-length") {
+                let value = std::str::from_utf8(h.value)
+                    .ok()
+                    .and_then(|v| v.trim().parse::<u64>().ok())
+                    .ok_or("invalid Content-Length")?;
+                if length.is_some_and(|l| l != value) {
+                    return Err("conflicting Content-Length fields".into());
+                }
+                length = Some(value);
+            } else if name.eq_ignore_ascii_case("transfer-encoding") {
+                chunked = true;
+            } else if name.eq_ignore_ascii_case("host") {
+                if has_host {
+                    return Err("more than one Host field".into());
+                }
+                has_host = true;
+            } else if name.eq_ignore_ascii_case("connection") {
+                let value = String::from_utf8_lossy(h.value);
+                close |= value
+                    .split(',')
+                    .any(|t| t.trim().eq_ignore_ascii_case("close"));
+            }
+        }
+        Ok(Request {
+            method,
+            target,
+            http10,
+            close,
+            has_host,
+            has_body: chunked || length.is_some_and(|l| l > 0),
+        })
+    }
+}
+
+/// The reason phrase for the statuses this server sends.
+fn reason(status: u16) -> &'static str {
+    match status {
+        200 => "OK",
+        301 => "Moved Permanently",
+        400 => "Bad Request",
+        403 => "Forbidden",
+        404 => "Not Found",
+        405 => "Method Not Allowed",
+        413 => "Content Too Large",
+        414 => "URI Too Long",
+        431 => "Request Header Fields Too Large",
+        _ => "Error",
+    }
+}

@@ -1,0 +1,391 @@
+//! The event loop: one mio `Poll` for listeners, connections, the shutdown waker and signals.
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use mio::net::TcpStream;
+use mio::{Events, Interest, Poll, Token, Waker};
+use rustls::{ServerConfig, ServerConnection};
+use signal_hook::consts::{SIGINT, SIGTERM};
+use signal_hook_mio::v1_0::Signals;
+use slab::Slab;
+
+use crate::conn::{Conn, Drive, Gone};
+use crate::echo::Echo;
+use crate::files::WebRoot;
+use crate::http::Http;
+use crate::listener::{Accepted, Listeners, Pause, ACCEPT_PAUSE};
+use crate::service::Service;
+use crate::timer::Deadlines;
+use crate::{Error, Limits, Mode, ServerOptions};
+
+/// Token of the waker used by [`ShutdownHandle`].
+const WAKER: Token = Token(usize::MAX - 1);
+/// Token of the SIGINT/SIGTERM pipe.
+const SIGNALS: Token = Token(usize::MAX - 2);
+
+/// What each connection runs, resolved at bind time.
+enum Serving {
+    Http(Arc<WebRoot>),
+    Echo,
+}
+
+/// A bound TLS server; [`Server::run`] serves until shut down.
+pub struct Server {
+    poll: Poll,
+    listeners: Listeners,
+    tls: Arc<ServerConfig>,
+    serving: Serving,
+    limits: Limits,
+    stop: Arc<AtomicBool>,
+    waker: Arc<Waker>,
+    signals: Option<Signals>,
+    conns: Slab<Conn>,
+    deadlines: Deadlines,
+    /// Connections that used their share of a loop turn and must be driven again.
+    again: Vec<usize>,
+    next_id: u64,
+    /// When graceful shutdown started.
+    draining_since: Option<Instant>,
+    /// A second signal arrived: stop without waiting for connections.
+    abort: bool,
+}
+
+/// Starts a graceful shutdown of a running [`Server`] from any thread.
+#[derive(Clone)]
+pub struct ShutdownHandle {
+    stop: Arc<AtomicBool>,
+    waker: Arc<Waker>,
+}
+
+impl ShutdownHandle {
+    /// Asks the server to stop accepting, finish responses in flight and return from `run`.
+    pub fn shutdown(&self) {
+        self.stop.store(true, Ordering::SeqCst);
+        if let Err(e) = self.waker.wake() {
+            tracing::warn!("cannot wake the server for shutdown: {e}");
+        }
+    }
+}
+
+impl std::fmt::Debug for ShutdownHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ShutdownHandle").finish_non_exhaustive()
+    }
+}
+
+impl Server {
+    /// Checks the options and binds every listener (port 0 allowed).
+    pub fn bind(opts: ServerOptions, tls: Arc<ServerConfig>) -> Result<Server, Error> {
+        let serving = match &opts.mode {
+            Mode::Http { root } => Serving::Http(Arc::new(WebRoot::open(root)?)),
+            Mode::Echo => Serving::Echo,
+        };
+        let tls = match serving {
+            Serving::Echo if !tls.alpn_protocols.is_empty() => {
+                // Echo speaks no application protocol; don't claim http/1.1.
+                let mut config = (*tls).clone();
+                config.alpn_protocols.clear();
+                Arc::new(config)
+            }
+            _ => tls,
+        };
+        let mut limits = opts.limits;
+        limits.max_connections = limits.max_connections.max(1);
+        let listeners = Listeners::bind(&opts.listen)?;
+        let poll = Poll::new().map_err(Error::EventLoop)?;
+        let waker = Arc::new(Waker::new(poll.registry(), WAKER).map_err(Error::EventLoop)?);
+        let mut server = Server {
+            poll,
+            listeners,
+            tls,
+            serving,
+            limits,
+            stop: Arc::new(AtomicBool::new(false)),
+            waker,
+            signals: None,
+            conns: Slab::new(),
+            deadlines: Deadlines::default(),
+            again: Vec::new(),
+            next_id: 0,
+            draining_since: None,
+            abort: false,
+        };
+        server
+            .listeners
+            .register(server.poll.registry())
+            .map_err(Error::EventLoop)?;
+        Ok(server)
+    }
+
+    /// The addresses actually listened on (with the ports picked for port 0).
+    pub fn local_addrs(&self) -> Vec<SocketAddr> {
+        self.listeners.local_addrs()
+    }
+
+    /// A handle that shuts the server down gracefully from another thread.
+    pub fn shutdown_handle(&self) -> ShutdownHandle {
+        ShutdownHandle {
+            stop: self.stop.clone(),
+            waker: self.waker.clone(),
+        }
+    }
+
+    /// Shuts down gracefully on SIGINT or SIGTERM; a second signal stops at once.
+    pub fn handle_signals(&mut self) -> Result<(), Error> {
+        if self.signals.is_none() {
+            let mut signals = Signals::new([SIGINT, SIGTERM]).map_err(Error::Signals)?;
+            self.poll
+                .registry()
+                .register(&mut signals, SIGNALS, Interest::READABLE)
+                .map_err(Error::Signals)?;
+            self.signals = Some(signals);
+        }
+        Ok(())
+    }
+
+    /// Serves until shut down; returns `Ok(())` once shutdown completes.
+    pub fn run(mut self) -> Result<(), Error> {
+        let what = match &self.serving {
+            Serving::Http(_) => "static files",
+            Serving::Echo => "echo",
+        };
+        for addr in self.local_addrs() {
+            tracing::info!("serving {what} on https://{addr}/");
+        }
+        let mut events = Events::with_capacity(1024);
+        loop {
+            let now = Instant::now();
+            if let Some(since) = self.draining_since {
+                if self.conns.is_empty() || self.abort {
+                    break;
+                }
+                if now >= since + self.limits.shutdown_grace {
+                    tracing::warn!(
+                        "shutdown grace of {:?} over: dropping {} connection(s)",
+                        self.limits.shutdown_grace,
+                        self.conns.len()
+                    );
+                    break;
+                }
+            }
+            let timeout = self.poll_timeout(now);
+            if let Err(e) = self.poll.poll(&mut events, timeout) {
+                if e.kind() == std::io::ErrorKind::Interrupted {
+                    continue;
+                }
+                return Err(Error::EventLoop(e));
+            }
+            let now = Instant::now();
+            for event in events.iter() {
+                match event.token() {
+                    WAKER => {}
+                    SIGNALS => self.on_signals(now),
+                    token => match self.listeners.index(token) {
+                        Some(i) => self.accept(i, now),
+                        None => self.on_conn(token.0, now),
+                    },
+                }
+            }
+            if self.stop.load(Ordering::SeqCst) {
+                self.begin_shutdown(now);
+            }
+            for slot in std::mem::take(&mut self.again) {
+                self.on_conn(slot, now);
+            }
+            self.expire(now);
+            self.resume_accepting(now);
+        }
+        tracing::info!("server stopped");
+        Ok(())
+    }
+
+    /// How long to sleep: until the nearest deadline, accept pause or shutdown grace end.
+    fn poll_timeout(&self, now: Instant) -> Option<Duration> {
+        if !self.again.is_empty() {
+            return Some(Duration::ZERO);
+        }
+        let mut wake = self.deadlines.next();
+        if let Pause::Until(t) = self.listeners.pause {
+            wake = Some(wake.map_or(t, |w| w.min(t)));
+        }
+        if let Some(since) = self.draining_since {
+            let end = since + self.limits.shutdown_grace;
+            wake = Some(wake.map_or(end, |w| w.min(end)));
+        }
+        // Round up so the loop does not wake a hair early and spin.
+        wake.map(|w| w.saturating_duration_since(now) + Duration::from_millis(1))
+    }
+
+    fn on_signals(&mut self, now: Instant) {
+        let Some(signals) = self.signals.as_mut() else {
+            return;
+        };
+        let count = signals.pending().count();
+        if count == 0 {
+            return;
+        }
+        if self.draining_since.is_some() {
+            tracing::warn!("second signal: stopping without waiting for connections");
+            self.abort = true;
+        } else {
+            self.begin_shutdown(now);
+        }
+    }
+
+    /// Stops accepting and asks every connection to finish what it is doing.
+    fn begin_shutdown(&mut self, now: Instant) {
+        if self.draining_since.is_some() {
+            return;
+        }
+        tracing::info!(
+            "shutting down: finishing {} connection(s), at most {:?}",
+            self.conns.len(),
+            self.limits.shutdown_grace
+        );
+        self.draining_since = Some(now);
+        self.listeners.close(self.poll.registry());
+        let slots: Vec<usize> = self.conns.iter().map(|(slot, _)| slot).collect();
+        for slot in slots {
+            if let Some(conn) = self.conns.get_mut(slot) {
+                let next = conn.drain(now);
+                self.settle(slot, next, now);
+            }
+        }
+    }
+
+    /// Accepts from listener `i` until it is empty, the cap is reached or accepting fails.
+    fn accept(&mut self, i: usize, now: Instant) {
+        while self.draining_since.is_none() && self.listeners.pause == Pause::No {
+            if self.conns.len() >= self.limits.max_connections {
+                tracing::debug!(
+                    "{} connections open (the maximum): new ones wait until one closes",
+                    self.conns.len()
+                );
+                self.listeners.deregister(self.poll.registry());
+                self.listeners.pause = Pause::Full;
+                return;
+            }
+            match self.listeners.accept(i) {
+                Accepted::Conn(socket, peer) => self.add_conn(socket, peer, now),
+                Accepted::Empty => return,
+                Accepted::Failed(e) => {
+                    tracing::warn!("cannot accept connections: {e}; pausing accepts for {ACCEPT_PAUSE:?}");
+                    self.listeners.deregister(self.poll.registry());
+                    self.listeners.pause = Pause::Until(now + ACCEPT_PAUSE);
+                    return;
+                }
+            }
+        }
+    }
+
+    /// Resumes accepting once below the cap and past any error pause.
+    fn resume_accepting(&mut self, now: Instant) {
+        let ready = match self.listeners.pause {
+            Pause::No => false,
+            Pause::Full => self.conns.len() < self.limits.max_connections,
+            Pause::Until(t) => now >= t,
+        };
+        if !ready || self.draining_since.is_some() {
+            return;
+        }
+        self.listeners.pause = Pause::No;
+        if let Err(e) = self.listeners.register(self.poll.registry()) {
+            tracing::warn!("cannot resume accepting: {e}; retrying in {ACCEPT_PAUSE:?}");
+            self.listeners.pause = Pause::Until(now + ACCEPT_PAUSE);
+            return;
+        }
+        for i in 0..self.listeners.len() {
+            self.accept(i, now);
+        }
+    }
+
+    /// Sets up TLS and the service for a new socket and starts watching it.
+    fn add_conn(&mut self, socket: TcpStream, peer: SocketAddr, now: Instant) {
+        let _ = socket.set_nodelay(true);
+        let tls = match ServerConnection::new(self.tls.clone()) {
+            Ok(tls) => tls,
+            Err(e) => {
+                tracing::debug!("connection from {peer} dropped: cannot start TLS: {e}");
+                return;
+            }
+        };
+        let service: Box<dyn Service> = match &self.serving {
+            Serving::Http(root) => Box::new(Http::new(root.clone(), self.limits.max_request_head)),
+            Serving::Echo => Box::new(Echo::default()),
+        };
+        self.next_id += 1;
+        let conn = Conn::new(self.next_id, socket, peer, tls, service, now);
+        let slot = self.conns.insert(conn);
+        tracing::trace!("accepted connection from {peer}");
+        self.settle(slot, Drive::Wait, now);
+    }
+
+    /// Handles readiness (or a retry) for the connection in `slot`.
+    fn on_conn(&mut self, slot: usize, now: Instant) {
+        if let Some(conn) = self.conns.get_mut(slot) {
+            let next = conn.drive(now);
+            self.settle(slot, next, now);
+        }
+    }
+
+    /// Applies the outcome of driving a connection: re-arm interest and deadline, or remove it.
+    fn settle(&mut self, slot: usize, next: Drive, now: Instant) {
+        let Some(conn) = self.conns.get_mut(slot) else {
+            return;
+        };
+        let gone = match next {
+            Drive::Close(gone) => gone,
+            Drive::Wait | Drive::Again => {
+                if let Err(e) = conn.update_interest(self.poll.registry(), Token(slot)) {
+                    Gone(format!("cannot watch the socket: {e}"))
+                } else {
+                    if matches!(next, Drive::Again) {
+                        self.again.push(slot);
+                    }
+                    let due = conn.deadline(&self.limits);
+                    if conn.scheduled.is_none_or(|s| due < s) {
+                        conn.scheduled = Some(due);
+                        self.deadlines.schedule(due, slot, conn.id);
+                    }
+                    return;
+                }
+            }
+        };
+        self.remove(slot, gone, now);
+    }
+
+    /// Drops a connection and, if accepting paused at the cap, lets the listeners resume.
+    fn remove(&mut self, slot: usize, gone: Gone, now: Instant) {
+        if let Some(mut conn) = self.conns.try_remove(slot) {
+            conn.deregister(self.poll.registry());
+            if conn.closed_cleanly() {
+                tracing::trace!("connection from {} {}", conn.peer, gone.0);
+            } else {
+                tracing::debug!("connection from {}: {}", conn.peer, gone.0);
+            }
+        }
+        self.resume_accepting(now);
+    }
+
+    /// Handles every deadline that has passed.
+    fn expire(&mut self, now: Instant) {
+        for (at, slot, id) in self.deadlines.expired(now) {
+            let Some(conn) = self.conns.get_mut(slot) else {
+                continue;
+            };
+            if conn.id != id || conn.scheduled != Some(at) {
+                continue; // stale entry
+            }
+            conn.scheduled = None;
+            let next = if conn.deadline(&self.limits) <= now {
+                conn.expire(now)
+            } else {
+                Drive::Wait // reschedules at the later deadline
+            };
+            self.settle(slot, next, now);
+        }
+    }
+}

@@ -1,0 +1,25 @@
+//! What runs on top of TLS: the plaintext side of a connection (HTTP files or echo).
+
+/// Largest plaintext a service hands over at once; also the file read size.
+pub(crate) const CHUNK: usize = 64 * 1024;
+
+/// The application protocol of one connection, driven by [`crate::conn::Conn`].
+///
+/// The connection only asks for more output once everything produced before has been accepted by
+/// rustls, and only reads from the socket while [`Service::wants_input`] holds: together these
+/// bound the memory a peer can make the server hold.
+pub(crate) trait Service: Send {
+    /// Takes plaintext received from the peer.
+    fn receive(&mut self, data: &[u8]);
+    /// Appends the next plaintext to send to `out`, at most about [`CHUNK`] bytes; appends
+    /// nothing when no output is ready. An error aborts the connection without close_notify.
+    fn produce(&mut self, out: &mut Vec<u8>) -> Result<(), String>;
+    /// Whether the connection should read more from the peer now.
+    fn wants_input(&self) -> bool;
+    /// The peer will send nothing more (close_notify or TCP EOF).
+    fn peer_closed(&mut self);
+    /// The server is shutting down: finish what is in flight, start nothing new.
+    fn drain(&mut self);
+    /// Nothing more will be produced: close once the output is flushed.
+    fn finished(&self) -> bool;
+}
