@@ -26,6 +26,15 @@ pub enum Error {
     #[error("no local CA in {0}; run `selfsign ca create` first")]
     NoCa(PathBuf),
 
+    /// The local CA's files are there but cannot be used.
+    #[error("the local CA in {dir} is unusable: {reason}; repair it or replace it with `selfsign ca create --force`")]
+    BadCa {
+        /// The data directory.
+        dir: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
+
     /// Arguments that clap cannot reject on its own.
     #[error("{0}")]
     Usage(String),
