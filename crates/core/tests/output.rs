@@ -1,0 +1,113 @@
+//! Output and import: PEM/DER forms, chains, fingerprints, and CAs loaded back from PEM.
+
+mod common;
+
+use common::{info, now, root};
+use selfsign_core::{
+    inspect, parse_certificates, Ca, CaOptions, Certificate, Error, KeyAlgorithm, KeyPair,
+    LeafOptions, PrivateKeyDer,
+};
+
+#[test]
+fn certificate_pem_and_der_describe_the_same_certificate() {
+    let leaf = root().issue(&LeafOptions::new(["a.test"]), now()).unwrap();
+    let pem = leaf.certificate.pem();
+    assert!(pem.starts_with("-----BEGIN CERTIFICATE-----\n"));
+    assert!(!pem.contains('\r'));
+    let back = Certificate::from_pem(&pem).unwrap();
+    assert_eq!(back.der(), leaf.certificate.der());
+    let from_der = Certificate::from_der(leaf.certificate.der().to_vec()).unwrap();
+    assert_eq!(from_der, leaf.certificate);
+    assert!(matches!(
+        leaf.key.private_key_der(),
+        PrivateKeyDer::Pkcs8(_)
+    ));
+}
+
+#[test]
+fn chains_list_leaf_first_and_tls_chain_omits_the_root() {
+    let ca = root();
+    let inter = ca
+        .new_intermediate(&CaOptions::intermediate(), now())
+        .unwrap();
+    let leaf = inter.issue(&LeafOptions::new(["a.test"]), now()).unwrap();
+    let all = parse_certificates(leaf.chain_pem().as_bytes()).unwrap();
+    assert_eq!(all.len(), 3);
+    assert_eq!(all[0], leaf.certificate);
+    assert_eq!(&all[1], inter.certificate());
+    assert_eq!(&all[2], ca.certificate());
+    let tls = leaf.tls_chain();
+    assert_eq!(tls.len(), 2);
+    assert_eq!(&tls[1], inter.certificate().der());
+}
+
+#[test]
+fn fingerprints_are_sha256_of_the_der_and_of_the_spki() {
+    let leaf = root().issue(&LeafOptions::new(["a.test"]), now()).unwrap();
+    let digest = ring::digest::digest(&ring::digest::SHA256, leaf.certificate.der());
+    assert_eq!(leaf.certificate.sha256().as_slice(), digest.as_ref());
+    let fp = leaf.certificate.sha256_fingerprint();
+    assert_eq!(fp.len(), 32 * 3 - 1);
+    assert_eq!(fp.split(':').count(), 32);
+    let spki = ring::digest::digest(&ring::digest::SHA256, &leaf.key.public_key_der());
+    use base64::Engine;
+    let expected = base64::engine::general_purpose::STANDARD.encode(spki.as_ref());
+    assert_eq!(leaf.certificate.spki_sha256_base64(), expected);
+}
+
+#[test]
+fn a_ca_loaded_from_pem_issues_leaves_that_chain_to_it() {
+    let made = root();
+    let cert_pem = made.certificate().pem();
+    let key_pem = made.key().private_key_pem();
+    let loaded = Ca::from_pem(&cert_pem, &key_pem).unwrap();
+    let leaf = loaded.issue(&LeafOptions::new(["b.test"]), now()).unwrap();
+    let i = info(&leaf.certificate);
+    assert_eq!(i.issuer, info(made.certificate()).subject);
+    assert_eq!(i.authority_key_id, info(made.certificate()).subject_key_id);
+}
+
+#[test]
+fn loading_a_ca_checks_the_key_and_the_ca_flag() {
+    let ca = root();
+    let other = KeyPair::generate(KeyAlgorithm::P256).unwrap();
+    let err = Ca::from_pem(&ca.certificate().pem(), &other.private_key_pem()).unwrap_err();
+    assert_eq!(err, Error::KeyMismatch);
+    let leaf = ca.issue(&LeafOptions::new(["a.test"]), now()).unwrap();
+    let err = Ca::from_pem(&leaf.certificate.pem(), &leaf.key.private_key_pem()).unwrap_err();
+    assert!(matches!(err, Error::NotACa(_)), "{err}");
+}
+
+#[test]
+fn inspect_reads_bundles_and_single_der() {
+    let ca = root();
+    let leaf = ca.issue(&LeafOptions::new(["a.test"]), now()).unwrap();
+    let infos = inspect(leaf.chain_pem().as_bytes(), now()).unwrap();
+    assert_eq!(infos.len(), 2);
+    assert!(!infos[0].is_ca && infos[1].is_ca);
+    let one = inspect(leaf.certificate.der(), now()).unwrap();
+    assert_eq!(
+        one[0].sha256_fingerprint,
+        leaf.certificate.sha256_fingerprint()
+    );
+}
+
+#[test]
+fn bad_certificate_input_gets_specific_errors() {
+    let ca = root();
+    let pem = ca.certificate().pem();
+    let truncated = &pem[..pem.len() - 30];
+    let err = inspect(truncated.as_bytes(), now()).unwrap_err();
+    assert!(err.to_string().contains("truncated"), "{err}");
+    assert_eq!(inspect(b"", now()).unwrap_err(), Error::NoCertificate);
+    let err = inspect(b"hello world", now()).unwrap_err();
+    assert!(err.to_string().contains("neither PEM"), "{err}");
+    let der = ca.certificate().der().to_vec();
+    let err = inspect(&der[..der.len() / 2], now()).unwrap_err();
+    assert!(matches!(err, Error::InvalidCertificate(_)), "{err}");
+    let key_only = ca.key().private_key_pem();
+    assert_eq!(
+        inspect(key_only.as_bytes(), now()).unwrap_err(),
+        Error::NoCertificate
+    );
+}

@@ -1,0 +1,192 @@
+//! Profiles: each kind of certificate carries exactly the extensions its job needs.
+
+mod common;
+
+use common::{info, now, root};
+use selfsign_core::{
+    self_signed, self_signed_with_key, CaOptions, Error, KeyAlgorithm, KeyPair, LeafOptions, Usage,
+};
+
+#[test]
+fn root_ca_is_a_critical_ca_with_signing_usages_and_a_key_id() {
+    let ca = root();
+    let i = info(ca.certificate());
+    assert!(i.is_ca);
+    assert_eq!(i.path_len, Some(1));
+    assert_eq!(i.key_usage, ["digitalSignature", "keyCertSign", "cRLSign"]);
+    assert!(i.extended_key_usage.is_empty());
+    assert!(i.subject_key_id.is_some());
+    assert!(i.self_signed);
+    assert_eq!(i.issuer, i.subject);
+}
+
+#[test]
+fn root_path_length_is_settable_or_unlimited() {
+    let opts = CaOptions {
+        path_len: None,
+        ..CaOptions::default()
+    };
+    let ca = selfsign_core::Ca::new_root(&opts, now()).unwrap();
+    assert_eq!(info(ca.certificate()).path_len, None);
+    assert!(info(ca.certificate()).is_ca);
+}
+
+#[test]
+fn intermediate_is_signed_by_its_root_and_limited_to_leaves() {
+    let ca = root();
+    let inter = ca
+        .new_intermediate(&CaOptions::intermediate(), now())
+        .unwrap();
+    let i = info(inter.certificate());
+    let r = info(ca.certificate());
+    assert!(i.is_ca);
+    assert_eq!(i.path_len, Some(0));
+    assert_eq!(i.issuer, r.subject);
+    assert_eq!(i.authority_key_id, r.subject_key_id);
+    assert!(!i.self_signed);
+    let err = inter
+        .new_intermediate(&CaOptions::intermediate(), now())
+        .unwrap_err();
+    assert_eq!(err, Error::PathLenExceeded);
+}
+
+#[test]
+fn server_leaf_has_san_serverauth_digital_signature_and_both_key_ids() {
+    let ca = root();
+    let leaf = ca
+        .issue(&LeafOptions::new(["localhost", "127.0.0.1", "::1"]), now())
+        .unwrap();
+    let i = info(&leaf.certificate);
+    assert!(!i.is_ca);
+    assert_eq!(i.common_name.as_deref(), Some("localhost"));
+    assert_eq!(
+        i.subject_alt_names,
+        ["DNS:localhost", "IP:127.0.0.1", "IP:::1"]
+    );
+    assert_eq!(i.key_usage, ["digitalSignature"]);
+    assert_eq!(i.extended_key_usage, ["serverAuth"]);
+    assert!(i.subject_key_id.is_some());
+    assert_eq!(i.authority_key_id, info(ca.certificate()).subject_key_id);
+    assert_eq!(leaf.chain.len(), 1);
+}
+
+#[test]
+fn client_and_dual_use_leaves_get_the_matching_eku() {
+    let ca = root();
+    let client = ca
+        .issue(
+            &LeafOptions::new(["alice@example.test"]).usage(Usage::Client),
+            now(),
+        )
+        .unwrap();
+    assert_eq!(info(&client.certificate).extended_key_usage, ["clientAuth"]);
+    let both = ca
+        .issue(&LeafOptions::new(["svc.test"]).usage(Usage::Both), now())
+        .unwrap();
+    assert_eq!(
+        info(&both.certificate).extended_key_usage,
+        ["serverAuth", "clientAuth"]
+    );
+}
+
+#[test]
+fn no_key_encipherment_for_ec_or_ed25519_but_yes_for_rsa() {
+    let ca = root();
+    for alg in KeyAlgorithm::GENERATABLE {
+        let leaf = ca
+            .issue(&LeafOptions::new(["a.test"]).key(alg), now())
+            .unwrap();
+        assert_eq!(
+            info(&leaf.certificate).key_usage,
+            ["digitalSignature"],
+            "{alg}"
+        );
+    }
+    let rsa = KeyPair::from_pem(include_str!("fixtures/rsa2048-pkcs8.pem")).unwrap();
+    let leaf = ca
+        .issue_for_key(&LeafOptions::new(["a.test"]), rsa, now())
+        .unwrap();
+    let i = info(&leaf.certificate);
+    assert_eq!(i.key_usage, ["digitalSignature", "keyEncipherment"]);
+    assert_eq!((i.key_algorithm.as_str(), i.key_bits), ("RSA", 2048));
+}
+
+#[test]
+fn self_signed_leaf_is_not_a_ca_and_has_san_and_serverauth() {
+    let issued = self_signed(&LeafOptions::new(["localhost", "127.0.0.1"]), now()).unwrap();
+    let i = info(&issued.certificate);
+    assert!(!i.is_ca);
+    assert!(i.self_signed);
+    assert_eq!(i.subject_alt_names, ["DNS:localhost", "IP:127.0.0.1"]);
+    assert_eq!(i.extended_key_usage, ["serverAuth"]);
+    assert!(issued.chain.is_empty());
+}
+
+#[test]
+fn serials_are_random_positive_16_bytes_even_for_the_same_key() {
+    let key = include_str!("fixtures/ec-p256-sec1.pem");
+    let opts = LeafOptions::new(["localhost"]);
+    let a = self_signed_with_key(&opts, KeyPair::from_pem(key).unwrap(), now()).unwrap();
+    let b = self_signed_with_key(&opts, KeyPair::from_pem(key).unwrap(), now()).unwrap();
+    let (sa, sb) = (info(&a.certificate).serial, info(&b.certificate).serial);
+    assert_ne!(sa, sb);
+    for serial in [sa, sb] {
+        let bytes: Vec<u8> = serial
+            .split(':')
+            .map(|h| u8::from_str_radix(h, 16).unwrap())
+            .collect();
+        assert_eq!(bytes.len(), 16, "{serial}");
+        assert!(
+            bytes[0] > 0 && bytes[0] < 0x80,
+            "positive and minimal: {serial}"
+        );
+    }
+}
+
+#[test]
+fn name_constrained_ca_carries_permitted_subtrees_and_shuts_out_other_types() {
+    let opts = CaOptions {
+        name_constraints: vec!["example.test".into()],
+        ..CaOptions::default()
+    };
+    let ca = selfsign_core::Ca::new_root(&opts, now()).unwrap();
+    let i = info(ca.certificate());
+    assert_eq!(i.permitted_names, ["DNS:example.test"]);
+    assert_eq!(i.excluded_names, ["IP:0.0.0.0/0", "IP:::/0"]);
+    assert!(ca
+        .issue(&LeafOptions::new(["api.example.test"]), now())
+        .is_ok());
+    let err = ca
+        .issue(&LeafOptions::new(["evil.test"]), now())
+        .unwrap_err();
+    assert!(matches!(err, Error::OutsideNameConstraints { .. }), "{err}");
+    assert!(err.to_string().contains("DNS:example.test"), "{err}");
+    let err = ca
+        .issue(&LeafOptions::new(["127.0.0.1"]), now())
+        .unwrap_err();
+    assert!(matches!(err, Error::OutsideNameConstraints { .. }), "{err}");
+}
+
+#[test]
+fn ip_range_constraints_permit_addresses_inside_only() {
+    let opts = CaOptions {
+        name_constraints: vec!["localhost".into(), "127.0.0.0/8".into(), "::1".into()],
+        ..CaOptions::default()
+    };
+    let ca = selfsign_core::Ca::new_root(&opts, now()).unwrap();
+    assert!(ca
+        .issue(&LeafOptions::new(["localhost", "127.0.0.2", "::1"]), now())
+        .is_ok());
+    assert!(ca.issue(&LeafOptions::new(["10.0.0.1"]), now()).is_err());
+    assert!(ca.issue(&LeafOptions::new(["::2"]), now()).is_err());
+}
+
+#[test]
+fn bad_constraint_entries_are_named() {
+    let opts = CaOptions {
+        name_constraints: vec!["10.0.0.0/33".into()],
+        ..CaOptions::default()
+    };
+    let err = selfsign_core::Ca::new_root(&opts, now()).unwrap_err();
+    assert!(err.to_string().contains("10.0.0.0/33"), "{err}");
+}
