@@ -185,12 +185,27 @@ impl KeyPair {
 
     /// The private key as PKCS#8 DER, the form rustls loads.
     pub fn private_key_der(&self) -> PrivateKeyDer<'static> {
-        PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(self.inner.serialize_der()))
+        PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(self.pkcs8_v1()))
     }
 
     /// The private key as PKCS#8 PEM (`-----BEGIN PRIVATE KEY-----`).
     pub fn private_key_pem(&self) -> String {
-        self.inner.serialize_pem()
+        crate::pem::encode("PRIVATE KEY", &self.pkcs8_v1())
+    }
+
+    /// PKCS#8 v1 (RFC 5208) DER. ring writes Ed25519 keys as v2 with the public key embedded,
+    /// which OpenSSL 3.0 and Python's ssl cannot read, so the public key is dropped here.
+    fn pkcs8_v1(&self) -> Vec<u8> {
+        let der = self.inner.serialize_der();
+        match pkcs8::PrivateKeyInfo::from_der(&der) {
+            Ok(info) if info.public_key.is_some() => pkcs8::PrivateKeyInfo {
+                public_key: None,
+                ..info
+            }
+            .to_der()
+            .unwrap_or_else(|_| der.clone()),
+            _ => der,
+        }
     }
 
     /// The DER SubjectPublicKeyInfo of the public half.

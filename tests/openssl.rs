@@ -1,0 +1,243 @@
+//! The core's certificates as openssl sees them: chains verify for their purpose, extensions are
+//! the ones the profiles promise, and name constraints bind.
+
+use selfsign_core::{
+    self_signed, Ca, CaOptions, Certificate, KeyAlgorithm, KeyPair, LeafOptions, Usage,
+};
+use selfsign_interop::{now, run, text, Dir};
+
+struct Pki {
+    dir: Dir,
+    root: Ca,
+    inter: Ca,
+}
+
+fn pki(root_opts: &CaOptions) -> Pki {
+    let root = Ca::new_root(root_opts, now()).unwrap();
+    let inter = root
+        .new_intermediate(&CaOptions::intermediate(), now())
+        .unwrap();
+    let dir = Dir::new();
+    dir.write("root.pem", root.certificate().pem());
+    dir.write("inter.pem", inter.certificate().pem());
+    Pki { dir, root, inter }
+}
+
+fn verify(p: &Pki, purpose: &str, leaf: &Certificate) -> std::process::Output {
+    let leaf = p.dir.write("leaf.pem", leaf.pem());
+    let (root, inter) = (
+        p.dir.path().join("root.pem"),
+        p.dir.path().join("inter.pem"),
+    );
+    run(
+        "openssl",
+        &[
+            &"verify",
+            &"-x509_strict",
+            &"-purpose",
+            &purpose,
+            &"-CAfile",
+            &root,
+            &"-untrusted",
+            &inter,
+            &leaf,
+        ],
+    )
+}
+
+fn x509_text(cert: &Certificate) -> String {
+    let dir = Dir::new();
+    let path = dir.write("c.pem", cert.pem());
+    let out = run("openssl", &[&"x509", &"-noout", &"-text", &"-in", &path]);
+    assert!(out.status.success(), "{}", text(&out));
+    text(&out)
+}
+
+#[test]
+fn root_intermediate_and_server_leaf_verify_as_sslserver() {
+    let p = pki(&CaOptions::default());
+    for alg in KeyAlgorithm::GENERATABLE {
+        let opts = LeafOptions::new(["localhost", "127.0.0.1", "::1"]).key(alg);
+        let leaf = p.inter.issue(&opts, now()).unwrap();
+        let out = verify(&p, "sslserver", &leaf.certificate);
+        assert!(out.status.success(), "{alg}: {}", text(&out));
+        assert!(text(&out).contains(": OK"), "{}", text(&out));
+    }
+}
+
+#[test]
+fn client_leaf_verifies_as_sslclient_but_not_as_sslserver() {
+    let p = pki(&CaOptions::default());
+    let opts = LeafOptions::new(["alice@example.test"]).usage(Usage::Client);
+    let leaf = p.inter.issue(&opts, now()).unwrap();
+    let out = verify(&p, "sslclient", &leaf.certificate);
+    assert!(out.status.success(), "{}", text(&out));
+    let out = verify(&p, "sslserver", &leaf.certificate);
+    assert!(
+        !out.status.success(),
+        "a client cert must not pass as a server cert"
+    );
+}
+
+#[test]
+fn a_leaf_outside_the_name_constraints_fails_openssl_verify() {
+    let opts = CaOptions {
+        name_constraints: vec!["example.test".into()],
+        ..CaOptions::default()
+    };
+    let p = pki(&opts);
+    let inside = p
+        .inter
+        .issue(&LeafOptions::new(["api.example.test"]), now())
+        .unwrap();
+    let out = verify(&p, "sslserver", &inside.certificate);
+    assert!(out.status.success(), "{}", text(&out));
+
+    // The core refuses to issue outside the constraints, so mint the rogue leaf with rcgen directly,
+    // as someone holding a leaked CA key would.
+    let rogue_key = rcgen::KeyPair::generate().unwrap();
+    let mut params = rcgen::CertificateParams::new(vec!["bank.test".to_string()]).unwrap();
+    params.extended_key_usages = vec![rcgen::ExtendedKeyUsagePurpose::ServerAuth];
+    params.not_before = rcgen::date_time_ymd(2025, 1, 1);
+    params.not_after = rcgen::date_time_ymd(2027, 1, 1);
+    let ca_key = rcgen::KeyPair::from_pem(&p.inter.key().private_key_pem()).unwrap();
+    let issuer = rcgen::Issuer::from_ca_cert_pem(&p.inter.certificate().pem(), &ca_key).unwrap();
+    let rogue = params.signed_by(&rogue_key, &issuer).unwrap();
+    let rogue = Certificate::from_der(rogue.der().clone()).unwrap();
+    let out = verify(&p, "sslserver", &rogue);
+    assert!(!out.status.success(), "rogue leaf verified: {}", text(&out));
+    assert!(
+        text(&out).contains("name constraint") || text(&out).contains("subtree violation"),
+        "{}",
+        text(&out)
+    );
+}
+
+#[test]
+fn openssl_text_shows_the_ca_extensions() {
+    let p = pki(&CaOptions {
+        name_constraints: vec!["example.test".into(), "127.0.0.0/8".into()],
+        ..CaOptions::default()
+    });
+    let t = x509_text(p.root.certificate());
+    assert!(t.contains("X509v3 Basic Constraints: critical"), "{t}");
+    assert!(t.contains("CA:TRUE, pathlen:1"), "{t}");
+    assert!(t.contains("X509v3 Key Usage: critical"), "{t}");
+    assert!(
+        t.contains("Digital Signature, Certificate Sign, CRL Sign"),
+        "{t}"
+    );
+    assert!(t.contains("X509v3 Subject Key Identifier"), "{t}");
+    assert!(t.contains("X509v3 Name Constraints: critical"), "{t}");
+    assert!(t.contains("DNS:example.test"), "{t}");
+    assert!(t.contains("IP:127.0.0.0/255.0.0.0"), "{t}");
+    let t = x509_text(p.inter.certificate());
+    assert!(t.contains("CA:TRUE, pathlen:0"), "{t}");
+    assert!(t.contains("X509v3 Authority Key Identifier"), "{t}");
+}
+
+#[test]
+fn openssl_text_shows_leaf_extensions_and_no_key_encipherment_on_ec_or_ed25519() {
+    let p = pki(&CaOptions::default());
+    for alg in KeyAlgorithm::GENERATABLE {
+        let opts = LeafOptions::new(["localhost", "127.0.0.1", "::1"]).key(alg);
+        let leaf = p.inter.issue(&opts, now()).unwrap();
+        let t = x509_text(&leaf.certificate);
+        assert!(t.contains("X509v3 Basic Constraints: critical"), "{t}");
+        assert!(t.contains("CA:FALSE"), "{t}");
+        assert!(t.contains("X509v3 Key Usage: critical"), "{t}");
+        assert!(t.contains("Digital Signature"), "{t}");
+        assert!(!t.contains("Key Encipherment"), "{alg}: {t}");
+        assert!(t.contains("TLS Web Server Authentication"), "{t}");
+        assert!(t.contains("X509v3 Subject Key Identifier"), "{t}");
+        assert!(t.contains("X509v3 Authority Key Identifier"), "{t}");
+        assert!(
+            t.contains("DNS:localhost, IP Address:127.0.0.1, IP Address:0:0:0:0:0:0:0:1"),
+            "{t}"
+        );
+    }
+}
+
+#[test]
+fn two_certificates_for_the_same_key_have_different_serials() {
+    let ca = Ca::new_root(&CaOptions::default(), now()).unwrap();
+    let key_pem = KeyPair::generate(KeyAlgorithm::P256)
+        .unwrap()
+        .private_key_pem();
+    let opts = LeafOptions::new(["a.test"]);
+    let serial = |cert: &Certificate| {
+        let dir = Dir::new();
+        let path = dir.write("c.pem", cert.pem());
+        text(&run(
+            "openssl",
+            &[&"x509", &"-noout", &"-serial", &"-in", &path],
+        ))
+    };
+    let a = ca
+        .issue_for_key(&opts, KeyPair::from_pem(&key_pem).unwrap(), now())
+        .unwrap();
+    let b = ca
+        .issue_for_key(&opts, KeyPair::from_pem(&key_pem).unwrap(), now())
+        .unwrap();
+    assert_eq!(a.key.public_key_der(), b.key.public_key_der());
+    assert_ne!(serial(&a.certificate), serial(&b.certificate));
+}
+
+#[test]
+fn self_signed_leaf_verifies_against_itself_and_is_not_a_ca() {
+    let issued = self_signed(&LeafOptions::new(["localhost", "127.0.0.1"]), now()).unwrap();
+    let dir = Dir::new();
+    let cert = dir.write("server.crt", issued.certificate.pem());
+    let out = run(
+        "openssl",
+        &[
+            &"verify",
+            &"-x509_strict",
+            &"-purpose",
+            &"sslserver",
+            &"-CAfile",
+            &cert,
+            &cert,
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let t = x509_text(&issued.certificate);
+    assert!(t.contains("CA:FALSE"), "{t}");
+}
+
+#[test]
+fn the_seeds_python_server_pattern_loads_our_files_unchanged() {
+    let issued = self_signed(&LeafOptions::new(["localhost"]), now()).unwrap();
+    let dir = Dir::new();
+    dir.write("server.crt", issued.certificate.pem());
+    dir.write("server.key", issued.key.private_key_pem());
+    let script = "import ssl\n\
+        ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)\n\
+        ctx.check_hostname = False\n\
+        ctx.load_cert_chain(certfile='server.crt', keyfile='server.key')\n\
+        print('loaded')\n";
+    let out = std::process::Command::new("python3")
+        .args(["-c", script])
+        .current_dir(dir.path())
+        .output()
+        .expect("python3");
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("loaded"));
+}
+
+#[test]
+fn openssl_reads_our_private_keys_and_they_match_the_certificates() {
+    let ca = Ca::new_root(&CaOptions::default(), now()).unwrap();
+    for alg in KeyAlgorithm::GENERATABLE {
+        let leaf = ca
+            .issue(&LeafOptions::new(["a.test"]).key(alg), now())
+            .unwrap();
+        let dir = Dir::new();
+        let key = dir.write("k.pem", leaf.key.private_key_pem());
+        let cert = dir.write("c.pem", leaf.certificate.pem());
+        let from_key = run("openssl", &[&"pkey", &"-in", &key, &"-pubout"]);
+        let from_cert = run("openssl", &[&"x509", &"-in", &cert, &"-noout", &"-pubkey"]);
+        assert!(from_key.status.success(), "{alg}: {}", text(&from_key));
+        assert_eq!(from_key.stdout, from_cert.stdout, "{alg}");
+    }
+}
