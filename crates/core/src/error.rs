@@ -69,6 +69,10 @@ pub enum Error {
     #[error("unknown key algorithm {0:?}: choose p256, p384 or ed25519")]
     UnknownKeyAlgorithm(String),
 
+    /// A usage name was not recognised.
+    #[error("unknown usage {0:?}: choose server, client or both")]
+    UnknownUsage(String),
+
     /// Private key input could not be used.
     #[error("invalid private key: {0}")]
     InvalidKey(String),

@@ -35,10 +35,7 @@ impl core::str::FromStr for Usage {
             "server" => Ok(Usage::Server),
             "client" => Ok(Usage::Client),
             "both" | "server+client" => Ok(Usage::Both),
-            _ => Err(Error::InvalidName {
-                input: s.into(),
-                reason: "usage must be server, client or both",
-            }),
+            _ => Err(Error::UnknownUsage(s.into())),
         }
     }
 }

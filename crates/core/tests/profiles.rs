@@ -190,3 +190,11 @@ fn bad_constraint_entries_are_named() {
     let err = selfsign_core::Ca::new_root(&opts, now()).unwrap_err();
     assert!(err.to_string().contains("10.0.0.0/33"), "{err}");
 }
+
+#[test]
+fn usage_names_parse_and_unknown_ones_list_the_choices() {
+    assert_eq!("Client".parse::<Usage>().unwrap(), Usage::Client);
+    assert_eq!("both".parse::<Usage>().unwrap(), Usage::Both);
+    let err = "mail".parse::<Usage>().unwrap_err();
+    assert!(err.to_string().contains("server, client or both"), "{err}");
+}
