@@ -269,8 +269,8 @@ impl Conn {
         }
     }
 
-    /// Whether the connection ended normally (used to pick the log level).
-    pub(crate) fn closed_cleanly(&self) -> bool {
+    /// Whether everything was sent and only the peer's EOF is awaited.
+    pub(crate) fn lingering(&self) -> bool {
         matches!(self.phase, Phase::Lingering { .. })
     }
 

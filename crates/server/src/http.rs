@@ -82,25 +82,27 @@ impl Http {
         let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
         let mut req = httparse::Request::new(&mut headers);
         match req.parse(&self.inbuf) {
-            Ok(Status::Complete(n)) if n > self.max_head => {
-                Parsed::Refuse(431, format!("request head over {} bytes", self.max_head))
-            }
+            Ok(Status::Complete(n)) if n > self.max_head => self.too_large(),
             Ok(Status::Complete(n)) => match Request::from_parsed(&req) {
                 Ok(r) => Parsed::Request(r, n),
                 Err(why) => Parsed::Refuse(400, why),
             },
-            Ok(Status::Partial) if self.inbuf.len() >= self.max_head => {
-                if self.inbuf.contains(&b'\n') {
-                    Parsed::Refuse(431, format!("request head over {} bytes", self.max_head))
-                } else {
-                    Parsed::Refuse(414, format!("request line over {} bytes", self.max_head))
-                }
-            }
+            Ok(Status::Partial) if self.inbuf.len() >= self.max_head => self.too_large(),
             Ok(Status::Partial) => Parsed::Incomplete,
             Err(httparse::Error::TooManyHeaders) => {
                 Parsed::Refuse(431, format!("more than {MAX_HEADERS} header fields"))
             }
             Err(e) => Parsed::Refuse(400, format!("malformed request: {e}")),
+        }
+    }
+
+    /// Refuses a head over `max_head`: 414 if the request line alone is too long, else 431.
+    fn too_large(&self) -> Parsed {
+        let line_end = self.inbuf.iter().position(|&b| b == b'\n');
+        if line_end.is_some_and(|end| end < self.max_head) {
+            Parsed::Refuse(431, format!("request head over {} bytes", self.max_head))
+        } else {
+            Parsed::Refuse(414, format!("request line over {} bytes", self.max_head))
         }
     }
 
@@ -157,6 +159,8 @@ impl Http {
     /// Sends an error status with a one-line text body (no body for HEAD).
     fn error(&mut self, out: &mut Vec<u8>, status: u16, head_only: bool, req: &Request, why: &str) {
         tracing::debug!("{} {} -> {status}: {why}", req.method, req.target);
+        // A client that sent a bad request may be confused about framing: close.
+        self.close |= status == 400;
         self.refuse(out, status, head_only);
     }
 

@@ -159,7 +159,8 @@ impl Server {
         loop {
             let now = Instant::now();
             if let Some(since) = self.draining_since {
-                if self.conns.is_empty() || self.abort {
+                // Lingering connections have sent everything; no need to wait for their EOF.
+                if self.abort || self.conns.iter().all(|(_, c)| c.lingering()) {
                     break;
                 }
                 if now >= since + self.limits.shutdown_grace {
@@ -361,7 +362,7 @@ impl Server {
     fn remove(&mut self, slot: usize, gone: Gone, now: Instant) {
         if let Some(mut conn) = self.conns.try_remove(slot) {
             conn.deregister(self.poll.registry());
-            if conn.closed_cleanly() {
+            if conn.lingering() {
                 tracing::trace!("connection from {} {}", conn.peer, gone.0);
             } else {
                 tracing::debug!("connection from {}: {}", conn.peer, gone.0);
