@@ -1,0 +1,450 @@
+//! `selfsign serve`: the mio + rustls listener, with certificates from `--cert/--key` or a
+//! localhost leaf kept in the data directory under the local CA (reissued when it nears expiry
+//! or the names change).
+
+use std::collections::BTreeSet;
+use std::net::{SocketAddr, TcpListener, ToSocketAddrs};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use selfsign_core::{
+    parse_certificates, Ca, Certificate, KeyPair, LeafOptions, Name, UnixTime, Usage,
+};
+use selfsign_server::{tls_config, ClientAuth, Limits, Mode, Server, ServerOptions, TlsOptions};
+
+use crate::files::{self, read_input, Secrecy};
+use crate::store::{create_private_dir, Store};
+use crate::{Error, Global};
+
+/// Names the kept server leaf always covers.
+const LOCAL_NAMES: [&str; 3] = ["localhost", "127.0.0.1", "::1"];
+/// Reissue the kept leaf when it has less than this left.
+const RENEW_BEFORE_SECS: i64 = 86_400;
+
+/// What the server does with each connection.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ModeArg {
+    /// HTTP/1.1 static files from --root
+    Http,
+    /// Raw TLS echo
+    Echo,
+}
+
+/// Arguments of `selfsign serve`.
+#[derive(clap::Args, Debug)]
+pub struct ServeArgs {
+    /// Address to listen on, e.g. 127.0.0.1:8443 or 0.0.0.0:443 (repeatable)
+    /// [default: 127.0.0.1:PORT and [::1]:PORT]
+    #[arg(long, value_name = "ADDR")]
+    pub listen: Vec<String>,
+    /// Port for the default loopback addresses
+    #[arg(long, env = "PORT", default_value_t = 8443)]
+    pub port: u16,
+    /// Serve static files over HTTP/1.1, or echo raw bytes
+    #[arg(long, value_enum, default_value = "http")]
+    pub mode: ModeArg,
+    /// Directory to serve [default: web/ in the current directory or the selfsign repository]
+    #[arg(long, value_name = "DIR")]
+    pub root: Option<PathBuf>,
+    /// Server certificate chain (PEM, leaf first) instead of the kept localhost leaf
+    #[arg(long, value_name = "FILE", requires = "key")]
+    pub cert: Option<PathBuf>,
+    /// Private key of --cert (PEM)
+    #[arg(long, value_name = "FILE", requires = "cert")]
+    pub key: Option<PathBuf>,
+    /// Extra name for the kept leaf besides localhost, 127.0.0.1 and ::1 (repeatable)
+    #[arg(long = "name", value_name = "NAME", conflicts_with = "cert")]
+    pub names: Vec<String>,
+    /// Ask clients for a certificate issued by this CA (PEM); optional unless --require-client-cert
+    #[arg(long, value_name = "FILE")]
+    pub client_ca: Option<PathBuf>,
+    /// Refuse clients without a valid certificate (from --client-ca, default the local CA)
+    #[arg(long)]
+    pub require_client_cert: bool,
+    /// Turn session resumption off (every handshake is a full one), e.g. for benchmarks
+    #[arg(long)]
+    pub no_resumption: bool,
+    /// Connections served at once; more wait in the kernel backlog
+    #[arg(long, value_name = "N", default_value_t = Limits::default().max_connections)]
+    pub max_connections: usize,
+    /// Seconds a client has to finish the TLS handshake
+    #[arg(long, value_name = "SECS", default_value_t = Limits::default().handshake_timeout.as_secs())]
+    pub handshake_timeout: u64,
+    /// Seconds a connection may stay silent
+    #[arg(long, value_name = "SECS", default_value_t = Limits::default().idle_timeout.as_secs())]
+    pub idle_timeout: u64,
+    /// Seconds shutdown waits for responses in flight
+    #[arg(long, value_name = "SECS", default_value_t = Limits::default().shutdown_grace.as_secs())]
+    pub shutdown_grace: u64,
+}
+
+/// The certificate the server will present, and what to tell users about trusting it.
+struct Identity {
+    chain: Vec<Certificate>,
+    key: KeyPair,
+    cert_file: PathBuf,
+    ca_file: Option<PathBuf>,
+}
+
+/// Runs `selfsign serve` until SIGINT/SIGTERM.
+pub fn run(args: &ServeArgs, global: &Global) -> Result<(), Error> {
+    for (flag, secs) in [
+        ("--handshake-timeout", args.handshake_timeout),
+        ("--idle-timeout", args.idle_timeout),
+    ] {
+        if secs == 0 {
+            return Err(Error::Usage(format!("{flag} must be at least 1 second")));
+        }
+    }
+    if args.max_connections == 0 {
+        return Err(Error::Usage("--max-connections must be at least 1".into()));
+    }
+    let now = UnixTime::now();
+    let listen = listen_addrs(args)?;
+    let mode = match args.mode {
+        ModeArg::Http => Mode::Http {
+            root: web_root(args.root.as_deref())?,
+        },
+        ModeArg::Echo => Mode::Echo,
+    };
+    let mut store = None;
+    let mut open_store = || -> Result<Store, Error> {
+        if store.is_none() {
+            store = Some(Store::open(global)?);
+        }
+        Ok(store.clone().expect("store opened above"))
+    };
+    let identity = match (&args.cert, &args.key) {
+        (Some(cert), Some(key)) => given_identity(cert, key)?,
+        _ => kept_identity(&open_store()?, &args.names, now)?,
+    };
+    let client_auth = match (&args.client_ca, args.require_client_cert) {
+        (Some(path), required) => {
+            let roots = ders(&parse_certificates(&read_input(path)?)?);
+            if required {
+                ClientAuth::Required(roots)
+            } else {
+                ClientAuth::Optional(roots)
+            }
+        }
+        (None, true) => {
+            let (ca, _) = open_store()?.load_or_create_ca(now)?;
+            ClientAuth::Required(vec![ca.certificate().der().clone()])
+        }
+        (None, false) => ClientAuth::None,
+    };
+    let config = tls_config(TlsOptions {
+        chain: ders(&identity.chain),
+        key: identity.key.private_key_der(),
+        client_auth,
+        resumption: !args.no_resumption,
+    })?;
+    let limits = Limits {
+        max_connections: args.max_connections,
+        handshake_timeout: Duration::from_secs(args.handshake_timeout),
+        idle_timeout: Duration::from_secs(args.idle_timeout),
+        shutdown_grace: Duration::from_secs(args.shutdown_grace),
+        ..Limits::default()
+    };
+    let served = match &mode {
+        Mode::Http { root } => Some(root.clone()),
+        Mode::Echo => None,
+    };
+    let mut server = Server::bind(
+        ServerOptions {
+            listen,
+            mode,
+            limits,
+        },
+        config,
+    )?;
+    server.handle_signals()?;
+    announce(
+        &server.local_addrs(),
+        &identity,
+        served.as_deref(),
+        args,
+        global,
+        now,
+    )?;
+    server.run()?;
+    if !global.quiet && !global.json {
+        println!("Stopped.");
+    }
+    Ok(())
+}
+
+fn ders(certs: &[Certificate]) -> Vec<selfsign_core::CertificateDer<'static>> {
+    certs.iter().map(|c| c.der().clone()).collect()
+}
+
+/// `--listen` values (host names resolved), or loopback on `--port` (IPv6 only if available).
+fn listen_addrs(args: &ServeArgs) -> Result<Vec<SocketAddr>, Error> {
+    if args.listen.is_empty() {
+        let mut addrs = vec![SocketAddr::from(([127, 0, 0, 1], args.port))];
+        let v6 = SocketAddr::from((std::net::Ipv6Addr::LOCALHOST, args.port));
+        // Machines without IPv6 loopback still get a server on 127.0.0.1.
+        if TcpListener::bind(SocketAddr::from((std::net::Ipv6Addr::LOCALHOST, 0))).is_ok() {
+            addrs.push(v6);
+        } else {
+            tracing::info!("IPv6 loopback unavailable; listening on 127.0.0.1 only");
+        }
+        return Ok(addrs);
+    }
+    let mut out = Vec::new();
+    for spec in &args.listen {
+        let resolved = spec.to_socket_addrs().map_err(|e| {
+            Error::Usage(format!(
+                "--listen {spec}: {e} (expected ADDR:PORT such as 127.0.0.1:8443 or [::1]:8443)"
+            ))
+        })?;
+        for addr in resolved {
+            if !out.contains(&addr) {
+                out.push(addr);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// `--root`, else `web/` in the current directory or an enclosing Cargo workspace (also the one
+/// holding this executable, for `cargo run` from elsewhere).
+fn web_root(given: Option<&Path>) -> Result<PathBuf, Error> {
+    if let Some(root) = given {
+        if !root.is_dir() {
+            return Err(Error::Usage(format!(
+                "--root {}: not a directory",
+                root.display()
+            )));
+        }
+        return Ok(root.to_path_buf());
+    }
+    let cwd = std::env::current_dir().map_err(|e| Error::io(".", e))?;
+    let exe = std::env::current_exe().ok();
+    let mut candidates = vec![cwd.join("web")];
+    let dirs = cwd
+        .ancestors()
+        .chain(exe.iter().flat_map(|e| e.ancestors()));
+    candidates.extend(
+        dirs.filter(|d| d.join("Cargo.toml").is_file())
+            .map(|d| d.join("web")),
+    );
+    if let Some(root) = candidates
+        .into_iter()
+        .find(|c| c.join("index.html").is_file())
+    {
+        if !root.join("pkg").is_dir() {
+            tracing::warn!(
+                "{} has no pkg/ (the WebAssembly build); run `make web` for a working page",
+                root.display()
+            );
+        }
+        return Ok(root);
+    }
+    Err(Error::Usage(
+        "no web/ directory with an index.html here or in the selfsign repository: run `make web` in the repository, pass --root DIR, or use --mode echo".into(),
+    ))
+}
+
+/// `--cert/--key`: a PEM chain (leaf first) and its key, as made by `new` or the browser page.
+fn given_identity(cert: &Path, key: &Path) -> Result<Identity, Error> {
+    let chain = parse_certificates(&read_input(cert)?)?;
+    let key_pem = String::from_utf8(read_input(key)?)
+        .map_err(|_| Error::Usage(format!("{}: not a PEM private key", key.display())))?;
+    let key = KeyPair::from_pem(&key_pem)?;
+    let now = UnixTime::now();
+    let leaf = chain[0].inspect(now)?;
+    if leaf.is_ca {
+        return Err(Error::Usage(format!(
+            "{}: the first certificate is a CA, not a server certificate; put the leaf first",
+            cert.display()
+        )));
+    }
+    let ca_file = leaf.self_signed.then(|| cert.to_path_buf());
+    Ok(Identity {
+        chain,
+        key,
+        cert_file: cert.to_path_buf(),
+        ca_file,
+    })
+}
+
+/// The leaf kept in `<data dir>/serve`, reissued under the local CA when missing, unreadable,
+/// expiring within a day, for other names, or from another CA.
+fn kept_identity(store: &Store, extra: &[String], now: UnixTime) -> Result<Identity, Error> {
+    let (ca, created) = store.load_or_create_ca(now)?;
+    if created {
+        tracing::info!("created the local CA {}", store.ca_cert_path().display());
+    }
+    let mut names: Vec<String> = LOCAL_NAMES.iter().map(|s| s.to_string()).collect();
+    for n in extra {
+        if !names.contains(n) {
+            names.push(n.clone());
+        }
+    }
+    let wanted: BTreeSet<String> = names
+        .iter()
+        .map(|n| Name::parse(n).map(|n| n.to_string()))
+        .collect::<Result<_, _>>()?;
+    let dir = store.serve_dir();
+    create_private_dir(&dir)?;
+    let cert_file = dir.join("localhost.pem");
+    let key_file = dir.join("localhost-key.pem");
+    if let Some(identity) = load_kept(&cert_file, &key_file, &ca, &wanted, now) {
+        return Ok(Identity {
+            ca_file: Some(store.ca_cert_path()),
+            ..identity
+        });
+    }
+    let issued = ca.issue(&LeafOptions::new(names).usage(Usage::Server), now)?;
+    // These files belong to selfsign serve, so replacing a stale leaf needs no --force.
+    files::write_new(
+        &key_file,
+        issued.key.private_key_pem().as_bytes(),
+        Secrecy::Secret,
+        true,
+    )?;
+    files::write_new(
+        &cert_file,
+        issued.certificate.pem().as_bytes(),
+        Secrecy::Public,
+        true,
+    )?;
+    tracing::info!("issued a new server certificate {}", cert_file.display());
+    Ok(Identity {
+        chain: vec![issued.certificate],
+        key: issued.key,
+        cert_file,
+        ca_file: Some(store.ca_cert_path()),
+    })
+}
+
+fn load_kept(
+    cert_file: &Path,
+    key_file: &Path,
+    ca: &Ca,
+    wanted: &BTreeSet<String>,
+    now: UnixTime,
+) -> Option<Identity> {
+    let chain = parse_certificates(&std::fs::read(cert_file).ok()?).ok()?;
+    let key = KeyPair::from_pem(&std::fs::read_to_string(key_file).ok()?).ok()?;
+    let info = chain.first()?.inspect(now).ok()?;
+    let ca_info = ca.certificate().inspect(now).ok()?;
+    let now_secs = i64::try_from(now.as_secs()).ok()?;
+    let fresh = info.valid_now && info.not_after - now_secs > RENEW_BEFORE_SECS;
+    let names: BTreeSet<String> = info.subject_alt_names.iter().cloned().collect();
+    let same_ca = info.issuer == ca_info.subject
+        && info.authority_key_id.is_some()
+        && info.authority_key_id == ca_info.subject_key_id;
+    let key_matches = {
+        // rustls checks that the key belongs to the certificate.
+        tls_config(TlsOptions {
+            chain: ders(&chain),
+            key: key.private_key_der(),
+            client_auth: ClientAuth::None,
+            resumption: false,
+        })
+        .is_ok()
+    };
+    if !(fresh && same_ca && key_matches && &names == wanted) {
+        tracing::info!(
+            "the kept server certificate {} is stale; reissuing",
+            cert_file.display()
+        );
+        return None;
+    }
+    Some(Identity {
+        chain,
+        key,
+        cert_file: cert_file.to_path_buf(),
+        ca_file: None,
+    })
+}
+
+/// Prints the URLs, the CA to trust, the leaf's fingerprint and a ready command.
+fn announce(
+    addrs: &[SocketAddr],
+    identity: &Identity,
+    root: Option<&Path>,
+    args: &ServeArgs,
+    global: &Global,
+    now: UnixTime,
+) -> Result<(), Error> {
+    let leaf = identity.chain[0].inspect(now)?;
+    let host_for = |a: &SocketAddr| -> String {
+        if a.ip().is_loopback() || a.ip().is_unspecified() {
+            "localhost".into()
+        } else if a.is_ipv6() {
+            format!("[{}]", a.ip())
+        } else {
+            a.ip().to_string()
+        }
+    };
+    let mut urls: Vec<String> = Vec::new();
+    for a in addrs {
+        let url = format!("https://{}:{}/", host_for(a), a.port());
+        if !urls.contains(&url) {
+            urls.push(url);
+        }
+    }
+    let ca = identity.ca_file.as_ref().map(|p| p.display().to_string());
+    let try_cmd = match (args.mode, &ca) {
+        (ModeArg::Http, Some(ca)) => format!("curl --cacert {ca} {}", urls[0]),
+        (ModeArg::Http, None) => format!(
+            "curl --cacert <the CA that issued {}> {}",
+            identity.cert_file.display(),
+            urls[0]
+        ),
+        (ModeArg::Echo, _) => {
+            let hostport = urls[0].trim_start_matches("https://").trim_end_matches('/');
+            format!(
+                "openssl s_client -connect {hostport} -CAfile {}",
+                ca.as_deref().unwrap_or("<CA file>")
+            )
+        }
+    };
+    if global.json {
+        let value = serde_json::json!({
+            "urls": urls,
+            "listen": addrs.iter().map(|a| a.to_string()).collect::<Vec<_>>(),
+            "mode": match args.mode { ModeArg::Http => "http", ModeArg::Echo => "echo" },
+            "root": root,
+            "cert_file": identity.cert_file,
+            "ca_file": identity.ca_file,
+            "sha256_fingerprint": leaf.sha256_fingerprint,
+            "names": leaf.subject_alt_names,
+            "try": try_cmd,
+        });
+        println!("{value}");
+        return Ok(());
+    }
+    if global.quiet {
+        return Ok(());
+    }
+    let what = match root {
+        Some(r) => format!("serving {}", r.display()),
+        None => "echoing".into(),
+    };
+    println!("selfsign serve: {what} over TLS");
+    for url in &urls {
+        println!("  {url}");
+    }
+    let listening: Vec<String> = addrs.iter().map(|a| a.to_string()).collect();
+    println!("Listening on   {}", listening.join(", "));
+    println!(
+        "Certificate    {} ({})",
+        identity.cert_file.display(),
+        leaf.subject_alt_names.join(", ")
+    );
+    println!("SHA-256        {}", leaf.sha256_fingerprint);
+    match &ca {
+        Some(ca) => println!("CA to trust    {ca}"),
+        None => println!(
+            "CA to trust    the CA that issued {}",
+            identity.cert_file.display()
+        ),
+    }
+    println!("Try            {try_cmd}");
+    println!("Stop with Ctrl-C (in-flight responses finish first).");
+    Ok(())
+}
