@@ -164,7 +164,9 @@ impl Conn {
             match self.tls.read_tls(&mut self.socket) {
                 Ok(0) => {
                     if self.tls.is_handshaking() {
-                        return Err(Gone("peer closed the connection during the handshake".into()));
+                        return Err(Gone(
+                            "peer closed the connection during the handshake".into(),
+                        ));
                     }
                     self.peer_closed();
                     return Ok(true);
@@ -295,7 +297,9 @@ impl Conn {
                 self.drive(now)
             }
             Phase::Closing { .. } => Drive::Close(Gone("peer did not take close_notify".into())),
-            Phase::Lingering { .. } => Drive::Close(Gone("closed (peer kept the socket open)".into())),
+            Phase::Lingering { .. } => {
+                Drive::Close(Gone("closed (peer kept the socket open)".into()))
+            }
         }
     }
 

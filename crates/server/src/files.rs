@@ -45,7 +45,9 @@ impl WebRoot {
         };
         let canonical = fs::canonicalize(dir).map_err(|e| fail(e.to_string()))?;
         if !canonical.is_dir() {
-            return Err(fail("not a directory; pass the directory holding index.html".into()));
+            return Err(fail(
+                "not a directory; pass the directory holding index.html".into(),
+            ));
         }
         Ok(WebRoot { dir: canonical })
     }
@@ -149,10 +151,7 @@ mod tests {
 
     #[test]
     fn relative_path_refuses_dot_dot_backslash_and_nul() {
-        assert_eq!(
-            relative_path("/a/../b"),
-            Err(BadPath("path contains .."))
-        );
+        assert_eq!(relative_path("/a/../b"), Err(BadPath("path contains ..")));
         assert_eq!(relative_path("/.."), Err(BadPath("path contains ..")));
         assert!(relative_path("/a\\..\\b").is_err());
         assert!(relative_path("/a\0b").is_err());
@@ -163,8 +162,14 @@ mod tests {
     #[test]
     fn content_types_cover_the_page_assets() {
         assert_eq!(content_type(Path::new("x.wasm")), "application/wasm");
-        assert_eq!(content_type(Path::new("x.MJS")), "text/javascript; charset=utf-8");
+        assert_eq!(
+            content_type(Path::new("x.MJS")),
+            "text/javascript; charset=utf-8"
+        );
         assert_eq!(content_type(Path::new("ca.pem")), "application/x-pem-file");
-        assert_eq!(content_type(Path::new("README")), "application/octet-stream");
+        assert_eq!(
+            content_type(Path::new("README")),
+            "application/octet-stream"
+        );
     }
 }

@@ -125,7 +125,13 @@ impl Http {
         }
         let path = req.target.split(['?', '#']).next().unwrap_or_default();
         if !path.starts_with('/') || path.contains('\\') {
-            return self.error(out, 400, head_only, &req, "request target is not a plain path");
+            return self.error(
+                out,
+                400,
+                head_only,
+                &req,
+                "request target is not a plain path",
+            );
         }
         let Ok(decoded) = percent_decode_str(path).decode_utf8() else {
             return self.error(out, 400, head_only, &req, "path is not UTF-8");
@@ -172,7 +178,13 @@ impl Http {
         } else {
             ""
         };
-        self.head(out, status, "text/plain; charset=utf-8", body.len() as u64, extra);
+        self.head(
+            out,
+            status,
+            "text/plain; charset=utf-8",
+            body.len() as u64,
+            extra,
+        );
         if !head_only {
             out.extend_from_slice(body.as_bytes());
         }

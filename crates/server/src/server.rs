@@ -273,7 +273,9 @@ impl Server {
                 Accepted::Conn(socket, peer) => self.add_conn(socket, peer, now),
                 Accepted::Empty => return,
                 Accepted::Failed(e) => {
-                    tracing::warn!("cannot accept connections: {e}; pausing accepts for {ACCEPT_PAUSE:?}");
+                    tracing::warn!(
+                        "cannot accept connections: {e}; pausing accepts for {ACCEPT_PAUSE:?}"
+                    );
                     self.listeners.deregister(self.poll.registry());
                     self.listeners.pause = Pause::Until(now + ACCEPT_PAUSE);
                     return;

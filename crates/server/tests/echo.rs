@@ -55,7 +55,8 @@ fn client_close_notify_gets_the_pending_echo_then_a_clean_close() {
     tls.conn.send_close_notify();
     tls.flush().expect("flush close_notify");
     let mut rest = Vec::new();
-    tls.read_to_end(&mut rest).expect("clean close from the server");
+    tls.read_to_end(&mut rest)
+        .expect("clean close from the server");
     assert_eq!(rest, b"last words");
     running.stop();
 }

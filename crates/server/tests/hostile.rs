@@ -49,7 +49,11 @@ fn garbage_instead_of_a_client_hello_is_dropped_quickly() {
             assert_eq!(e.kind(), std::io::ErrorKind::ConnectionReset, "{e}");
         }
         assert!(start.elapsed() < Duration::from_secs(5));
-        assert!(rest.len() < 64, "server answered garbage with {} bytes", rest.len());
+        assert!(
+            rest.len() < 64,
+            "server answered garbage with {} bytes",
+            rest.len()
+        );
     }
     assert_echoes(running.addr(), &pki);
     running.stop();
@@ -81,7 +85,10 @@ fn a_client_that_sends_but_never_reads_is_throttled_not_buffered() {
         }
     }
     // The server stopped reading long before 50 MB; what went through sits in kernel buffers.
-    assert!(sent < goal, "the server took all {sent} bytes from a client that never reads");
+    assert!(
+        sent < goal,
+        "the server took all {sent} bytes from a client that never reads"
+    );
     // Meanwhile (the hostile connection still open and stalled) others are served.
     assert_echoes(running.addr(), &pki);
     drop(hostile);
@@ -108,8 +115,14 @@ fn tcp_connections_that_never_handshake_are_closed_at_the_handshake_timeout() {
         }
     }
     let elapsed = start.elapsed();
-    assert!(elapsed >= Duration::from_millis(900), "closed after {elapsed:?}, before the timeout");
-    assert!(elapsed < Duration::from_secs(5), "closed only after {elapsed:?}");
+    assert!(
+        elapsed >= Duration::from_millis(900),
+        "closed after {elapsed:?}, before the timeout"
+    );
+    assert!(
+        elapsed < Duration::from_secs(5),
+        "closed only after {elapsed:?}"
+    );
     assert_echoes(running.addr(), &pki);
     running.stop();
 }
@@ -130,7 +143,9 @@ fn clients_that_vanish_mid_handshake_free_their_slot() {
         tls.conn.write_tls(&mut hello).expect("client hello");
         if round % 2 == 0 {
             // Half a ClientHello, then gone.
-            tls.sock.write_all(&hello[..hello.len() / 2]).expect("write");
+            tls.sock
+                .write_all(&hello[..hello.len() / 2])
+                .expect("write");
         } else {
             // A whole ClientHello, a little of the server's answer, then gone.
             tls.sock.write_all(&hello).expect("write");
@@ -171,9 +186,15 @@ fn beyond_the_connection_cap_clients_wait_and_are_served_once_slots_free() {
     assert!(fifth.conn.is_handshaking());
 
     holders.truncate(2);
-    fifth.sock.set_read_timeout(Some(IO_TIMEOUT)).expect("timeout");
+    fifth
+        .sock
+        .set_read_timeout(Some(IO_TIMEOUT))
+        .expect("timeout");
     while fifth.conn.is_handshaking() {
-        fifth.conn.complete_io(&mut fifth.sock).expect("handshake after slots freed");
+        fifth
+            .conn
+            .complete_io(&mut fifth.sock)
+            .expect("handshake after slots freed");
     }
     fifth.write_all(b"hello").expect("write");
     let mut back = [0u8; 5];

@@ -19,7 +19,10 @@ fn root_serves_index_html_with_security_headers_over_http_1_1_alpn() {
     let r = http.get("/").expect("GET /");
     assert_eq!(r.status, 200);
     assert_eq!(r.header("content-type"), Some("text/html; charset=utf-8"));
-    assert_eq!(r.header("content-length"), Some(INDEX_HTML.len().to_string().as_str()));
+    assert_eq!(
+        r.header("content-length"),
+        Some(INDEX_HTML.len().to_string().as_str())
+    );
     assert_eq!(r.header("x-content-type-options"), Some("nosniff"));
     assert_eq!(r.header("cache-control"), Some("no-cache"));
     assert!(r.header("date").is_some());
@@ -53,7 +56,10 @@ fn head_sends_the_headers_of_get_without_a_body() {
         .expect("send");
     let head = http.response(true).expect("HEAD response");
     assert_eq!(head.status, 200);
-    assert_eq!(head.header("content-length"), Some(WASM.len().to_string().as_str()));
+    assert_eq!(
+        head.header("content-length"),
+        Some(WASM.len().to_string().as_str())
+    );
     assert_eq!(head.header("content-type"), Some("application/wasm"));
     // The next response on the connection starts right after the head: no body was sent.
     let next = http.get("/").expect("GET after HEAD");

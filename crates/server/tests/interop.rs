@@ -58,8 +58,16 @@ fn openssl_s_client_verifies_the_chain_and_gets_the_page() {
             out.stdout,
             out.stderr
         );
-        assert!(out.stdout.contains("HTTP/1.1 200 OK"), "{version}: {}", out.stdout);
-        assert!(out.stdout.contains(INDEX_HTML.trim_end()), "{version}: {}", out.stdout);
+        assert!(
+            out.stdout.contains("HTTP/1.1 200 OK"),
+            "{version}: {}",
+            out.stdout
+        );
+        assert!(
+            out.stdout.contains(INDEX_HTML.trim_end()),
+            "{version}: {}",
+            out.stdout
+        );
         assert_eq!(out.status, Some(0), "{version}: {}", out.stderr);
     }
     running.stop();
@@ -160,7 +168,11 @@ fn python_ssl_default_context_verifies_and_gets_the_page() {
         TOOL_TIMEOUT,
     );
     assert_eq!(out.status, Some(0), "{}\n{}", out.stdout, out.stderr);
-    assert!(out.stdout.starts_with("TLSv1.3\nHTTP/1.1 200 OK\r\n"), "{}", out.stdout);
+    assert!(
+        out.stdout.starts_with("TLSv1.3\nHTTP/1.1 200 OK\r\n"),
+        "{}",
+        out.stdout
+    );
     assert!(out.stdout.contains(INDEX_HTML.trim_end()), "{}", out.stdout);
     running.stop();
 }
@@ -187,6 +199,10 @@ fn python_ssl_refuses_the_server_without_our_ca() {
         TOOL_TIMEOUT,
     );
     assert_ne!(out.status, Some(0));
-    assert!(out.stderr.contains("CERTIFICATE_VERIFY_FAILED"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("CERTIFICATE_VERIFY_FAILED"),
+        "{}",
+        out.stderr
+    );
     running.stop();
 }

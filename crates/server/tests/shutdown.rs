@@ -18,7 +18,9 @@ fn a_large_download_in_flight_completes_after_shutdown_and_run_returns_ok() {
     http.send("GET /big.bin HTTP/1.1\r\nHost: localhost\r\n\r\n")
         .expect("send");
     let mut first = vec![0u8; 1024 * 1024];
-    http.stream.read_exact(&mut first).expect("start of download");
+    http.stream
+        .read_exact(&mut first)
+        .expect("start of download");
 
     running.handle.shutdown();
     // New connections are refused once shutdown has begun.
@@ -35,7 +37,9 @@ fn a_large_download_in_flight_completes_after_shutdown_and_run_returns_ok() {
     assert!(refused, "the listener still accepts after shutdown");
 
     let mut rest = Vec::new();
-    http.stream.read_to_end(&mut rest).expect("download ends with close_notify");
+    http.stream
+        .read_to_end(&mut rest)
+        .expect("download ends with close_notify");
     let all = [first, rest].concat();
     let head_end = all
         .windows(4)
@@ -66,7 +70,8 @@ fn idle_keep_alive_connections_are_closed_and_shutdown_does_not_wait_for_the_gra
     let (pki, _web, mut running) = http_server(limits);
     let mut idle: Vec<_> = (0..3)
         .map(|_| {
-            let mut http = Http::new(connect(running.addr(), &pki.client_config()).expect("connect"));
+            let mut http =
+                Http::new(connect(running.addr(), &pki.client_config()).expect("connect"));
             assert_eq!(http.get("/").expect("GET").status, 200);
             http
         })
@@ -92,11 +97,16 @@ fn shutdown_gives_up_on_a_stalled_download_after_the_grace() {
     http.send("GET /big.bin HTTP/1.1\r\nHost: localhost\r\n\r\n")
         .expect("send");
     let mut first = [0u8; 1024];
-    http.stream.read_exact(&mut first).expect("start of download");
+    http.stream
+        .read_exact(&mut first)
+        .expect("start of download");
     // The client stops reading; the server cannot finish and must not wait forever.
     running.handle.shutdown();
     let (result, took) = running.join(Duration::from_secs(10));
     result.expect("run() Ok even when the grace ran out");
-    assert!(took >= Duration::from_millis(900), "stopped after {took:?}, before the grace");
+    assert!(
+        took >= Duration::from_millis(900),
+        "stopped after {took:?}, before the grace"
+    );
     drop(http);
 }

@@ -82,7 +82,10 @@ fn required_client_auth_refuses_a_certificate_from_another_ca() {
     );
     // The right client is still served afterwards.
     let alice = pki.client_cert("alice@example.test");
-    assert_eq!(try_get(&running, &pki.client_config_with_cert(&alice)).expect("served"), 200);
+    assert_eq!(
+        try_get(&running, &pki.client_config_with_cert(&alice)).expect("served"),
+        200
+    );
     running.stop();
 }
 
@@ -91,9 +94,15 @@ fn optional_client_auth_serves_anonymous_and_certified_clients() {
     let (pki, web) = (pki(), web_root());
     let roots = vec![pki.ca.certificate().der().clone()];
     let running = server_with(&pki, &web, ClientAuth::Optional(roots), false);
-    assert_eq!(try_get(&running, &pki.client_config()).expect("anonymous"), 200);
+    assert_eq!(
+        try_get(&running, &pki.client_config()).expect("anonymous"),
+        200
+    );
     let alice = pki.client_cert("alice@example.test");
-    assert_eq!(try_get(&running, &pki.client_config_with_cert(&alice)).expect("certified"), 200);
+    assert_eq!(
+        try_get(&running, &pki.client_config_with_cert(&alice)).expect("certified"),
+        200
+    );
     running.stop();
 }
 
@@ -168,20 +177,28 @@ fn bind_names_the_address_in_use_and_a_missing_web_root() {
     .err()
     .expect("bind on a taken port fails");
     let msg = err.to_string();
-    assert!(msg.starts_with(&format!("cannot listen on {addr}: address in use")), "{msg}");
+    assert!(
+        msg.starts_with(&format!("cannot listen on {addr}: address in use")),
+        "{msg}"
+    );
 
     let missing = web.root.join("no-such-dir");
     let err = Server::bind(
         ServerOptions {
             listen: vec!["127.0.0.1:0".parse().expect("addr")],
-            mode: Mode::Http { root: missing.clone() },
+            mode: Mode::Http {
+                root: missing.clone(),
+            },
             limits: Limits::default(),
         },
         pki.server_config(ClientAuth::None, true),
     )
     .err()
     .expect("bind with a missing web root fails");
-    assert!(err.to_string().contains(&missing.display().to_string()), "{err}");
+    assert!(
+        err.to_string().contains(&missing.display().to_string()),
+        "{err}"
+    );
 
     let err = Server::bind(
         ServerOptions {

@@ -62,7 +62,11 @@ impl Pki {
     }
 
     /// Server TLS configuration for the leaf.
-    pub fn server_config(&self, client_auth: ClientAuth, resumption: bool) -> Arc<rustls::ServerConfig> {
+    pub fn server_config(
+        &self,
+        client_auth: ClientAuth,
+        resumption: bool,
+    ) -> Arc<rustls::ServerConfig> {
         tls_config(TlsOptions {
             chain: self.leaf.tls_chain(),
             key: self.leaf.key.private_key_der(),
@@ -86,7 +90,9 @@ impl Pki {
         )
     }
 
-    fn client_builder(&self) -> rustls::ConfigBuilder<ClientConfig, rustls::client::WantsClientCert> {
+    fn client_builder(
+        &self,
+    ) -> rustls::ConfigBuilder<ClientConfig, rustls::client::WantsClientCert> {
         let mut roots = RootCertStore::empty();
         roots
             .add(self.ca.certificate().der().clone())
@@ -144,7 +150,12 @@ pub struct Running {
 impl Running {
     /// Binds 127.0.0.1:0 and serves in a new thread.
     pub fn start(mode: Mode, limits: Limits, tls: Arc<rustls::ServerConfig>) -> Running {
-        Running::start_on(vec!["127.0.0.1:0".parse().expect("addr")], mode, limits, tls)
+        Running::start_on(
+            vec!["127.0.0.1:0".parse().expect("addr")],
+            mode,
+            limits,
+            tls,
+        )
     }
 
     /// Binds the given addresses and serves in a new thread.
@@ -176,6 +187,11 @@ impl Running {
     /// The first listening address.
     pub fn addr(&self) -> SocketAddr {
         self.addrs[0]
+    }
+
+    /// Whether `run()` is still going (it has neither returned nor panicked).
+    pub fn is_running(&self) -> bool {
+        self.thread.as_ref().is_some_and(|t| !t.is_finished())
     }
 
     /// Waits up to `limit` for `run()` to return, and returns what it returned and how long it took.
@@ -299,7 +315,10 @@ impl<S: Read + Write> Http<S> {
                         .headers
                         .iter()
                         .map(|h| {
-                            (h.name.to_owned(), String::from_utf8_lossy(h.value).into_owned())
+                            (
+                                h.name.to_owned(),
+                                String::from_utf8_lossy(h.value).into_owned(),
+                            )
                         })
                         .collect();
                     self.buf.drain(..n);
@@ -337,7 +356,10 @@ impl<S: Read + Write> Http<S> {
         let mut chunk = [0u8; 16 * 1024];
         let n = self.stream.read(&mut chunk)?;
         if n == 0 {
-            return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "connection closed"));
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "connection closed",
+            ));
         }
         self.buf.extend_from_slice(&chunk[..n]);
         Ok(())

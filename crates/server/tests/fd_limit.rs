@@ -1,0 +1,72 @@
+//! Running out of file descriptors (EMFILE on accept) pauses accepting; it never stops the server.
+
+mod common;
+
+use std::process::Command;
+use std::time::Duration;
+
+use common::*;
+use selfsign_server::{ClientAuth, Limits, Mode};
+
+/// Set in the child process that runs under a low descriptor limit.
+const CHILD: &str = "SELFSIGN_SERVER_FD_LIMIT_CHILD";
+const TEST: &str = "accept_hitting_emfile_pauses_and_the_server_keeps_serving";
+
+#[test]
+fn accept_hitting_emfile_pauses_and_the_server_keeps_serving() {
+    if std::env::var_os(CHILD).is_some() {
+        return exhaust_descriptors();
+    }
+    // Re-run this test alone in a child whose descriptor limit is 128 (prlimit, util-linux).
+    let exe = std::env::current_exe().expect("test binary");
+    let out = run_with_timeout(
+        Command::new("prlimit")
+            .arg("--nofile=128:128")
+            .arg(exe)
+            .args(["--exact", TEST, "--nocapture", "--test-threads=1"])
+            .env(CHILD, "1")
+            .env("RUST_LOG", "selfsign_server=warn"),
+        b"",
+        Duration::from_secs(60),
+    );
+    assert_eq!(
+        out.status,
+        Some(0),
+        "child failed:\n{}\n{}",
+        out.stdout,
+        out.stderr
+    );
+    assert!(
+        out.stdout.contains("Too many open files"),
+        "the server never hit EMFILE:\n{}",
+        out.stdout
+    );
+}
+
+/// Holds every descriptor the process can get, then lets go and checks the server still serves.
+fn exhaust_descriptors() {
+    let pki = pki();
+    let running = Running::start(
+        Mode::Echo,
+        Limits::default(),
+        pki.server_config(ClientAuth::None, false),
+    );
+    // Client sockets and the server's accepted ones share the limit: connect until it is hit,
+    // leaving the rest in the listen backlog for the server to fail accepting.
+    let mut held = Vec::new();
+    while held.len() < 1000 {
+        match tcp(running.addr()) {
+            Ok(sock) => held.push(sock),
+            Err(_) => break,
+        }
+    }
+    assert!(held.len() < 1000, "the descriptor limit was never reached");
+    std::thread::sleep(Duration::from_millis(600));
+    assert!(
+        running.is_running(),
+        "the server stopped when descriptors ran out"
+    );
+    drop(held);
+    assert_echoes(running.addr(), &pki);
+    running.stop();
+}
