@@ -25,6 +25,8 @@ impl Store {
             None => default_dir()?,
         };
         create_private_dir(&dir)?;
+        // Absolute, so the paths we print (e.g. for `curl --cacert`) work from any directory.
+        let dir = std::path::absolute(&dir).map_err(|e| Error::io(&dir, e))?;
         Ok(Store { dir })
     }
 

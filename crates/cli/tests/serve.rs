@@ -1,0 +1,416 @@
+//! `selfsign serve` as a process: it announces where it listens and what to trust, real clients
+//! (curl, Python `ssl`) verify it with the local CA, and SIGTERM lets a download finish.
+
+mod cli_support;
+
+use std::io::{BufRead, BufReader};
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::{Child, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use cli_support::{mode, tool, tool_ok, Env};
+
+const PAGE: &str = "<!doctype html><title>selfsign test</title><p>hello from the test root</p>\n";
+
+/// A running `selfsign serve`, killed if a test ends early.
+struct Served {
+    child: Child,
+    port: u16,
+    /// The startup lines printed on stdout.
+    banner: Vec<String>,
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Served {
+    /// Starts the server with a test root and waits (bounded) until it accepts connections.
+    fn start(env: &Env, extra: &[&str]) -> Served {
+        let root = env.file("www");
+        if !root.exists() {
+            std::fs::create_dir(&root).unwrap();
+            std::fs::write(root.join("index.html"), PAGE).unwrap();
+        }
+        let mut args = vec!["serve", "--listen", "127.0.0.1:0", "--root", "www"];
+        args.extend_from_slice(extra);
+        let mut child = env
+            .cmd(&args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut banner = Vec::new();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let port = loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let line = rx
+                .recv_timeout(left)
+                .expect("serve printed its listening address within 30 s");
+            banner.push(line.clone());
+            if let Some(rest) = line.strip_prefix("Listening on") {
+                let addr = rest.trim().split(", ").next().unwrap();
+                break addr.rsplit(':').next().unwrap().parse::<u16>().unwrap();
+            }
+        };
+        // The rest of the banner follows at once.
+        while let Ok(line) = rx.recv_timeout(Duration::from_millis(300)) {
+            banner.push(line);
+        }
+        let served = Served {
+            child,
+            port,
+            banner,
+        };
+        served.wait_ready();
+        served
+    }
+
+    fn wait_ready(&self) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while TcpStream::connect(("127.0.0.1", self.port)).is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "server never accepted a connection"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("https://localhost:{}{path}", self.port)
+    }
+
+    fn resolve(&self) -> String {
+        format!("localhost:{}:127.0.0.1", self.port)
+    }
+
+    /// Sends SIGTERM and waits (bounded) for the exit status.
+    fn terminate(mut self, within: Duration) -> std::process::ExitStatus {
+        let pid = self.child.id().to_string();
+        assert!(tool(Path::new("/"), "kill", &["-TERM", &pid])
+            .status
+            .success());
+        let deadline = Instant::now() + within;
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "serve did not exit within {within:?} of SIGTERM"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+fn curl(env: &Env, served: &Served, extra: &[&str]) -> std::process::Output {
+    let ca = env.ca();
+    let mut args = vec!["-sS", "--max-time", "30", "--cacert", ca.to_str().unwrap()];
+    let resolve = served.resolve();
+    args.extend_from_slice(&["--resolve", &resolve]);
+    args.extend_from_slice(extra);
+    tool(env.path(), "curl", &args)
+}
+
+#[test]
+fn startup_banner_names_url_ca_fingerprint_and_a_curl_command_that_fetches_the_page() {
+    let env = Env::new();
+    let served = Served::start(&env, &[]);
+    let banner = served.banner.join("\n");
+    let ca = std::fs::canonicalize(env.ca()).unwrap();
+    assert!(banner.contains(&served.url("/")), "{banner}");
+    assert!(
+        banner.contains(&format!(
+            "curl --cacert {} {}",
+            ca.display(),
+            served.url("/")
+        )),
+        "{banner}"
+    );
+    let fp = tool_ok(
+        env.path(),
+        "openssl",
+        &[
+            "x509",
+            "-in",
+            "data/serve/localhost.pem",
+            "-noout",
+            "-fingerprint",
+            "-sha256",
+        ],
+    );
+    assert!(
+        banner.contains(fp.trim().trim_start_matches("sha256 Fingerprint=")),
+        "{banner}"
+    );
+
+    let url = served.url("/");
+    let out = curl(&env, &served, &[&url]);
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(String::from_utf8_lossy(&out.stdout), PAGE);
+}
+
+#[test]
+fn python_client_with_the_store_ca_verifies_and_gets_the_page() {
+    let env = Env::new();
+    let served = Served::start(&env, &[]);
+    let script = r#"
+import socket, ssl, sys
+ctx = ssl.create_default_context(cafile=sys.argv[1])
+with socket.create_connection(("127.0.0.1", int(sys.argv[2])), timeout=20) as raw:
+    with ctx.wrap_socket(raw, server_hostname="localhost") as tls:
+        tls.sendall(b"GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+        data = b""
+        while chunk := tls.recv(65536):
+            data += chunk
+print(tls.version())
+print(data.decode())
+"#;
+    let out = tool_ok(
+        env.path(),
+        "python3",
+        &[
+            "-c",
+            script,
+            env.ca().to_str().unwrap(),
+            &served.port.to_string(),
+        ],
+    );
+    assert!(out.contains("HTTP/1.1 200"), "{out}");
+    assert!(out.contains("hello from the test root"), "{out}");
+}
+
+#[test]
+fn sigterm_during_a_large_download_lets_it_complete_and_exits_0() {
+    const SIZE: usize = 64 * 1024 * 1024;
+    let env = Env::new();
+    std::fs::create_dir(env.file("www")).unwrap();
+    std::fs::write(env.file("www/index.html"), PAGE).unwrap();
+    std::fs::write(env.file("www/big.bin"), vec![0x5a; SIZE]).unwrap();
+    let served = Served::start(&env, &["--shutdown-grace", "60"]);
+
+    let url = served.url("/big.bin");
+    let ca = env.ca();
+    let resolve = served.resolve();
+    // Rate-limited so the download is surely in flight when the signal arrives.
+    let mut download = std::process::Command::new("curl")
+        .args([
+            "-sS",
+            "--max-time",
+            "60",
+            "--limit-rate",
+            "16M",
+            "--cacert",
+            ca.to_str().unwrap(),
+        ])
+        .args(["--resolve", &resolve, "-o", "big.out", &url])
+        .current_dir(env.path())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while std::fs::metadata(env.file("big.out")).map_or(0, |m| m.len()) < 1024 * 1024 {
+        assert!(Instant::now() < deadline, "the download never started");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let status = served.terminate(Duration::from_secs(60));
+    let curl_status = download.wait().unwrap();
+    assert!(
+        curl_status.success(),
+        "the download was cut off: {curl_status}"
+    );
+    assert_eq!(
+        std::fs::metadata(env.file("big.out")).unwrap().len(),
+        SIZE as u64
+    );
+    assert_eq!(
+        status.code(),
+        Some(0),
+        "serve exits 0 after a graceful shutdown"
+    );
+}
+
+#[test]
+fn the_kept_leaf_is_reused_across_runs_and_reissued_when_names_change() {
+    let env = Env::new();
+    let leaf = env.data().join("serve/localhost.pem");
+    let first = {
+        let _served = Served::start(&env, &[]);
+        std::fs::read(&leaf).unwrap()
+    };
+    assert_eq!(mode(&env.data().join("serve/localhost-key.pem")), 0o600);
+    {
+        let _served = Served::start(&env, &[]);
+        assert_eq!(
+            std::fs::read(&leaf).unwrap(),
+            first,
+            "reused while valid and for the same names"
+        );
+    }
+    let served = Served::start(&env, &["--name", "extra.test"]);
+    assert_ne!(
+        std::fs::read(&leaf).unwrap(),
+        first,
+        "reissued for new names"
+    );
+    let text = tool_ok(
+        env.path(),
+        "openssl",
+        &[
+            "x509",
+            "-in",
+            leaf.to_str().unwrap(),
+            "-noout",
+            "-ext",
+            "subjectAltName",
+        ],
+    );
+    assert!(
+        text.contains("DNS:extra.test") && text.contains("DNS:localhost"),
+        "{text}"
+    );
+    let url = served.url("/");
+    assert!(curl(&env, &served, &[&url]).status.success());
+}
+
+#[test]
+fn require_client_cert_accepts_a_local_ca_client_leaf_and_refuses_none() {
+    let env = Env::new();
+    env.ok(&[
+        "new",
+        "--client",
+        "me@example.test",
+        "--cert-file",
+        "me.pem",
+        "--key-file",
+        "me-key.pem",
+    ]);
+    let served = Served::start(&env, &["--require-client-cert"]);
+    let url = served.url("/");
+    let with = curl(
+        &env,
+        &served,
+        &["--cert", "me.pem", "--key", "me-key.pem", &url],
+    );
+    assert!(with.status.success(), "{with:?}");
+    assert_eq!(String::from_utf8_lossy(&with.stdout), PAGE);
+    let without = curl(&env, &served, &[&url]);
+    assert!(
+        !without.status.success(),
+        "a client without a certificate must be refused"
+    );
+}
+
+#[test]
+fn given_cert_and_key_are_served_as_is() {
+    let env = Env::new();
+    env.ok(&[
+        "self-signed",
+        "localhost",
+        "--cert-file",
+        "own.pem",
+        "--key-file",
+        "own-key.pem",
+    ]);
+    let served = Served::start(&env, &["--cert", "own.pem", "--key", "own-key.pem"]);
+    let url = served.url("/");
+    let resolve = served.resolve();
+    let out = tool(
+        env.path(),
+        "curl",
+        &[
+            "-sS",
+            "--max-time",
+            "30",
+            "--cacert",
+            "own.pem",
+            "--resolve",
+            &resolve,
+            &url,
+        ],
+    );
+    assert!(out.status.success(), "{out:?}");
+    assert!(
+        !env.data().join("serve/localhost.pem").exists(),
+        "no kept leaf when --cert is given"
+    );
+}
+
+#[test]
+fn echo_mode_sends_back_what_a_verifying_client_writes() {
+    let env = Env::new();
+    let served = Served::start(&env, &["--mode", "echo"]);
+    let script = r#"
+import socket, ssl, sys
+ctx = ssl.create_default_context(cafile=sys.argv[1])
+with socket.create_connection(("127.0.0.1", int(sys.argv[2])), timeout=20) as raw:
+    with ctx.wrap_socket(raw, server_hostname="localhost") as tls:
+        tls.sendall(b"ping over tls")
+        got = b""
+        while len(got) < 13:
+            got += tls.recv(64)
+print(got.decode())
+"#;
+    let out = tool_ok(
+        env.path(),
+        "python3",
+        &[
+            "-c",
+            script,
+            env.ca().to_str().unwrap(),
+            &served.port.to_string(),
+        ],
+    );
+    assert_eq!(out.trim(), "ping over tls");
+}
+
+#[test]
+fn the_port_env_var_moves_the_default_loopback_listener() {
+    let env = Env::new();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    std::fs::create_dir(env.file("www")).unwrap();
+    std::fs::write(env.file("www/index.html"), PAGE).unwrap();
+    let mut child = env
+        .cmd(&["--json", "serve", "--root", "www"])
+        .env("PORT", port.to_string())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let _ = child.kill();
+    let _ = child.wait();
+    let v: serde_json::Value =
+        serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line}"));
+    assert_eq!(v["urls"][0], format!("https://localhost:{port}/"));
+    assert_eq!(v["listen"][0], format!("127.0.0.1:{port}"));
+}
+
+#[test]
+fn a_missing_root_is_a_one_line_error() {
+    let env = Env::new();
+    let err = env.fails(&["serve", "--listen", "127.0.0.1:0", "--root", "nowhere"]);
+    assert!(err.contains("nowhere"), "{err}");
+}
