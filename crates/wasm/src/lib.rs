@@ -1,1 +1,329 @@
+//! selfsign-wasm: the browser face of selfsign-core.
+//!
+//! Every exported function takes plain JS values (option objects, PEM strings or DER
+//! `Uint8Array`s) and returns a plain JS object; every failure is thrown as a JS `Error` whose
+//! `message` is the core's explanation and whose `field` names the input at fault (`names`, `key`,
+//! `days`, `caCert`, `caKey`, `csr`, `input`, ...). The clock is read here (`Date.now()`), never in
+//! the core. No input reaches a panic: user data is only ever handled through `Result`s.
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod error;
+mod files;
+mod options;
+mod results;
+mod typescript;
+
+use core::time::Duration;
+
+use base64::Engine;
+use serde::Serialize;
+use wasm_bindgen::prelude::*;
+
+use selfsign_core::validity::{CA_DAYS, LEAF_DAYS, MAX_DAYS, WEBTRANSPORT_DAYS};
+use selfsign_core::{
+    parse_certificates, parse_names, Ca, Certificate, Csr, KeyAlgorithm, KeyPair, Name, UnixTime,
+    Usage,
+};
+
+use error::At;
+pub use error::{Error, Field};
+use options::{bytes_from_js, from_js, key_from_bytes};
+use options::{CaInput, CsrInput, LeafInput, NameList, SignInput, WebTransportInput};
+use results::{Bytes, CertView, CsrResult, Defaults, FileNames, Issued, WebTransport};
+
+/// Generates a key and a self-signed leaf certificate (server by default).
+#[wasm_bindgen(js_name = generateSelfSigned, unchecked_return_type = "Issued")]
+pub fn generate_self_signed(
+    #[wasm_bindgen(unchecked_param_type = "LeafOptions")] options: JsValue,
+) -> Result<JsValue, JsValue> {
+    respond((|| {
+        let options = from_js::<LeafInput>(options)?.to_core()?;
+        let issued = selfsign_core::self_signed(&options, now())?;
+        leaf_result(&issued, &options.names, options.usage)
+    })())
+}
+
+/// Generates a key and a root CA certificate (optionally name-constrained).
+#[wasm_bindgen(js_name = generateCa, unchecked_return_type = "Issued")]
+pub fn generate_ca(
+    #[wasm_bindgen(unchecked_param_type = "CaOptions")] options: JsValue,
+) -> Result<JsValue, JsValue> {
+    respond((|| {
+        let options = from_js::<CaInput>(options)?.to_core()?;
+        ca_result(&Ca::new_root(&options, now())?)
+    })())
+}
+
+/// Loads a CA from its certificate (PEM or DER; PEM may carry its issuers after it) and private
+/// key, checks that they belong together and can issue, and describes it.
+#[wasm_bindgen(js_name = importCa, unchecked_return_type = "Issued")]
+pub fn import_ca(
+    #[wasm_bindgen(unchecked_param_type = "string | Uint8Array")] ca_cert: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "string | Uint8Array")] ca_key: JsValue,
+) -> Result<JsValue, JsValue> {
+    respond(load_ca(&ca_cert, &ca_key).and_then(|ca| ca_result(&ca)))
+}
+
+/// Generates a key and a leaf certificate issued by the given CA.
+#[wasm_bindgen(js_name = issueLeaf, unchecked_return_type = "Issued")]
+pub fn issue_leaf(
+    #[wasm_bindgen(unchecked_param_type = "string | Uint8Array")] ca_cert: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "string | Uint8Array")] ca_key: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "LeafOptions")] options: JsValue,
+) -> Result<JsValue, JsValue> {
+    respond((|| {
+        let ca = load_ca(&ca_cert, &ca_key)?;
+        let options = from_js::<LeafInput>(options)?.to_core()?;
+        let issued = ca.issue(&options, now())?;
+        leaf_result(&issued, &options.names, options.usage)
+    })())
+}
+
+/// Makes a PKCS#10 certificate signing request, with a new key or the given `keyPem`.
+#[wasm_bindgen(js_name = makeCsr, unchecked_return_type = "CsrResult")]
+pub fn make_csr(
+    #[wasm_bindgen(unchecked_param_type = "CsrOptions")] options: JsValue,
+) -> Result<JsValue, JsValue> {
+    respond((|| {
+        let input = from_js::<CsrInput>(options)?;
+        let names = input.names.to_vec();
+        let parsed = parse_names(&names)?;
+        let key = input.key_pair()?;
+        let csr = Csr::new(&names, &key)?;
+        Ok(CsrResult {
+            csr_pem: csr.pem(),
+            csr_der: Bytes(csr.der().to_vec()),
+            key_pem: key.private_key_pem(),
+            names: parsed.iter().map(Name::to_string).collect(),
+            files: files::csr(&parsed),
+        })
+    })())
+}
+
+/// Signs a CSR (PEM or DER) with the given CA: the names and public key come from the request,
+/// the profile (leaf, never CA) and validity from the options.
+#[wasm_bindgen(js_name = signCsr, unchecked_return_type = "Issued")]
+pub fn sign_csr(
+    #[wasm_bindgen(unchecked_param_type = "string | Uint8Array")] ca_cert: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "string | Uint8Array")] ca_key: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "string | Uint8Array")] csr: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "SignOptions")] options: JsValue,
+) -> Result<JsValue, JsValue> {
+    respond((|| {
+        let ca = load_ca(&ca_cert, &ca_key)?;
+        let csr = Csr::parse(&bytes_from_js(&csr, Field::Csr)?).at(Field::Csr)?;
+        let options = from_js::<SignInput>(options)?.to_core()?;
+        let now = now();
+        // The names come from the request, so a bad or forbidden name is the CSR's fault.
+        let blame_csr = |e: selfsign_core::Error| match Error::from(e) {
+            Error::Core {
+                error,
+                field: Some(Field::Names),
+            } => Error::Core {
+                error,
+                field: Some(Field::Csr),
+            },
+            other => other,
+        };
+        let certificate = ca.sign_csr(&csr, &options, now).map_err(blame_csr)?;
+        let names = csr.names().at(Field::Csr)?;
+        let chain: Vec<&Certificate> = core::iter::once(&certificate)
+            .chain(core::iter::once(ca.certificate()))
+            .chain(ca.parents())
+            .collect();
+        Ok(Issued {
+            certificate_pem: certificate.pem(),
+            certificate_der: Bytes(certificate.der().to_vec()),
+            key_pem: None,
+            key_der: None,
+            chain_pem: Some(chain.iter().map(|c| c.pem()).collect()),
+            ca_pem: chain.last().map(|c| c.pem()),
+            info: certificate.inspect(now)?.into(),
+            files: files::leaf(&names, options.usage, false, true),
+        })
+    })())
+}
+
+/// Decodes every certificate in PEM text or DER bytes.
+#[wasm_bindgen(unchecked_return_type = "CertInfo[]")]
+pub fn inspect(
+    #[wasm_bindgen(unchecked_param_type = "string | Uint8Array")] input: JsValue,
+) -> Result<JsValue, JsValue> {
+    respond((|| {
+        let bytes = bytes_from_js(&input, Field::Input)?;
+        let infos = selfsign_core::inspect(&bytes, now()).at(Field::Input)?;
+        Ok(infos.into_iter().map(CertView::from).collect::<Vec<_>>())
+    })())
+}
+
+/// Generates a self-signed ECDSA P-256 certificate valid at most 14 days, with its SHA-256 ready
+/// for WebTransport's `serverCertificateHashes`.
+#[wasm_bindgen(js_name = webTransport, unchecked_return_type = "WebTransportResult")]
+pub fn web_transport(
+    #[wasm_bindgen(unchecked_param_type = "WebTransportOptions")] options: JsValue,
+) -> Result<JsValue, JsValue> {
+    respond((|| {
+        let options = from_js::<WebTransportInput>(options)?.to_core()?;
+        let issued = selfsign_core::self_signed(&options, now())?;
+        let sha256 = issued.certificate.sha256();
+        let numbers: Vec<String> = sha256.iter().map(u8::to_string).collect();
+        let literal = format!("new Uint8Array([{}])", numbers.join(", "));
+        let names = parse_names(&options.names)?;
+        let snippet = format!(
+            "const transport = new WebTransport(\"https://{}:4433/\", {{\n  \
+             serverCertificateHashes: [{{ algorithm: \"sha-256\", value: {literal} }}],\n}});",
+            url_host(&names)
+        );
+        Ok(WebTransport {
+            issued: leaf_result(&issued, &options.names, options.usage)?,
+            sha256: Bytes(sha256.to_vec()),
+            sha256_literal: literal,
+            sha256_base64: base64::engine::general_purpose::STANDARD.encode(sha256),
+            snippet,
+        })
+    })())
+}
+
+/// The name constraints that permit exactly these names: DNS names (wildcards as their domain),
+/// IP addresses, and email domains. Pass the result as `nameConstraints` to `generateCa`.
+#[wasm_bindgen(js_name = nameConstraintsFor, unchecked_return_type = "string[]")]
+pub fn name_constraints_for(
+    #[wasm_bindgen(unchecked_param_type = "string | string[]")] names: JsValue,
+) -> Result<JsValue, JsValue> {
+    respond((|| {
+        let list: NameList = serde_wasm_bindgen::from_value(names)
+            .map_err(|_| Error::invalid(Field::Names, "expected names as text or an array"))?;
+        let mut permitted: Vec<String> = Vec::new();
+        for name in parse_names(&list.to_vec())? {
+            let entry = match name {
+                Name::Dns(dns) => dns.strip_prefix("*.").unwrap_or(&dns).to_string(),
+                Name::Ip(ip) => ip.to_string(),
+                Name::Email(email) => email.rsplit('@').next().unwrap_or_default().to_string(),
+                Name::Uri(_) => continue,
+            };
+            if !permitted.contains(&entry) {
+                permitted.push(entry);
+            }
+        }
+        if permitted.is_empty() {
+            return Err(Error::invalid(
+                Field::Names,
+                "a name-constrained CA needs at least one DNS name or IP address to permit",
+            ));
+        }
+        Ok(permitted)
+    })())
+}
+
+/// Default validities, limits and the key algorithms that can be generated.
+#[wasm_bindgen(unchecked_return_type = "Defaults")]
+pub fn defaults() -> Result<JsValue, JsValue> {
+    respond(Ok(Defaults {
+        leaf_days: LEAF_DAYS,
+        ca_days: CA_DAYS,
+        web_transport_days: WEBTRANSPORT_DAYS,
+        max_days: MAX_DAYS,
+        algorithms: KeyAlgorithm::GENERATABLE
+            .iter()
+            .map(|k| (k.name().to_string(), k.description().to_string()))
+            .collect(),
+    }))
+}
+
+/// The current time from the JS clock.
+fn now() -> UnixTime {
+    UnixTime::since_unix_epoch(Duration::from_millis(js_sys::Date::now() as u64))
+}
+
+/// Turns a result into a plain JS object (DER as `Uint8Array`), or a thrown JS `Error`.
+fn respond<T: Serialize>(result: Result<T, Error>) -> Result<JsValue, JsValue> {
+    let serializer =
+        serde_wasm_bindgen::Serializer::json_compatible().serialize_bytes_as_arrays(false);
+    result
+        .and_then(|value| {
+            value
+                .serialize(&serializer)
+                .map_err(|e| Error::Internal(e.to_string()))
+        })
+        .map_err(JsValue::from)
+}
+
+/// Loads a CA, blaming the certificate or the key input for whatever is wrong.
+fn load_ca(ca_cert: &JsValue, ca_key: &JsValue) -> Result<Ca, Error> {
+    let cert_bytes = bytes_from_js(ca_cert, Field::CaCert)?;
+    if cert_bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(Error::invalid(
+            Field::CaCert,
+            "no CA certificate given: choose its PEM file (e.g. rootCA.pem)",
+        ));
+    }
+    let key_bytes = bytes_from_js(ca_key, Field::CaKey)?;
+    if key_bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(Error::invalid(
+            Field::CaKey,
+            "no CA private key given: choose its PEM file (e.g. rootCA-key.pem)",
+        ));
+    }
+    let mut certificates = parse_certificates(&cert_bytes)
+        .at(Field::CaCert)?
+        .into_iter();
+    let certificate = certificates
+        .next()
+        .ok_or(selfsign_core::Error::NoCertificate)
+        .at(Field::CaCert)?;
+    let key: KeyPair = key_from_bytes(&key_bytes, Field::CaKey)?;
+    Ca::from_parts(certificate, key, certificates.collect()).or_at(Field::CaCert)
+}
+
+/// Describes a CA (made here or imported) with its key and mkcert's file names.
+fn ca_result(ca: &Ca) -> Result<Issued, Error> {
+    let certificate = ca.certificate();
+    let chain = (!ca.parents().is_empty()).then(|| ca.chain_pem());
+    Ok(Issued {
+        certificate_pem: certificate.pem(),
+        certificate_der: Bytes(certificate.der().to_vec()),
+        key_pem: Some(ca.key().private_key_pem()),
+        key_der: Some(Bytes(ca.key().private_key_der().secret_der().to_vec())),
+        ca_pem: ca.parents().last().map(Certificate::pem),
+        chain_pem: chain,
+        info: certificate.inspect(now())?.into(),
+        files: FileNames {
+            chain: None,
+            ..files::ca()
+        },
+    })
+}
+
+/// Describes an issued leaf with its key, chain and mkcert's file names.
+fn leaf_result(
+    issued: &selfsign_core::Issued,
+    names: &[String],
+    usage: Usage,
+) -> Result<Issued, Error> {
+    let names = parse_names(names)?;
+    let has_chain = !issued.chain.is_empty();
+    Ok(Issued {
+        certificate_pem: issued.certificate.pem(),
+        certificate_der: Bytes(issued.certificate.der().to_vec()),
+        key_pem: Some(issued.key.private_key_pem()),
+        key_der: Some(Bytes(issued.key.private_key_der().secret_der().to_vec())),
+        chain_pem: has_chain.then(|| issued.chain_pem()),
+        ca_pem: issued.chain.last().map(Certificate::pem),
+        info: issued.certificate.inspect(now())?.into(),
+        files: files::leaf(&names, usage, true, has_chain),
+    })
+}
+
+/// The host part of a URL for the first DNS name or IP address (IPv6 in brackets).
+fn url_host(names: &[Name]) -> String {
+    names
+        .iter()
+        .find_map(|name| match name {
+            Name::Dns(dns) if !dns.starts_with("*.") => Some(dns.clone()),
+            Name::Ip(std::net::IpAddr::V6(ip)) => Some(format!("[{ip}]")),
+            Name::Ip(ip) => Some(ip.to_string()),
+            _ => None,
+        })
+        .unwrap_or_else(|| "localhost".to_string())
+}

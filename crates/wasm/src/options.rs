@@ -1,0 +1,313 @@
+//! Option objects as JS passes them, and their checked conversion into the core's types.
+
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+use wasm_bindgen::{JsCast, JsValue};
+
+use selfsign_core::validity::{CA_DAYS, LEAF_DAYS, MAX_DAYS, WEBTRANSPORT_DAYS};
+use selfsign_core::{CaOptions, CsrOptions, KeyAlgorithm, KeyPair, LeafOptions, Usage, Validity};
+
+use crate::error::{At, Error, Field};
+
+/// Names as one string (one name per line) or as an array of strings.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(untagged)]
+pub enum NameList {
+    /// Text with one name per line; blank lines are ignored.
+    Lines(String),
+    /// One name per entry.
+    List(Vec<String>),
+}
+
+impl Default for NameList {
+    fn default() -> Self {
+        NameList::List(Vec::new())
+    }
+}
+
+impl NameList {
+    /// The names, trimmed, without blank entries.
+    pub fn to_vec(&self) -> Vec<String> {
+        let items: Vec<&str> = match self {
+            NameList::Lines(text) => text.lines().collect(),
+            NameList::List(list) => list.iter().map(String::as_str).collect(),
+        };
+        items
+            .into_iter()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+            .collect()
+    }
+}
+
+/// `generateSelfSigned` and `issueLeaf` options.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct LeafInput {
+    /// Names the certificate covers.
+    pub names: NameList,
+    /// Key algorithm: "p256" (default), "p384" or "ed25519".
+    pub key: Option<String>,
+    /// "server" (default), "client" or "both".
+    pub usage: Option<String>,
+    /// Validity in days (default 397).
+    pub days: Option<f64>,
+}
+
+impl LeafInput {
+    /// The core's leaf options.
+    pub fn to_core(&self) -> Result<LeafOptions, Error> {
+        Ok(LeafOptions::new(self.names.to_vec())
+            .usage(usage(self.usage.as_deref())?)
+            .key(key_algorithm(self.key.as_deref())?)
+            .validity(days(self.days, LEAF_DAYS)?))
+    }
+}
+
+/// `generateCa` options.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct CaInput {
+    /// Subject common name (default "selfsign development CA").
+    pub common_name: Option<String>,
+    /// Subject organisation (default "selfsign development CA"; "" for none).
+    pub organization: Option<String>,
+    /// Key algorithm: "p256" (default), "p384" or "ed25519".
+    pub key: Option<String>,
+    /// Validity in days (default 3650).
+    pub days: Option<f64>,
+    /// pathLenConstraint (default 1).
+    pub path_len: Option<f64>,
+    /// Permitted domains and IP ranges; none means unconstrained.
+    pub name_constraints: NameList,
+}
+
+impl CaInput {
+    /// The core's CA options.
+    pub fn to_core(&self) -> Result<CaOptions, Error> {
+        let defaults = CaOptions::default();
+        let path_len = match self.path_len {
+            None => defaults.path_len,
+            Some(n) => Some(whole_u8(n).ok_or_else(|| {
+                Error::invalid(
+                    Field::PathLen,
+                    "pathLen must be a whole number from 0 to 255",
+                )
+            })?),
+        };
+        let common_name = self.common_name.clone().unwrap_or(defaults.common_name);
+        if common_name.trim().is_empty() {
+            return Err(Error::invalid(
+                Field::CommonName,
+                "a CA needs a common name, e.g. \"My dev CA\"",
+            ));
+        }
+        Ok(CaOptions {
+            common_name,
+            organization: self.organization.clone().unwrap_or(defaults.organization),
+            key: key_algorithm(self.key.as_deref())?,
+            validity: days(self.days, CA_DAYS)?,
+            path_len,
+            name_constraints: self.name_constraints.to_vec(),
+        })
+    }
+}
+
+/// `makeCsr` options.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct CsrInput {
+    /// Names to request.
+    pub names: NameList,
+    /// Key algorithm for a new key: "p256" (default), "p384" or "ed25519".
+    pub key: Option<String>,
+    /// An existing private key (PEM) to sign the request with, instead of a new one.
+    pub key_pem: Option<String>,
+}
+
+impl CsrInput {
+    /// The key to sign the request with: the given one, or a fresh one.
+    pub fn key_pair(&self) -> Result<KeyPair, Error> {
+        match self.key_pem.as_deref().map(str::trim) {
+            Some(pem) if !pem.is_empty() => KeyPair::from_pem(pem).at(Field::KeyPem),
+            _ => KeyPair::generate(key_algorithm(self.key.as_deref())?).at(Field::Key),
+        }
+    }
+}
+
+/// `signCsr` options.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct SignInput {
+    /// "server" (default), "client" or "both".
+    pub usage: Option<String>,
+    /// Validity in days (default 397).
+    pub days: Option<f64>,
+}
+
+impl SignInput {
+    /// The core's CSR signing options.
+    pub fn to_core(&self) -> Result<CsrOptions, Error> {
+        Ok(CsrOptions {
+            usage: usage(self.usage.as_deref())?,
+            validity: days(self.days, LEAF_DAYS)?,
+        })
+    }
+}
+
+/// `webTransport` options.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct WebTransportInput {
+    /// Names the certificate covers (default "localhost").
+    pub names: NameList,
+    /// Must be "p256" if given: WebTransport accepts only ECDSA P-256 here.
+    pub key: Option<String>,
+    /// Validity in days, 1 to 14 (default 14).
+    pub days: Option<f64>,
+}
+
+impl WebTransportInput {
+    /// A self-signed server leaf within WebTransport's rules.
+    pub fn to_core(&self) -> Result<LeafOptions, Error> {
+        if key_algorithm(self.key.as_deref())? != KeyAlgorithm::P256 {
+            return Err(Error::invalid(
+                Field::Key,
+                "serverCertificateHashes accepts only ECDSA P-256 certificates: choose p256",
+            ));
+        }
+        if self.days.is_some_and(|d| d > f64::from(WEBTRANSPORT_DAYS)) {
+            return Err(Error::invalid(
+                Field::Days,
+                "serverCertificateHashes accepts certificates valid for at most 14 days",
+            ));
+        }
+        let mut names = self.names.to_vec();
+        if names.is_empty() {
+            names.push("localhost".into());
+        }
+        Ok(LeafOptions::new(names).validity(days(self.days, WEBTRANSPORT_DAYS)?))
+    }
+}
+
+/// An options object's accepted property names, so a misspelt option is an error, not ignored.
+pub trait Known {
+    /// The property names, as JS spells them.
+    const FIELDS: &'static [&'static str];
+}
+
+impl Known for LeafInput {
+    const FIELDS: &'static [&'static str] = &["names", "key", "usage", "days"];
+}
+
+impl Known for CaInput {
+    const FIELDS: &'static [&'static str] = &[
+        "commonName",
+        "organization",
+        "key",
+        "days",
+        "pathLen",
+        "nameConstraints",
+    ];
+}
+
+impl Known for CsrInput {
+    const FIELDS: &'static [&'static str] = &["names", "key", "keyPem"];
+}
+
+impl Known for SignInput {
+    const FIELDS: &'static [&'static str] = &["usage", "days"];
+}
+
+impl Known for WebTransportInput {
+    const FIELDS: &'static [&'static str] = &["names", "key", "days"];
+}
+
+/// Reads an options object; `undefined` and `null` mean all defaults.
+pub fn from_js<T: DeserializeOwned + Default + Known>(value: JsValue) -> Result<T, Error> {
+    if value.is_undefined() || value.is_null() {
+        return Ok(T::default());
+    }
+    if let Some(object) = value.dyn_ref::<js_sys::Object>() {
+        let unknown = js_sys::Object::keys(object)
+            .iter()
+            .filter_map(|key| key.as_string())
+            .find(|key| !T::FIELDS.contains(&key.as_str()));
+        if let Some(key) = unknown {
+            return Err(Error::Options(format!(
+                "unknown option `{key}`; expected one of {}",
+                T::FIELDS.join(", ")
+            )));
+        }
+    }
+    serde_wasm_bindgen::from_value(value).map_err(|e| Error::Options(e.to_string()))
+}
+
+/// Reads PEM text (a string) or DER bytes (a `Uint8Array` or `ArrayBuffer`).
+pub fn bytes_from_js(value: &JsValue, field: Field) -> Result<Vec<u8>, Error> {
+    if let Some(text) = value.as_string() {
+        return Ok(text.into_bytes());
+    }
+    if let Some(bytes) = value.dyn_ref::<js_sys::Uint8Array>() {
+        return Ok(bytes.to_vec());
+    }
+    if let Some(buffer) = value.dyn_ref::<js_sys::ArrayBuffer>() {
+        return Ok(js_sys::Uint8Array::new(buffer).to_vec());
+    }
+    Err(Error::invalid(
+        field,
+        "expected PEM text (a string) or DER bytes (a Uint8Array)",
+    ))
+}
+
+/// Loads a private key from PEM text or DER bytes.
+pub fn key_from_bytes(bytes: &[u8], field: Field) -> Result<KeyPair, Error> {
+    if bytes.first() == Some(&0x30) {
+        KeyPair::from_der(bytes).at(field)
+    } else {
+        KeyPair::from_pem(&String::from_utf8_lossy(bytes)).at(field)
+    }
+}
+
+/// A key algorithm name; absent or empty means P-256.
+fn key_algorithm(name: Option<&str>) -> Result<KeyAlgorithm, Error> {
+    match name.map(str::trim) {
+        None | Some("") => Ok(KeyAlgorithm::P256),
+        Some(name) => name.parse().at(Field::Key),
+    }
+}
+
+/// A usage name; absent or empty means server.
+fn usage(name: Option<&str>) -> Result<Usage, Error> {
+    match name.map(|s| s.trim().to_ascii_lowercase()).as_deref() {
+        None | Some("") | Some("server") => Ok(Usage::Server),
+        Some("client") => Ok(Usage::Client),
+        Some("both") => Ok(Usage::Both),
+        Some(other) => Err(Error::invalid(
+            Field::Usage,
+            format!("unknown usage {other:?}: choose server, client or both"),
+        )),
+    }
+}
+
+/// A validity in whole days; the core rejects 0 and more than 100 years with its own messages.
+fn days(value: Option<f64>, default: u32) -> Result<Validity, Error> {
+    let Some(value) = value else {
+        return Ok(Validity::Days(default));
+    };
+    if !value.is_finite() || value.fract() != 0.0 {
+        return Err(Error::invalid(
+            Field::Days,
+            format!("validity must be a whole number of days from 1 to {MAX_DAYS}"),
+        ));
+    }
+    // Clamped so the core sees 0 for negatives and an over-long period for huge values.
+    Ok(Validity::Days(value.clamp(0.0, f64::from(u32::MAX)) as u32))
+}
+
+/// A whole number from 0 to 255.
+fn whole_u8(value: f64) -> Option<u8> {
+    let in_range = value.is_finite() && value.fract() == 0.0 && (0.0..=255.0).contains(&value);
+    in_range.then_some(value as u8)
+}

@@ -1,0 +1,200 @@
+//! Results as JS receives them: plain objects with PEM text, DER bytes (`Uint8Array`),
+//! fingerprints, decoded fields and suggested file names.
+
+use serde::{Serialize, Serializer};
+
+use selfsign_core::CertInfo;
+
+/// Bytes that reach JS as a `Uint8Array` rather than an array of numbers.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Bytes(pub Vec<u8>);
+
+impl Serialize for Bytes {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_bytes(&self.0)
+    }
+}
+
+/// A decoded certificate: the core's `CertInfo` with JS-style (camelCase) field names.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CertView {
+    /// Subject distinguished name.
+    pub subject: String,
+    /// Subject common name, if any.
+    pub common_name: Option<String>,
+    /// Issuer distinguished name.
+    pub issuer: String,
+    /// Serial number as colon-separated hex.
+    pub serial: String,
+    /// notBefore in Unix seconds.
+    pub not_before: i64,
+    /// notAfter in Unix seconds.
+    pub not_after: i64,
+    /// notBefore as RFC 3339.
+    pub not_before_rfc3339: String,
+    /// notAfter as RFC 3339.
+    pub not_after_rfc3339: String,
+    /// Whether it is within its validity period now.
+    pub valid_now: bool,
+    /// Whole days until notAfter (negative once expired).
+    pub days_left: i64,
+    /// Subject alternative names with their type, e.g. `DNS:localhost`.
+    pub subject_alt_names: Vec<String>,
+    /// Public key description, e.g. `ECDSA P-256`.
+    pub key_algorithm: String,
+    /// Public key size in bits.
+    pub key_bits: usize,
+    /// Signature algorithm, e.g. `ecdsa-with-SHA256`.
+    pub signature_algorithm: String,
+    /// basicConstraints CA flag.
+    pub is_ca: bool,
+    /// basicConstraints pathLenConstraint.
+    pub path_len: Option<u32>,
+    /// keyUsage bits.
+    pub key_usage: Vec<String>,
+    /// Extended key usages.
+    pub extended_key_usage: Vec<String>,
+    /// Permitted name-constraint subtrees.
+    pub permitted_names: Vec<String>,
+    /// Excluded name-constraint subtrees.
+    pub excluded_names: Vec<String>,
+    /// Subject key identifier, colon hex.
+    pub subject_key_id: Option<String>,
+    /// Authority key identifier, colon hex.
+    pub authority_key_id: Option<String>,
+    /// SHA-256 of the certificate, colon hex.
+    pub sha256_fingerprint: String,
+    /// SHA-256 of the certificate, lower-case hex.
+    pub sha256_hex: String,
+    /// Base64 SHA-256 of the SubjectPublicKeyInfo (SPKI pin).
+    pub spki_sha256_base64: String,
+    /// Whether it is self-signed.
+    pub self_signed: bool,
+}
+
+impl From<CertInfo> for CertView {
+    fn from(i: CertInfo) -> Self {
+        CertView {
+            subject: i.subject,
+            common_name: i.common_name,
+            issuer: i.issuer,
+            serial: i.serial,
+            not_before: i.not_before,
+            not_after: i.not_after,
+            not_before_rfc3339: i.not_before_rfc3339,
+            not_after_rfc3339: i.not_after_rfc3339,
+            valid_now: i.valid_now,
+            days_left: i.days_left,
+            subject_alt_names: i.subject_alt_names,
+            key_algorithm: i.key_algorithm,
+            key_bits: i.key_bits,
+            signature_algorithm: i.signature_algorithm,
+            is_ca: i.is_ca,
+            path_len: i.path_len,
+            key_usage: i.key_usage,
+            extended_key_usage: i.extended_key_usage,
+            permitted_names: i.permitted_names,
+            excluded_names: i.excluded_names,
+            subject_key_id: i.subject_key_id,
+            authority_key_id: i.authority_key_id,
+            sha256_fingerprint: i.sha256_fingerprint,
+            sha256_hex: i.sha256_hex,
+            spki_sha256_base64: i.spki_sha256_base64,
+            self_signed: i.self_signed,
+        }
+    }
+}
+
+/// Suggested file names, mkcert style.
+#[derive(Clone, Debug, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FileNames {
+    /// For the certificate, e.g. `localhost+2.pem` or `rootCA.pem`.
+    pub certificate: String,
+    /// For the private key, e.g. `localhost+2-key.pem` (absent when there is no key).
+    pub key: Option<String>,
+    /// For the full chain, e.g. `localhost+2-chain.pem` (absent when self-signed).
+    pub chain: Option<String>,
+}
+
+/// A certificate made or loaded here, with its key when there is one.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Issued {
+    /// The certificate as PEM.
+    pub certificate_pem: String,
+    /// The certificate as DER.
+    pub certificate_der: Bytes,
+    /// The private key as PKCS#8 PEM (absent for a signed CSR: the requester keeps the key).
+    pub key_pem: Option<String>,
+    /// The private key as PKCS#8 DER.
+    pub key_der: Option<Bytes>,
+    /// Certificate then issuers, root last, as PEM (absent when self-signed).
+    pub chain_pem: Option<String>,
+    /// The root CA certificate as PEM (absent when self-signed).
+    pub ca_pem: Option<String>,
+    /// The decoded certificate.
+    pub info: CertView,
+    /// Suggested file names.
+    pub files: FileNames,
+}
+
+/// A WebTransport certificate with its hash ready for `serverCertificateHashes`.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WebTransport {
+    /// The self-signed certificate and key.
+    #[serde(flatten)]
+    pub issued: Issued,
+    /// SHA-256 of the certificate's DER.
+    pub sha256: Bytes,
+    /// The hash as a JS literal: `new Uint8Array([…])`.
+    pub sha256_literal: String,
+    /// The hash as base64.
+    pub sha256_base64: String,
+    /// A ready-to-paste `new WebTransport(url, { serverCertificateHashes })` snippet.
+    pub snippet: String,
+}
+
+/// A certificate signing request with the key that signed it.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CsrResult {
+    /// The request as PEM.
+    pub csr_pem: String,
+    /// The request as DER.
+    pub csr_der: Bytes,
+    /// The private key as PKCS#8 PEM.
+    pub key_pem: String,
+    /// The names requested, with their type, e.g. `DNS:localhost`.
+    pub names: Vec<String>,
+    /// Suggested file names.
+    pub files: CsrFileNames,
+}
+
+/// Suggested file names for a CSR and its key.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CsrFileNames {
+    /// For the request, e.g. `localhost+2.csr`.
+    pub csr: String,
+    /// For the key, e.g. `localhost+2-key.pem`.
+    pub key: String,
+}
+
+/// Defaults and limits, so a page does not hard-code them.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Defaults {
+    /// Default leaf validity in days.
+    pub leaf_days: u32,
+    /// Default CA validity in days.
+    pub ca_days: u32,
+    /// Longest WebTransport validity in days.
+    pub web_transport_days: u32,
+    /// Longest validity accepted, in days.
+    pub max_days: u32,
+    /// Key algorithms that can be generated, as `[name, description]` pairs.
+    pub algorithms: Vec<(String, String)>,
+}
