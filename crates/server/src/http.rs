@@ -123,7 +123,10 @@ impl Http {
         if !req.http10 && !req.has_host {
             return self.error(out, 400, head_only, &req, "HTTP/1.1 request without Host");
         }
-        let path = req.target.split(['?', '#']).next().unwrap_or_default();
+        let path = origin_form(&req.target)
+            .split(['?', '#'])
+            .next()
+            .unwrap_or_default();
         if !path.starts_with('/') || path.contains('\\') {
             return self.error(
                 out,
@@ -326,6 +329,17 @@ impl Request {
     }
 }
 
+/// The path part of a request target, accepting absolute-form (`https://host/path`) too.
+fn origin_form(target: &str) -> &str {
+    match target
+        .strip_prefix("https://")
+        .or_else(|| target.strip_prefix("http://"))
+    {
+        Some(rest) => rest.find('/').map_or("/", |i| &rest[i..]),
+        None => target,
+    }
+}
+
 /// The reason phrase for the statuses this server sends.
 fn reason(status: u16) -> &'static str {
     match status {
@@ -339,5 +353,18 @@ fn reason(status: u16) -> &'static str {
         414 => "URI Too Long",
         431 => "Request Header Fields Too Large",
         _ => "Error",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::origin_form;
+
+    #[test]
+    fn origin_form_strips_scheme_and_authority() {
+        assert_eq!(origin_form("/a/b?q"), "/a/b?q");
+        assert_eq!(origin_form("https://localhost:8443/x.js"), "/x.js");
+        assert_eq!(origin_form("http://localhost"), "/");
+        assert_eq!(origin_form("*"), "*");
     }
 }

@@ -2,6 +2,8 @@
 
 mod common;
 
+use std::time::{Duration, Instant};
+
 use common::*;
 use selfsign_server::Limits;
 
@@ -42,6 +44,10 @@ fn wasm_json_and_index_files_get_their_content_types() {
     assert_eq!(json.header("content-type"), Some("application/json"));
     let sub = http.get("/sub/").expect("GET dir");
     assert_eq!((sub.status, sub.text().as_str()), (200, "sub index"));
+    let absolute = http
+        .get("https://localhost/app.wasm")
+        .expect("absolute-form");
+    assert_eq!((absolute.status, absolute.body.as_slice()), (200, WASM));
     let redirect = http.get("/sub").expect("GET dir without slash");
     assert_eq!(redirect.status, 301);
     assert_eq!(redirect.header("location"), Some("/sub/"));
@@ -223,5 +229,24 @@ fn a_request_body_gets_413_and_close() {
     assert_eq!(r.status, 413);
     assert_eq!(r.header("connection"), Some("close"));
     assert_eq!(http.read_to_close().expect("close"), b"");
+    running.stop();
+}
+
+#[test]
+fn an_idle_keep_alive_connection_is_closed_with_close_notify_after_the_idle_timeout() {
+    let limits = Limits {
+        idle_timeout: Duration::from_secs(1),
+        ..Limits::default()
+    };
+    let (pki, _web, running) = http_server(limits);
+    let mut http = client(&running, &pki);
+    assert_eq!(http.get("/").expect("GET").status, 200);
+    let start = Instant::now();
+    assert_eq!(http.read_to_close().expect("clean close_notify"), b"");
+    let waited = start.elapsed();
+    assert!(
+        waited >= Duration::from_millis(900),
+        "closed after {waited:?}"
+    );
     running.stop();
 }
