@@ -28,7 +28,7 @@ pub struct CreateArgs {
     /// Validity in days [default: 3650, or what remains of the root for --intermediate]
     #[arg(long, value_name = "N")]
     pub days: Option<u32>,
-    /// Key algorithm: p256, p384 or ed25519
+    /// Key algorithm: p256, p384, ed25519, or rsa2048/rsa3072/rsa4096 for old clients
     #[arg(long, value_name = "ALG", default_value = "p256")]
     pub key: KeyAlgorithm,
     /// Subject common name [default: "selfsign development CA user@host"]

@@ -22,7 +22,7 @@ pub struct CsrArgs {
     /// Sign the request with this existing private key (PEM: PKCS#8, SEC1 or PKCS#1)
     #[arg(long, value_name = "FILE")]
     pub key: Option<PathBuf>,
-    /// Generate a new key (p256, p384 or ed25519; default p256) and write it (mode 0600)
+    /// Generate a new key (p256 by default; p384, ed25519, rsa2048, ...) and write it (mode 0600)
     #[arg(long, value_name = "ALG", num_args = 0..=1, default_missing_value = "p256")]
     pub new_key: Option<KeyAlgorithm>,
     /// Where to write the CSR; `-` for standard output [default: NAME+N.csr]

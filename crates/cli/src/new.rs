@@ -33,7 +33,7 @@ pub struct LeafArgs {
     /// Validity in days [default: 397, or 14 with --webtransport]
     #[arg(long, value_name = "N")]
     pub days: Option<u32>,
-    /// Key algorithm: p256, p384 or ed25519 [default: p256]
+    /// Key algorithm: p256, p384, ed25519, or rsa2048/rsa3072/rsa4096 for old clients [default: p256]
     #[arg(long, value_name = "ALG")]
     pub key: Option<KeyAlgorithm>,
     /// Overwrite existing certificate and key files
@@ -50,7 +50,7 @@ pub struct NewArgs {
     #[command(flatten)]
     pub leaf: LeafArgs,
     /// Append the issuing CA certificate(s) to the certificate file
-    #[arg(long)]
+    #[arg(long, conflicts_with = "webtransport")]
     pub chain: bool,
     /// Issue under the intermediate CA made by `selfsign ca create --intermediate`
     #[arg(long, conflicts_with = "webtransport")]

@@ -216,9 +216,7 @@ fn usage_errors_exit_2() {
     let env = Env::new();
     assert_eq!(env.run(&["new"]).status.code(), Some(2));
     assert_eq!(
-        env.run(&["new", "a.test", "--key", "rsa4096"])
-            .status
-            .code(),
+        env.run(&["new", "a.test", "--key", "dsa"]).status.code(),
         Some(2)
     );
     assert_eq!(
