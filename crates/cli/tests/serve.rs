@@ -414,3 +414,103 @@ fn a_missing_root_is_a_one_line_error() {
     let err = env.fails(&["serve", "--listen", "127.0.0.1:0", "--root", "nowhere"]);
     assert!(err.contains("nowhere"), "{err}");
 }
+
+#[test]
+fn openssl_s_client_verifies_the_server_with_the_store_ca() {
+    let env = Env::new();
+    let served = Served::start(&env, &[]);
+    let connect = format!("127.0.0.1:{}", served.port);
+    let ca = env.ca();
+    let out = std::process::Command::new("openssl")
+        .args(["s_client", "-connect", &connect, "-servername", "localhost"])
+        .args(["-verify_hostname", "localhost", "-verify_return_error"])
+        .args(["-CAfile", ca.to_str().unwrap()])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("Verify return code: 0 (ok)"), "{text}");
+}
+
+#[test]
+fn a_client_certificate_from_another_ca_is_refused() {
+    let env = Env::new();
+    let other = Env::new();
+    other.ok(&["new", "--client", "eve@example.test"]);
+    let served = Served::start(&env, &["--require-client-cert"]);
+    let url = served.url("/");
+    let cert = other.file("eve@example.test-client.pem");
+    let key = other.file("eve@example.test-client-key.pem");
+    let out = curl(
+        &env,
+        &served,
+        &[
+            "--cert",
+            cert.to_str().unwrap(),
+            "--key",
+            key.to_str().unwrap(),
+            &url,
+        ],
+    );
+    assert!(
+        !out.status.success(),
+        "a foreign client certificate must be refused"
+    );
+}
+
+#[test]
+fn without_root_it_serves_web_in_the_current_directory() {
+    let env = Env::new();
+    std::fs::create_dir(env.file("web")).unwrap();
+    std::fs::write(env.file("web/index.html"), PAGE).unwrap();
+    let mut child = env
+        .cmd(&["--json", "serve", "--listen", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let _ = child.kill();
+    let _ = child.wait();
+    let v: serde_json::Value =
+        serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line}"));
+    let root = std::path::PathBuf::from(v["root"].as_str().unwrap());
+    assert_eq!(
+        std::fs::canonicalize(root).unwrap(),
+        std::fs::canonicalize(env.file("web")).unwrap()
+    );
+}
+
+#[test]
+fn a_kept_leaf_expiring_within_a_day_is_reissued() {
+    let env = Env::new();
+    std::fs::create_dir_all(env.data().join("serve")).unwrap();
+    let (cert, key) = ("data/serve/localhost.pem", "data/serve/localhost-key.pem");
+    env.ok(&[
+        "new",
+        "localhost",
+        "127.0.0.1",
+        "::1",
+        "--days",
+        "1",
+        "--cert-file",
+        cert,
+        "--key-file",
+        key,
+    ]);
+    let short = std::fs::read(env.file(cert)).unwrap();
+    let _served = Served::start(&env, &[]);
+    assert_ne!(std::fs::read(env.file(cert)).unwrap(), short, "reissued");
+    let still_valid = tool(
+        env.path(),
+        "openssl",
+        &["x509", "-in", cert, "-noout", "-checkend", "864000"],
+    );
+    assert!(
+        still_valid.status.success(),
+        "the new leaf is valid for more than ten days"
+    );
+}
