@@ -93,7 +93,12 @@ fn shutdown_gives_up_on_a_stalled_download_after_the_grace() {
     };
     let (pki, web, mut running) = http_server(limits);
     write_pattern_file(&web.root.join("big.bin"), BIG);
-    let mut http = Http::new(connect(running.addr(), &pki.client_config()).expect("connect"));
+    let tls = connect(running.addr(), &pki.client_config()).expect("connect");
+    // A small fixed receive window, so kernel buffers cannot swallow the whole file.
+    socket2::SockRef::from(&tls.sock)
+        .set_recv_buffer_size(64 * 1024)
+        .expect("SO_RCVBUF");
+    let mut http = Http::new(tls);
     http.send("GET /big.bin HTTP/1.1\r\nHost: localhost\r\n\r\n")
         .expect("send");
     let mut first = [0u8; 1024];
