@@ -76,6 +76,16 @@ impl std::fmt::Debug for ShutdownHandle {
     }
 }
 
+impl std::fmt::Debug for Server {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Server")
+            .field("listen", &self.local_addrs())
+            .field("limits", &self.limits)
+            .field("connections", &self.conns.len())
+            .finish_non_exhaustive()
+    }
+}
+
 impl Server {
     /// Checks the options and binds every listener (port 0 allowed).
     pub fn bind(opts: ServerOptions, tls: Arc<ServerConfig>) -> Result<Server, Error> {
