@@ -174,8 +174,7 @@ fn bind_names_the_address_in_use_and_a_missing_web_root() {
         },
         pki.server_config(ClientAuth::None, true),
     )
-    .err()
-    .expect("bind on a taken port fails");
+    .expect_err("bind on a taken port fails");
     let msg = err.to_string();
     assert!(
         msg.starts_with(&format!("cannot listen on {addr}: address in use")),
@@ -193,8 +192,7 @@ fn bind_names_the_address_in_use_and_a_missing_web_root() {
         },
         pki.server_config(ClientAuth::None, true),
     )
-    .err()
-    .expect("bind with a missing web root fails");
+    .expect_err("bind with a missing web root fails");
     assert!(
         err.to_string().contains(&missing.display().to_string()),
         "{err}"
@@ -208,7 +206,6 @@ fn bind_names_the_address_in_use_and_a_missing_web_root() {
         },
         pki.server_config(ClientAuth::None, true),
     )
-    .err()
-    .expect("bind with no address fails");
+    .expect_err("bind with no address fails");
     assert!(matches!(err, Error::NoListenAddress));
 }
