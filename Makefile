@@ -42,6 +42,28 @@ wasm:
 browser: web
 	scripts/test-browser
 
+# Benchmarks (BENCHMARKS.md): each prints a table of ratios to a real peer; none runs in `make test`.
+bench: bench-core bench-cli bench-web bench-server
+
+bench-core: bootstrap
+	$(CARGO) bench -p selfsign-core --bench generation -- --noplot
+	bench/core-ratios.py
+
+bench-cli: bootstrap
+	scripts/bootstrap --bench
+	$(CARGO) build --release -p selfsign
+	bench/cli.py
+
+bench-web: web
+	scripts/bootstrap --bench
+	test -d bench/node_modules/playwright-core || npm ci --prefix bench --no-audit --no-fund
+	node bench/web-run.mjs
+
+bench-server: bootstrap
+	scripts/bootstrap --bench
+	$(CARGO) build --release -p selfsign
+	bench/server.py
+
 clean:
 	$(CARGO) clean
 	rm -rf web/pkg

@@ -1,0 +1,144 @@
+// selfsign's wasm against the browser's WebCrypto, in one page load.
+//
+// For each operation both sides run in alternating batches (so noise hits both alike); a batch
+// repeats the operation until it lasts at least MIN_BATCH_MS (performance.now() is coarse outside
+// cross-origin isolation), and the per-operation time is the median batch time divided by its size.
+// The wasm side is the page's real API call (key generation, certificate encoding, signing, PEM,
+// PKCS#8 export and the decoded view the page shows). The WebCrypto side is only the cryptography
+// the same certificate needs: generate the key pair, export its SPKI and PKCS#8, sign a
+// certificate-sized message. Results: window.benchResults, and html[data-done="true"].
+import init, * as selfsign from '/pkg/selfsign_wasm.js';
+
+const params = new URLSearchParams(location.search);
+const BUDGET_MS = Number(params.get('budget') ?? 2000); // per operation, both sides together
+const MIN_BATCH_MS = Number(params.get('batch') ?? 5);
+const MAX_ROUNDS = 40;
+const TBS = crypto.getRandomValues(new Uint8Array(420)); // about a leaf's TBSCertificate
+
+const WEBCRYPTO = {
+  p256: { gen: { name: 'ECDSA', namedCurve: 'P-256' }, sign: { name: 'ECDSA', hash: 'SHA-256' } },
+  p384: { gen: { name: 'ECDSA', namedCurve: 'P-384' }, sign: { name: 'ECDSA', hash: 'SHA-384' } },
+  ed25519: { gen: { name: 'Ed25519' }, sign: { name: 'Ed25519' } },
+};
+
+/** WebCrypto: key pair, SPKI (what the certificate embeds), one signature, PKCS#8 export. */
+async function webcryptoKeyAndSign(key, signer) {
+  const alg = WEBCRYPTO[key];
+  const pair = await crypto.subtle.generateKey(alg.gen, true, ['sign', 'verify']);
+  await crypto.subtle.exportKey('spki', pair.publicKey);
+  await crypto.subtle.sign(alg.sign, signer ? signer.privateKey : pair.privateKey, TBS);
+  await crypto.subtle.exportKey('pkcs8', pair.privateKey);
+  return pair;
+}
+
+const ops = [];
+for (const key of ['p256', 'p384', 'ed25519']) {
+  ops.push({
+    name: `self-signed ${key}`,
+    wasm: () => selfsign.generateSelfSigned({ names: ['localhost'], key }),
+    webcrypto: () => webcryptoKeyAndSign(key),
+    check: (r) => r.certificatePem.startsWith('-----BEGIN CERTIFICATE-----') && r.info.keyAlgorithm,
+  });
+}
+for (const key of ['p256', 'p384', 'ed25519']) {
+  ops.push({
+    name: `CA + leaf ${key}`,
+    wasm: () => {
+      const ca = selfsign.generateCa({ key });
+      return selfsign.issueLeaf(ca.certificatePem, ca.keyPem, { names: ['localhost'], key });
+    },
+    webcrypto: async () => {
+      const ca = await webcryptoKeyAndSign(key);
+      return webcryptoKeyAndSign(key, ca);
+    },
+    check: (r) => typeof r.caPem === 'string' && r.info.issuer !== r.info.subject,
+  });
+}
+
+/** Milliseconds for `n` sequential runs of fn (awaited when it returns a promise). */
+async function batch(fn, n) {
+  const start = performance.now();
+  for (let i = 0; i < n; i++) {
+    const r = fn();
+    if (r instanceof Promise) await r;
+  }
+  return performance.now() - start;
+}
+
+/** Runs fn a few times and picks a batch size that lasts about MIN_BATCH_MS. */
+async function calibrate(fn) {
+  await batch(fn, 2);
+  let n = 1;
+  for (;;) {
+    const t = await batch(fn, n);
+    if (t >= MIN_BATCH_MS || n >= 4096) return { n, first: t / n };
+    n *= t > 0 ? Math.min(8, Math.max(2, Math.ceil(MIN_BATCH_MS / t))) : 8;
+  }
+}
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+
+async function measure(op) {
+  const result = { name: op.name };
+  if (!op.check(op.wasm())) throw new Error(`${op.name}: the wasm result looks wrong`);
+  let webcrypto = true;
+  try {
+    await op.webcrypto();
+  } catch (e) {
+    webcrypto = false;
+    result.webcryptoError = String(e && e.message ? e.message : e);
+  }
+  const sides = { wasm: await calibrate(op.wasm) };
+  if (webcrypto) sides.webcrypto = await calibrate(op.webcrypto);
+  const samples = { wasm: [], webcrypto: [] };
+  const start = performance.now();
+  for (let round = 0; round < MAX_ROUNDS; round++) {
+    for (const side of Object.keys(sides)) {
+      const { n } = sides[side];
+      samples[side].push((await batch(op[side], n)) / n);
+    }
+    if (round >= 4 && performance.now() - start > BUDGET_MS) break;
+  }
+  for (const side of Object.keys(sides)) {
+    result[side] = { medianMs: median(samples[side]), samples: samples[side].length, batch: sides[side].n };
+  }
+  if (webcrypto) result.ratio = result.wasm.medianMs / result.webcrypto.medianMs;
+  return result;
+}
+
+function table(results) {
+  const pad = (s, n) => String(s).padEnd(n);
+  const fmt = (ms) => (ms === undefined ? 'n/a' : ms < 1 ? `${(ms * 1000).toFixed(0)} us` : `${ms.toFixed(2)} ms`);
+  const lines = [`| ${pad('operation', 18)} | ${pad('wasm', 9)} | ${pad('WebCrypto', 9)} | ratio |`];
+  lines.push(`|${'-'.repeat(20)}|${'-'.repeat(11)}|${'-'.repeat(11)}|-------|`);
+  for (const r of results) {
+    const ratio = r.ratio === undefined ? ' n/a ' : r.ratio.toFixed(1).padStart(5);
+    lines.push(`| ${pad(r.name, 18)} | ${pad(fmt(r.wasm.medianMs), 9)} | ${pad(fmt(r.webcrypto?.medianMs), 9)} | ${ratio} |`);
+  }
+  return lines.join('\n');
+}
+
+async function main() {
+  await init();
+  const readyMs = performance.now();
+  const results = [];
+  for (const op of ops) results.push(await measure(op));
+  window.benchResults = {
+    readyMs,
+    crossOriginIsolated: self.crossOriginIsolated,
+    userAgent: navigator.userAgent,
+    results,
+  };
+  document.getElementById('out').textContent = table(results);
+  document.documentElement.dataset.done = 'true';
+}
+
+main().catch((e) => {
+  window.benchError = String(e && e.stack ? e.stack : e);
+  document.getElementById('out').textContent = window.benchError;
+  document.documentElement.dataset.done = 'error';
+});
