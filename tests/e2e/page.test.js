@@ -1,0 +1,372 @@
+// The selfsign page, driven like a user would in real headless Chromium, with every certificate
+// checked by OpenSSL. Expects web/pkg to be built (scripts/web-build); builds nothing itself.
+// Serves web/ on 127.0.0.1 unless BASE_URL points at a running server (e.g. `selfsign serve`).
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { createServer } from 'node:http';
+import { access, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const WEB = path.join(ROOT, 'web');
+const SHOTS = path.join(ROOT, 'target', 'e2e');
+const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
+const FLAGS = [
+  '--headless', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage',
+  '--disable-background-networking', '--disable-component-update', '--no-first-run',
+];
+/** The page's own files: the only requests it may make, and only while loading. */
+const OWN_FILES = ['/', '/app.js', '/style.css', '/pkg/selfsign_wasm.js', '/pkg/selfsign_wasm_bg.wasm'];
+const TYPES = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.wasm': 'application/wasm',
+  '.json': 'application/json',
+  '.ts': 'text/plain; charset=utf-8',
+};
+const TEST_TIMEOUT = 90_000;
+
+let server;
+let baseUrl;
+let context;
+let userDataDir;
+let work;
+
+/** A tiny static server for web/, loopback only. */
+async function serveWeb() {
+  const srv = createServer(async (req, res) => {
+    try {
+      const url = new URL(req.url, 'http://127.0.0.1');
+      const relative = decodeURIComponent(url.pathname).replace(/^\/+/, '') || 'index.html';
+      const file = path.resolve(WEB, relative);
+      if (!file.startsWith(WEB + path.sep)) throw new Error('outside web/');
+      const body = await readFile(file);
+      res.writeHead(200, {
+        'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream',
+        'cache-control': 'no-store',
+      });
+      res.end(body);
+    } catch {
+      res.writeHead(404, { 'content-type': 'text/plain' });
+      res.end('not found');
+    }
+  });
+  await new Promise((resolve) => srv.listen(0, '127.0.0.1', resolve));
+  return srv;
+}
+
+function run(command, args, options = {}) {
+  return new Promise((resolve, reject) => {
+    execFile(command, args, { timeout: 20_000, cwd: work, ...options }, (error, stdout, stderr) => {
+      if (error) reject(new Error(`${command} ${args.join(' ')} failed: ${stderr || error.message}`));
+      else resolve(stdout);
+    });
+  });
+}
+
+const isNetwork = (url) => !url.startsWith('blob:') && !url.startsWith('data:');
+
+/**
+ * Opens the page and waits until the WebAssembly module is ready. Records every request; checks
+ * that loading fetched only the page's own files and that nothing failed.
+ */
+async function openPage(t, { sentinel } = {}) {
+  const page = await context.newPage();
+  page.setDefaultTimeout(15_000);
+  const requests = [];
+  const problems = [];
+  page.on('request', (request) => requests.push(request.url()));
+  page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+  page.on('console', (message) => {
+    const text = message.text();
+    if (message.type() === 'error' && !(sentinel && text.includes(sentinel))) problems.push(`console error: ${text}`);
+  });
+  const wasmTypes = [];
+  page.on('response', (response) => {
+    if (response.url().endsWith('.wasm')) wasmTypes.push(response.headers()['content-type']);
+  });
+  await page.goto(baseUrl, { waitUntil: 'load' });
+  await page.locator('html[data-ready="true"]').waitFor();
+  const loaded = requests.length;
+  const origin = new URL(baseUrl).origin;
+  const own = new Set(OWN_FILES.map((file) => new URL(file, baseUrl).href));
+  own.add(new URL('index.html', baseUrl).href);
+  for (const url of requests.filter(isNetwork)) {
+    assert.ok(url.startsWith(origin) && own.has(url), `only the page's own files load, not ${url}`);
+  }
+  assert.deepEqual(wasmTypes, ['application/wasm'], 'the .wasm is served once as application/wasm');
+  t.after(async () => {
+    const afterLoad = requests.slice(loaded).filter((url) => isNetwork(url) && url !== sentinel);
+    assert.deepEqual(afterLoad, [], 'no network request after the page loaded');
+    assert.deepEqual(problems, [], 'no errors in the page');
+    await page.close();
+  });
+  return page;
+}
+
+/** Fills the form as a user would. */
+async function fill(page, { kind = 'ca-leaf', names, key = 'p256', days } = {}) {
+  await page.check(`input[name="kind"][value="${kind}"]`);
+  if (names !== undefined) await page.fill('#names', names);
+  if (key !== undefined && kind !== 'webtransport') await page.selectOption('#key', key);
+  if (days !== undefined) await page.fill('#days', String(days));
+}
+
+/** Fills the form, presses Generate and waits for the new results. */
+async function generate(page, options) {
+  await fill(page, options);
+  const count = await page.locator('#results-body').getAttribute('data-count');
+  await page.click('#generate-button');
+  await page.waitForFunction(
+    (before) => document.getElementById('results-body').dataset.count !== (before ?? undefined),
+    count,
+  );
+}
+
+const pemOf = (page, role, kind) => page.locator(`[data-role="${role}"] [data-pem="${kind}"] textarea`).inputValue();
+
+async function save(files) {
+  const dir = await mkdtemp(path.join(work, 'case-'));
+  for (const [name, text] of Object.entries(files)) await writeFile(path.join(dir, name), text);
+  return dir;
+}
+
+before(async () => {
+  await access(path.join(WEB, 'pkg', 'selfsign_wasm_bg.wasm')).catch(() => {
+    throw new Error('web/pkg is not built: run scripts/web-build first');
+  });
+  work = await mkdtemp(path.join(tmpdir(), 'selfsign-e2e-'));
+  if (process.env.BASE_URL) {
+    baseUrl = new URL(process.env.BASE_URL).href;
+  } else {
+    server = await serveWeb();
+    baseUrl = `http://127.0.0.1:${server.address().port}/`;
+  }
+  userDataDir = await mkdtemp(path.join(tmpdir(), 'selfsign-chromium-'));
+  context = await chromium.launchPersistentContext(userDataDir, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: FLAGS,
+    timeout: 30_000,
+    viewport: { width: 1280, height: 1000 },
+    ignoreHTTPSErrors: Boolean(process.env.BASE_URL),
+    acceptDownloads: true,
+  });
+  await mkdir(SHOTS, { recursive: true });
+});
+
+after(async () => {
+  await context?.close();
+  await new Promise((resolve) => (server ? server.close(resolve) : resolve()));
+  for (const dir of [work, userDataDir]) if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+describe('the selfsign page in headless Chromium', { timeout: 5 * TEST_TIMEOUT }, () => {
+  test('loads only its own files and its CSP blocks any other connection', { timeout: TEST_TIMEOUT }, async (t) => {
+    const sentinel = 'http://127.0.0.1:9/steal';
+    const page = await openPage(t, { sentinel });
+    const csp = await page.locator('meta[http-equiv="Content-Security-Policy"]').getAttribute('content');
+    assert.match(csp, /default-src 'none'/);
+    assert.match(csp, /connect-src 'self';/);
+    // Another origin on loopback: were the policy missing, the request would stay on this machine.
+    const outcome = await page.evaluate((url) => new Promise((resolve) => {
+      document.addEventListener('securitypolicyviolation', (e) => resolve(`blocked ${e.effectiveDirective}`), { once: true });
+      fetch(url, { mode: 'no-cors' }).then(() => resolve('sent'), () => {});
+    }), sentinel);
+    assert.equal(outcome, 'blocked connect-src');
+  });
+
+  test('a local CA + leaf for localhost verifies with openssl as a TLS server certificate', { timeout: TEST_TIMEOUT }, async (t) => {
+    const page = await openPage(t);
+    await generate(page, { kind: 'ca-leaf', names: 'localhost\n127.0.0.1\n::1', key: 'p256', days: 397 });
+    await page.evaluate(() => window.scrollTo({ top: 0, behavior: 'instant' }));
+    await page.screenshot({ path: path.join(SHOTS, 'page-after-generate.png') });
+    await page.screenshot({ path: path.join(SHOTS, 'page-after-generate-full.png'), fullPage: true });
+
+    const leaf = await pemOf(page, 'leaf', 'certificate');
+    const key = await pemOf(page, 'leaf', 'key');
+    const chain = await pemOf(page, 'leaf', 'chain');
+    const ca = await pemOf(page, 'ca', 'ca-certificate');
+    assert.match(leaf, /^-----BEGIN CERTIFICATE-----\n/);
+    assert.match(key, /^-----BEGIN PRIVATE KEY-----\n/);
+    assert.equal(chain, leaf + ca);
+    const dir = await save({ 'leaf.pem': leaf, 'leaf-key.pem': key, 'ca.pem': ca });
+
+    const verified = await run('openssl', ['verify', '-x509_strict', '-purpose', 'sslserver', '-CAfile', 'ca.pem', 'leaf.pem'], { cwd: dir });
+    assert.equal(verified.trim(), 'leaf.pem: OK');
+    const text = await run('openssl', ['x509', '-noout', '-text', '-in', 'leaf.pem'], { cwd: dir });
+    assert.match(text, /DNS:localhost, IP Address:127\.0\.0\.1, IP Address:0:0:0:0:0:0:0:1/);
+    assert.match(text, /TLS Web Server Authentication/);
+    assert.match(text, /CA:FALSE/);
+    assert.match(text, /ASN1 OID: prime256v1/);
+    const certKey = await run('openssl', ['x509', '-noout', '-pubkey', '-in', 'leaf.pem'], { cwd: dir });
+    const keyPub = await run('openssl', ['pkey', '-pubout', '-in', 'leaf-key.pem'], { cwd: dir });
+    assert.equal(certKey, keyPub, 'the key on the page belongs to the certificate');
+
+    const names = await page.locator('[data-role="leaf"] .chips li').allTextContents();
+    assert.deepEqual(names, ['DNS:localhost', 'IP:127.0.0.1', 'IP:::1']);
+    const shown = await page.locator('[data-role="leaf"] .decoded').innerText();
+    const fingerprint = await run('openssl', ['x509', '-noout', '-fingerprint', '-sha256', '-in', 'leaf.pem'], { cwd: dir });
+    assert.ok(shown.includes(fingerprint.trim().split('=')[1]), 'the page shows the SHA-256 fingerprint openssl computes');
+  });
+
+  test('downloads are named like mkcert and hold what the page shows', { timeout: TEST_TIMEOUT }, async (t) => {
+    const page = await openPage(t);
+    await generate(page, { kind: 'ca-leaf', names: 'localhost\n127.0.0.1\n::1' });
+    const expected = [
+      ['leaf', 'certificate', 'localhost+2.pem'],
+      ['leaf', 'key', 'localhost+2-key.pem'],
+      ['ca', 'ca-certificate', 'rootCA.pem'],
+      ['ca', 'ca-key', 'rootCA-key.pem'],
+    ];
+    for (const [role, kind, fileName] of expected) {
+      const block = page.locator(`[data-role="${role}"] [data-pem="${kind}"]`);
+      const [download] = await Promise.all([
+        page.waitForEvent('download'),
+        block.getByRole('button', { name: 'Download' }).click(),
+      ]);
+      assert.equal(download.suggestedFilename(), fileName);
+      const saved = path.join(work, `download-${fileName}`);
+      await download.saveAs(saved);
+      assert.equal(await readFile(saved, 'utf8'), await block.locator('textarea').inputValue());
+    }
+  });
+
+  test('self-signed, client, CA-only and WebTransport kinds make what openssl expects', { timeout: TEST_TIMEOUT }, async (t) => {
+    const page = await openPage(t);
+
+    await generate(page, { kind: 'self', names: 'self.test', key: 'p384', days: 30 });
+    let dir = await save({ 'self.pem': await pemOf(page, 'leaf', 'certificate') });
+    await run('openssl', ['verify', '-x509_strict', '-purpose', 'sslserver', '-CAfile', 'self.pem', 'self.pem'], { cwd: dir });
+    assert.match(await run('openssl', ['x509', '-noout', '-text', '-in', 'self.pem'], { cwd: dir }), /secp384r1/);
+
+    await generate(page, { kind: 'client', names: 'alice@example.test', key: 'p256', days: 30 });
+    dir = await save({
+      'client.pem': await pemOf(page, 'leaf', 'certificate'),
+      'ca.pem': await pemOf(page, 'ca', 'ca-certificate'),
+    });
+    await run('openssl', ['verify', '-x509_strict', '-purpose', 'sslclient', '-CAfile', 'ca.pem', 'client.pem'], { cwd: dir });
+    assert.equal(
+      await page.locator('[data-role="leaf"] [data-pem="certificate"] .file').innerText(),
+      'alice@example.test-client.pem',
+    );
+
+    await generate(page, { kind: 'ca', names: 'dev.test', key: 'p256', days: 1000 });
+    dir = await save({ 'ca.pem': await pemOf(page, 'ca', 'ca-certificate') });
+    assert.match(await run('openssl', ['x509', '-noout', '-text', '-in', 'ca.pem'], { cwd: dir }), /CA:TRUE/);
+
+    await generate(page, { kind: 'webtransport', names: 'localhost', days: 14 });
+    dir = await save({ 'wt.pem': await pemOf(page, 'webtransport', 'certificate') });
+    const der = await run('openssl', ['x509', '-outform', 'DER', '-in', 'wt.pem'], { cwd: dir, encoding: 'buffer' });
+    const { createHash } = await import('node:crypto');
+    const hash = createHash('sha256').update(der).digest();
+    assert.equal(await pemOf(page, 'webtransport', 'sha256-literal'), `new Uint8Array([${[...hash].join(', ')}])`);
+    assert.equal(await pemOf(page, 'webtransport', 'sha256-base64'), hash.toString('base64'));
+    const dates = await run('openssl', ['x509', '-noout', '-startdate', '-enddate', '-in', 'wt.pem'], { cwd: dir });
+    const [start, end] = dates.trim().split('\n').map((line) => Date.parse(line.split('=')[1]));
+    assert.ok(end - start <= 14 * 86_400_000, 'valid at most 14 days');
+  });
+
+  test('invalid input shows a readable error next to the field, and the page still generates', { timeout: TEST_TIMEOUT }, async (t) => {
+    const page = await openPage(t);
+
+    await fill(page, { kind: 'ca-leaf', names: 'my host.test', days: 30 });
+    await page.click('#generate-button');
+    await page.locator('#names-error').waitFor({ state: 'visible' });
+    assert.match(await page.locator('#names-error').innerText(), /invalid name "my host\.test": DNS names cannot contain spaces/);
+    assert.equal(await page.locator('#names').getAttribute('aria-invalid'), 'true');
+
+    await page.fill('#names', 'localhost');
+    await page.fill('#days', '0');
+    await page.click('#generate-button');
+    await page.locator('#days-error').waitFor({ state: 'visible' });
+    assert.match(await page.locator('#days-error').innerText(), /validity must be at least 1 day/);
+    assert.equal(await page.locator('#names-error').isVisible(), false, 'the old error is gone');
+
+    await page.click('#ca-import summary');
+    await page.setInputFiles('#ca-cert', { name: 'rootCA.pem', mimeType: 'application/x-pem-file', buffer: Buffer.from('this is not a certificate\n') });
+    await page.setInputFiles('#ca-key', { name: 'rootCA-key.pem', mimeType: 'application/x-pem-file', buffer: Buffer.from('nor is this a key\n') });
+    await page.click('#import-button');
+    await page.locator('#ca-cert-error').waitFor({ state: 'visible' });
+    assert.match(await page.locator('#ca-cert-error').innerText(), /^invalid certificate: neither PEM .* nor DER/);
+
+    await page.setInputFiles('#ca-cert', {
+      name: 'rootCA.pem', mimeType: 'application/x-pem-file',
+      buffer: Buffer.from('-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n'),
+    });
+    await page.click('#import-button');
+    await page.waitForFunction(() => /invalid certificate/.test(document.getElementById('ca-cert-error').textContent));
+    assert.match(await page.locator('#ca-cert-error').innerText(), /not a valid X\.509 certificate|truncated/);
+
+    await page.fill('#inspect-input', '-----BEGIN CERTIFICATE-----\nnot base64 at all!\n-----END CERTIFICATE-----\n');
+    await page.click('#inspect-button');
+    await page.locator('#inspect-input-error').waitFor({ state: 'visible' });
+    assert.match(await page.locator('#inspect-input-error').innerText(), /invalid PEM|invalid certificate/);
+
+    await generate(page, { kind: 'ca-leaf', names: 'localhost\n127.0.0.1', days: 30 });
+    assert.equal(await page.locator('#days-error').isVisible(), false);
+    assert.match(await pemOf(page, 'leaf', 'certificate'), /^-----BEGIN CERTIFICATE-----/);
+    await page.screenshot({ path: path.join(SHOTS, 'page-after-errors.png'), fullPage: true });
+  });
+
+  test('an openssl-made CA imported from files issues leaves that openssl verifies', { timeout: TEST_TIMEOUT }, async (t) => {
+    const dir = await save({});
+    await run('openssl', ['ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', 'ca-key.pem'], { cwd: dir });
+    await run('openssl', [
+      'req', '-x509', '-new', '-key', 'ca-key.pem', '-subj', '/CN=openssl test CA', '-days', '30',
+      '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign',
+      '-out', 'ca.pem',
+    ], { cwd: dir });
+    const page = await openPage(t);
+    await page.click('#ca-import summary');
+    await page.setInputFiles('#ca-cert', path.join(dir, 'ca.pem'));
+    await page.setInputFiles('#ca-key', path.join(dir, 'ca-key.pem'));
+    await page.click('#import-button');
+    await page.locator('[data-role="current-ca"]').waitFor();
+    assert.match(await page.locator('[data-role="current-ca"]').innerText(), /openssl test CA/);
+
+    await generate(page, { kind: 'ca-leaf', names: 'app.test\n10.1.2.3', days: 20 });
+    await writeFile(path.join(dir, 'leaf.pem'), await pemOf(page, 'leaf', 'certificate'));
+    const verified = await run('openssl', ['verify', '-x509_strict', '-purpose', 'sslserver', '-CAfile', 'ca.pem', 'leaf.pem'], { cwd: dir });
+    assert.equal(verified.trim(), 'leaf.pem: OK');
+
+    await page.fill('#days', '60');
+    await page.click('#generate-button');
+    await page.locator('#days-error').waitFor({ state: 'visible' });
+    assert.match(await page.locator('#days-error').innerText(), /after its issuer does/);
+  });
+
+  test('inspect decodes a pasted openssl certificate with the fingerprint openssl prints', { timeout: TEST_TIMEOUT }, async (t) => {
+    const dir = await save({});
+    await run('openssl', [
+      'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'k.pem',
+      '-subj', '/CN=openssl.test', '-addext', 'subjectAltName=DNS:openssl.test,IP:192.0.2.7', '-days', '5', '-out', 'c.pem',
+    ], { cwd: dir });
+    const page = await openPage(t);
+    await page.fill('#inspect-input', await readFile(path.join(dir, 'c.pem'), 'utf8'));
+    await page.click('#inspect-button');
+    const result = page.locator('#inspect-results [data-role="inspected"]');
+    await result.waitFor();
+    const shown = await result.innerText();
+    const fingerprint = (await run('openssl', ['x509', '-noout', '-fingerprint', '-sha256', '-in', 'c.pem'], { cwd: dir })).trim().split('=')[1];
+    assert.ok(shown.includes(fingerprint), 'same SHA-256 fingerprint as openssl');
+    assert.deepEqual(await result.locator('.chips li').allTextContents(), ['DNS:openssl.test', 'IP:192.0.2.7']);
+    assert.match(shown, /ECDSA P-256/);
+  });
+
+  test('the page reads well on a phone', { timeout: TEST_TIMEOUT }, async (t) => {
+    const page = await openPage(t);
+    await page.setViewportSize({ width: 390, height: 844 });
+    await generate(page, { kind: 'ca-leaf', names: 'localhost\n127.0.0.1\n::1' });
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert.ok(overflow <= 0, `no horizontal scrolling (overflow ${overflow}px)`);
+    // On a narrow screen the results follow the form, and the page scrolls to them.
+    await page.waitForFunction(() => Math.abs(document.getElementById('results').getBoundingClientRect().top) < 40);
+    await page.screenshot({ path: path.join(SHOTS, 'page-phone.png'), fullPage: false });
+  });
+});

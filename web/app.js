@@ -1,0 +1,420 @@
+// The selfsign page: a plain ES module with no dependencies. Every key, certificate and parse is
+// made by the WebAssembly package in ./pkg; this file only reads the form and shows results.
+// Untrusted text (e.g. fields of an inspected certificate) is only ever set as text, never as HTML.
+import init, * as selfsign from './pkg/selfsign_wasm.js';
+
+const $ = (id) => document.getElementById(id);
+
+/** Builds an element: h('p', { class: 'x', onclick: f }, 'text', child). */
+function h(tag, attrs = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [name, value] of Object.entries(attrs)) {
+    if (value === false || value == null) continue;
+    if (name === 'class') el.className = value;
+    else if (name === 'dataset') Object.assign(el.dataset, value);
+    else if (name.startsWith('on')) el.addEventListener(name.slice(2), value);
+    else if (name === 'value') el.value = value;
+    else el.setAttribute(name, value === true ? '' : value);
+  }
+  for (const child of children.flat()) {
+    if (child == null || child === false) continue;
+    el.append(child instanceof Node ? child : String(child));
+  }
+  return el;
+}
+
+// ---- errors next to the field at fault ------------------------------------------------------
+
+/** Per form section: the element id that shows each `error.field`, and the section's own slot. */
+const SECTIONS = {
+  generate: { fields: { names: 'names', nameConstraints: 'names', key: 'key', days: 'days' }, general: 'generate-error' },
+  import: { fields: { caCert: 'ca-cert', caKey: 'ca-key' }, general: 'import-error' },
+  sign: { fields: { csr: 'csr', days: 'days' }, general: 'sign-error' },
+  inspect: { fields: { input: 'inspect-input' }, general: 'inspect-input-error' },
+};
+
+function clearErrors(section) {
+  const { fields, general } = SECTIONS[section];
+  for (const id of [...Object.values(fields), general]) {
+    const slot = $(`${id}-error`) ?? $(id);
+    if (slot?.classList.contains('error')) {
+      slot.hidden = true;
+      slot.textContent = '';
+    }
+    $(id)?.removeAttribute('aria-invalid');
+  }
+}
+
+function showError(section, error) {
+  const { fields, general } = SECTIONS[section];
+  const message = error?.message || String(error);
+  const target = fields[error?.field];
+  const slot = target && $(`${target}-error`);
+  if (slot) {
+    slot.textContent = message;
+    slot.hidden = false;
+    const input = $(target);
+    input.setAttribute('aria-invalid', 'true');
+    input.focus();
+  } else {
+    const generalSlot = $(general);
+    const unexpected = error instanceof Error && error.name !== 'SelfsignError';
+    generalSlot.textContent = unexpected ? `Unexpected error: ${message}` : message;
+    generalSlot.hidden = false;
+  }
+  setStatus(`Problem: ${message}`);
+}
+
+// ---- small helpers --------------------------------------------------------------------------
+
+function setStatus(text) {
+  $('status').textContent = text;
+}
+
+const nextFrame = () => new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0)));
+
+function flash(button, text) {
+  const original = button.dataset.label ?? button.textContent;
+  button.dataset.label = original;
+  button.textContent = text;
+  setTimeout(() => { button.textContent = original; }, 1500);
+}
+
+async function copyText(text, button) {
+  try {
+    await navigator.clipboard.writeText(text);
+  } catch {
+    const scratch = h('textarea', { class: 'offscreen', 'aria-hidden': 'true' }, text);
+    document.body.append(scratch);
+    scratch.select();
+    document.execCommand('copy');
+    scratch.remove();
+  }
+  flash(button, 'Copied');
+}
+
+function download(fileName, text) {
+  const url = URL.createObjectURL(new Blob([text], { type: 'application/x-pem-file' }));
+  const link = h('a', { href: url, download: fileName, class: 'offscreen' });
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
+const readBytes = async (file) => new Uint8Array(await file.arrayBuffer());
+
+function readDays() {
+  const text = $('days').value.trim();
+  return text === '' ? Number.NaN : Number(text);
+}
+
+const utc = (rfc3339) => rfc3339.replace('T', ' ').replace(/:\d\dZ$/, ' UTC');
+
+// ---- the form ---------------------------------------------------------------------------------
+
+let defaults = { leafDays: 397, caDays: 3650, webTransportDays: 14 };
+let daysEdited = false;
+/** The current CA: the result of generateCa or importCa, plus where it came from. */
+let ca = null;
+
+const KINDS = {
+  'ca-leaf': { days: () => defaults.leafDays, hint: 'Browsers accept at most 397.' },
+  self: { days: () => defaults.leafDays, hint: 'Browsers accept at most 397.' },
+  client: { days: () => defaults.leafDays, hint: 'How long the client certificate is valid.' },
+  ca: { days: () => defaults.caDays, hint: 'The CA\u2019s lifetime (default ten years).' },
+  webtransport: { days: () => defaults.webTransportDays, hint: 'At most 14 for serverCertificateHashes.' },
+};
+
+const currentKind = () => document.querySelector('input[name="kind"]:checked').value;
+
+function onKindChange() {
+  const kind = currentKind();
+  const spec = KINDS[kind];
+  if (!daysEdited) $('days').value = spec.days();
+  $('days-hint').textContent = spec.hint;
+  $('days').max = kind === 'webtransport' ? String(defaults.webTransportDays) : '';
+  const key = $('key');
+  if (kind === 'webtransport') key.value = 'p256';
+  key.disabled = kind === 'webtransport';
+  onKeyChange();
+  const constrain = $('constrain');
+  const makesCa = kind === 'ca' || ((kind === 'ca-leaf' || kind === 'client') && !ca);
+  constrain.disabled = !makesCa;
+  $('constrain-field').classList.toggle('disabled', !makesCa);
+  $('constrain-hint').textContent = makesCa
+    ? 'The CA can then only issue for these names, so a leaked CA key cannot impersonate other sites.'
+    : kind === 'self' || kind === 'webtransport'
+      ? 'Applies only when a CA is made.'
+      : 'Certificates are issued by the current CA; this applies when a new CA is made (choose \u201cCA only\u201d).';
+}
+
+function onKeyChange() {
+  const hints = {
+    p256: 'Recommended: works everywhere.',
+    p384: 'Larger curve; widely accepted.',
+    ed25519: 'Not accepted by browsers for TLS.',
+  };
+  $('key-hint').textContent = currentKind() === 'webtransport'
+    ? 'WebTransport requires ECDSA P-256.'
+    : hints[$('key').value];
+}
+
+function makeCa(names, key, days) {
+  const options = { key };
+  if (days !== undefined) options.days = days;
+  if ($('constrain').checked) options.nameConstraints = selfsign.nameConstraintsFor(names);
+  return selfsign.generateCa(options);
+}
+
+/** The PEM to issue with: the CA with any issuers above it. */
+const issuerPem = (authority) => authority.chainPem ?? authority.certificatePem;
+
+async function onGenerate(event) {
+  event.preventDefault();
+  clearErrors('generate');
+  const kind = currentKind();
+  const names = $('names').value;
+  const key = $('key').value;
+  const days = readDays();
+  const button = $('generate-button');
+  button.disabled = true;
+  setStatus('Generating…');
+  await nextFrame();
+  try {
+    let cards;
+    if (kind === 'self') {
+      const leaf = selfsign.generateSelfSigned({ names, key, days });
+      cards = [leafCard(leaf, 'Self-signed certificate')];
+    } else if (kind === 'webtransport') {
+      cards = [webTransportCard(selfsign.webTransport({ names, days }))];
+    } else if (kind === 'ca') {
+      const fresh = makeCa(names, key, days);
+      setCa(fresh, 'new');
+      cards = [caCard(ca)];
+    } else {
+      const usage = kind === 'client' ? 'client' : 'server';
+      const fresh = ca ? null : makeCa(names, key, undefined);
+      const issuer = ca ?? { ...fresh, origin: 'new' };
+      const leaf = selfsign.issueLeaf(issuerPem(issuer), issuer.keyPem, { names, key, days, usage });
+      if (fresh) setCa(fresh, 'new');
+      cards = [leafCard(leaf, usage === 'client' ? 'Client certificate' : 'Server certificate'), caCard(ca)];
+    }
+    showResults(cards);
+  } catch (error) {
+    showError('generate', error);
+  } finally {
+    button.disabled = false;
+  }
+}
+
+// ---- the CA panel ---------------------------------------------------------------------------
+
+function setCa(result, origin) {
+  ca = result ? { ...result, origin } : null;
+  const panel = $('ca-current');
+  if (!ca) {
+    panel.replaceChildren(h('p', { class: 'muted' }, 'No CA loaded. One is made when you generate a CA-issued certificate, or import your own below.'));
+  } else {
+    const info = ca.info;
+    panel.replaceChildren(
+      h('div', { class: 'ca-summary', dataset: { role: 'current-ca' } },
+        h('p', {}, h('strong', {}, info.commonName ?? info.subject), ' ',
+          h('span', { class: 'tag' }, ca.origin === 'imported' ? 'imported' : 'made here')),
+        h('p', { class: 'muted' }, `${info.keyAlgorithm} · expires ${utc(info.notAfterRfc3339)} (${info.daysLeft} days)`),
+        info.permittedNames.length
+          ? h('p', { class: 'muted' }, 'Only for: ', info.permittedNames.join(', '))
+          : null,
+        h('div', { class: 'buttons' },
+          h('button', { type: 'button', onclick: () => download(ca.files.certificate, ca.certificatePem) }, `Download ${ca.files.certificate}`),
+          h('button', { type: 'button', onclick: () => download(ca.files.key, ca.keyPem) }, `Download ${ca.files.key}`),
+          h('button', { type: 'button', class: 'quiet', onclick: () => { setCa(null); onKindChange(); setStatus('CA forgotten.'); } }, 'Forget CA'))));
+  }
+  $('sign-button').disabled = !ca;
+  onKindChange();
+}
+
+async function onImport() {
+  clearErrors('import');
+  const certFile = $('ca-cert').files[0];
+  const keyFile = $('ca-key').files[0];
+  if (!certFile) return showError('import', { field: 'caCert', message: 'Choose the CA certificate file (e.g. rootCA.pem).' });
+  if (!keyFile) return showError('import', { field: 'caKey', message: 'Choose the CA private key file (e.g. rootCA-key.pem).' });
+  try {
+    const [cert, key] = await Promise.all([readBytes(certFile), readBytes(keyFile)]);
+    setCa(selfsign.importCa(cert, key), 'imported');
+    showResults([caCard(ca)]);
+    setStatus(`Imported CA \u201c${ca.info.commonName ?? ca.info.subject}\u201d.`);
+  } catch (error) {
+    showError('import', error);
+  }
+}
+
+function onSign() {
+  clearErrors('sign');
+  if (!ca) return showError('sign', { message: 'Generate or import a CA first.' });
+  try {
+    const usage = currentKind() === 'client' ? 'client' : 'server';
+    const signed = selfsign.signCsr(issuerPem(ca), ca.keyPem, $('csr').value, { usage, days: readDays() });
+    showResults([leafCard(signed, 'Certificate signed from the CSR'), caCard(ca)]);
+  } catch (error) {
+    showError('sign', error);
+  }
+}
+
+// ---- results ----------------------------------------------------------------------------------
+
+function showResults(cards) {
+  const body = $('results-body');
+  body.replaceChildren(...cards);
+  body.dataset.count = String(Number(body.dataset.count ?? 0) + 1);
+  const made = cards.map((card) => card.dataset.file).filter(Boolean).join(', ');
+  setStatus(`Done: ${made}`);
+  if (window.matchMedia('(max-width: 960px)').matches) $('results').scrollIntoView({ block: 'start' });
+}
+
+/** A PEM (or other text) block with Copy and Download buttons. */
+function textBlock(kind, label, fileName, text, { rows = 6, note } = {}) {
+  const id = `pem-${kind}-${Math.random().toString(36).slice(2, 8)}`;
+  return h('div', { class: 'pem', dataset: { pem: kind } },
+    h('div', { class: 'pem-head' },
+      h('label', { for: id }, label),
+      fileName ? h('code', { class: 'file' }, fileName) : null,
+      h('span', { class: 'buttons' },
+        h('button', { type: 'button', onclick: (e) => copyText(text, e.currentTarget) }, 'Copy'),
+        fileName ? h('button', { type: 'button', onclick: () => download(fileName, text) }, 'Download') : null)),
+    note ? h('p', { class: 'hint' }, note) : null,
+    h('textarea', { id, readonly: true, rows, class: 'mono', spellcheck: 'false', value: text }));
+}
+
+function decoded(info) {
+  const rows = [];
+  const row = (term, ...value) => rows.push(h('dt', {}, term), h('dd', {}, ...value));
+  row('Subject', info.subject || '(empty)');
+  row('Issuer', info.issuer || '(empty)', info.selfSigned ? h('span', { class: 'tag' }, 'self-signed') : null);
+  if (info.subjectAltNames.length) {
+    row('Names', h('ul', { class: 'chips' }, info.subjectAltNames.map((name) => h('li', {}, name))));
+  }
+  const state = !info.validNow
+    ? h('span', { class: 'tag bad' }, info.daysLeft < 0 ? 'expired' : 'not yet valid')
+    : h('span', { class: 'tag good' }, `valid · ${info.daysLeft} days left`);
+  row('Validity', `${utc(info.notBeforeRfc3339)} → ${utc(info.notAfterRfc3339)} `, state);
+  row('Key', info.keyAlgorithm, info.keyBits ? ` · ${info.keyBits} bits` : '', ` · signed with ${info.signatureAlgorithm}`);
+  const usages = [...info.keyUsage, ...info.extendedKeyUsage];
+  if (usages.length) row('Usage', usages.join(', '));
+  row('CA', info.isCa ? `yes${info.pathLen != null ? `, path length ${info.pathLen}` : ''}` : 'no');
+  if (info.permittedNames.length) row('Permitted', info.permittedNames.join(', '));
+  if (info.excludedNames.length) row('Excluded', info.excludedNames.join(', '));
+  row('Serial', h('code', { class: 'wrap-any' }, info.serial));
+  row('SHA-256', h('code', { class: 'wrap-any' }, info.sha256Fingerprint));
+  row('SPKI pin', h('code', { class: 'wrap-any' }, info.spkiSha256Base64));
+  return h('dl', { class: 'decoded' }, rows);
+}
+
+function leafCard(result, title) {
+  const files = result.files;
+  const names = [files.certificate, files.key].filter(Boolean);
+  return h('article', { class: 'result', dataset: { role: 'leaf', file: names.join(', ') } },
+    h('header', {}, h('h3', {}, title), h('p', { class: 'muted' }, names.join(' · '))),
+    decoded(result.info),
+    textBlock('certificate', 'Certificate', files.certificate, result.certificatePem),
+    result.keyPem ? textBlock('key', 'Private key', files.key, result.keyPem, { note: 'Keep it private. It was made in this tab and exists nowhere else.' }) : null,
+    result.chainPem ? textBlock('chain', 'Full chain', files.chain, result.chainPem, { note: 'Certificate then CA: what a server sends. Trust the CA, not this file.' }) : null,
+    usageHint(result));
+}
+
+function usageHint(result) {
+  const { certificate, key } = result.files;
+  if (!key) return null;
+  const client = result.info.extendedKeyUsage.includes('clientAuth') && !result.info.extendedKeyUsage.includes('serverAuth');
+  const command = client
+    ? `curl --cert ${certificate} --key ${key} https://localhost:8443/`
+    : `openssl s_server -accept 8443 -cert ${certificate} -key ${key} -www`;
+  return h('p', { class: 'hint' }, 'Try it: ', h('code', { class: 'wrap-any' }, command));
+}
+
+function caCard(authority) {
+  const files = authority.files;
+  const origin = authority.origin === 'imported' ? 'imported' : 'made here';
+  return h('article', { class: 'result', dataset: { role: 'ca', file: authority.origin === 'new' ? `${files.certificate}, ${files.key}` : '' } },
+    h('header', {}, h('h3', {}, 'Local CA ', h('span', { class: 'tag' }, origin)), h('p', { class: 'muted' }, `${files.certificate} · ${files.key}`)),
+    h('p', { class: 'hint' }, 'Trust ', h('code', {}, files.certificate), ' once (system store, or your browser\u2019s certificate settings) and every certificate it issues is trusted. Keep ', h('code', {}, files.key), ' secret.'),
+    decoded(authority.info),
+    textBlock('ca-certificate', 'CA certificate', files.certificate, authority.certificatePem),
+    authority.keyPem ? textBlock('ca-key', 'CA private key', files.key, authority.keyPem) : null);
+}
+
+function webTransportCard(result) {
+  const files = result.files;
+  return h('article', { class: 'result', dataset: { role: 'webtransport', file: `${files.certificate}, ${files.key}` } },
+    h('header', {}, h('h3', {}, 'WebTransport certificate'), h('p', { class: 'muted' }, `${files.certificate} · ${files.key}`)),
+    h('p', { class: 'hint' }, 'Serve it from your HTTP/3 server and pin it in the page with ', h('code', {}, 'serverCertificateHashes'), '; no CA or trust store needed. Regenerate before it expires.'),
+    textBlock('sha256-literal', 'SHA-256 as a JS byte array', null, result.sha256Literal, { rows: 3 }),
+    textBlock('sha256-base64', 'SHA-256 as base64', null, result.sha256Base64, { rows: 1 }),
+    textBlock('snippet', 'Example', null, result.snippet, { rows: 4 }),
+    decoded(result.info),
+    textBlock('certificate', 'Certificate', files.certificate, result.certificatePem),
+    textBlock('key', 'Private key', files.key, result.keyPem));
+}
+
+// ---- inspect -----------------------------------------------------------------------------------
+
+function onInspect(input) {
+  clearErrors('inspect');
+  const out = $('inspect-results');
+  try {
+    const infos = selfsign.inspect(input);
+    out.replaceChildren(...infos.map((info, index) =>
+      h('article', { class: 'result', dataset: { role: 'inspected' } },
+        h('header', {}, h('h3', {}, infos.length > 1 ? `Certificate ${index + 1} of ${infos.length}` : 'Certificate'),
+          h('p', { class: 'muted' }, info.commonName ?? info.subject)),
+        decoded(info))));
+    setStatus(`Inspected ${infos.length} certificate${infos.length > 1 ? 's' : ''}.`);
+  } catch (error) {
+    out.replaceChildren();
+    showError('inspect', error);
+  }
+}
+
+async function onInspectFile() {
+  const file = $('inspect-file').files[0];
+  if (!file) return;
+  const bytes = await readBytes(file);
+  const text = new TextDecoder().decode(bytes);
+  if (text.includes('-----BEGIN')) $('inspect-input').value = text;
+  onInspect(bytes);
+}
+
+// ---- start -------------------------------------------------------------------------------------
+
+function wire() {
+  $('generate-form').addEventListener('submit', onGenerate);
+  for (const radio of document.querySelectorAll('input[name="kind"]')) radio.addEventListener('change', onKindChange);
+  $('key').addEventListener('change', onKeyChange);
+  $('days').addEventListener('input', () => { daysEdited = true; });
+  $('names').addEventListener('keydown', (event) => {
+    if (event.key === 'Enter' && (event.ctrlKey || event.metaKey)) $('generate-form').requestSubmit();
+  });
+  $('import-button').addEventListener('click', onImport);
+  $('sign-button').addEventListener('click', onSign);
+  $('inspect-button').addEventListener('click', () => onInspect($('inspect-input').value));
+  $('inspect-file').addEventListener('change', onInspectFile);
+  onKindChange();
+}
+
+async function start() {
+  wire();
+  try {
+    await init();
+    defaults = selfsign.defaults();
+  } catch (error) {
+    setStatus(`Could not load the WebAssembly module: ${error.message}`);
+    return;
+  }
+  for (const id of ['generate-button', 'import-button', 'inspect-button']) $(id).disabled = false;
+  onKindChange();
+  setStatus('Ready · works offline');
+  document.documentElement.dataset.ready = 'true';
+}
+
+start();
