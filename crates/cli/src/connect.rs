@@ -1,0 +1,540 @@
+//! `selfsign connect HOST:PORT`: a readable `openssl s_client`. It connects with rustls, shows what
+//! was negotiated and the server's chain, says plainly why verification failed when it does, then
+//! relays standard input and output over the connection (or sends one HTTP GET with `--http`).
+
+mod relay;
+mod verify;
+
+use std::io::{self, Write};
+use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use rustls::client::WebPkiServerVerifier;
+use rustls::crypto::CryptoProvider;
+use rustls::pki_types::ServerName;
+use rustls::{AlertDescription, ClientConfig, ClientConnection, RootCertStore};
+use selfsign_core::{parse_certificates, CertInfo, KeyPair};
+use serde_json::json;
+
+use crate::files;
+use crate::{Error, Global};
+use verify::Recorder;
+
+/// Options of `selfsign connect`.
+#[derive(clap::Args, Debug)]
+pub struct ConnectArgs {
+    /// The server, as HOST:PORT (IPv6 as [::1]:443)
+    #[arg(value_name = "HOST:PORT")]
+    address: String,
+    /// Trust the CA certificates in FILE (PEM; repeatable) instead of the system roots
+    #[arg(long, value_name = "FILE")]
+    ca: Vec<PathBuf>,
+    /// Also trust the system's root certificates when --ca is given
+    #[arg(long)]
+    system_roots: bool,
+    /// Present this client certificate (PEM, chain allowed) for mutual TLS
+    #[arg(long, value_name = "FILE", requires = "client_key")]
+    client_cert: Option<PathBuf>,
+    /// The client certificate's private key (PEM)
+    #[arg(long, value_name = "FILE", requires = "client_cert")]
+    client_key: Option<PathBuf>,
+    /// Offer this ALPN protocol, e.g. h2 or http/1.1 (repeatable, in order of preference)
+    #[arg(long, value_name = "PROTO")]
+    alpn: Vec<String>,
+    /// Name to send as SNI and to verify the certificate against [default: HOST]
+    #[arg(long, value_name = "NAME")]
+    servername: Option<String>,
+    /// DANGER: accept any certificate (the handshake signature is still checked)
+    #[arg(long)]
+    insecure: bool,
+    /// Send `GET PATH HTTP/1.1` (Host, Connection: close) and print the response, instead of
+    /// relaying standard input
+    #[arg(long)]
+    http: bool,
+    /// The path --http requests
+    #[arg(long, value_name = "PATH", default_value = "/", requires = "http")]
+    path: String,
+    /// Seconds allowed to connect, to finish the handshake, and for the server to answer after
+    /// our input ends
+    #[arg(long, value_name = "SECONDS", default_value_t = 10,
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    timeout: u64,
+}
+
+/// HOST and PORT from the command line.
+struct Target {
+    host: String,
+    port: u16,
+}
+
+impl Target {
+    fn parse(address: &str) -> Result<Target, Error> {
+        let bad = || {
+            Error::Usage(format!(
+                "{address:?} is not HOST:PORT (e.g. localhost:8443 or [::1]:8443)"
+            ))
+        };
+        let (host, port) = address.rsplit_once(':').ok_or_else(bad)?;
+        let host = match host.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
+            Some(v6) => v6,
+            None if host.contains(':') => return Err(bad()),
+            None => host,
+        };
+        let port = port.parse().map_err(|_| bad())?;
+        if host.is_empty() {
+            return Err(bad());
+        }
+        Ok(Target {
+            host: host.to_string(),
+            port,
+        })
+    }
+
+    /// `host:port` for messages and the Host header (IPv6 in brackets).
+    fn authority(&self, host: &str, with_port: bool) -> String {
+        let host = if host.contains(':') {
+            format!("[{host}]")
+        } else {
+            host.to_string()
+        };
+        if with_port {
+            format!("{host}:{}", self.port)
+        } else {
+            host
+        }
+    }
+}
+
+/// Runs `selfsign connect`.
+pub fn run(args: &ConnectArgs, global: &Global) -> Result<(), Error> {
+    let target = Target::parse(&args.address)?;
+    let asked = args
+        .servername
+        .clone()
+        .unwrap_or_else(|| target.host.clone());
+    let server_name = ServerName::try_from(asked.clone()).map_err(|_| {
+        Error::Usage(format!(
+            "{asked:?} is not a valid DNS name or IP address for --servername"
+        ))
+    })?;
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let (inner, trusting) = verifier(args, &provider)?;
+    let recorder = Arc::new(Recorder::new(inner, args.insecure, provider.clone()));
+    let config = client_config(args, provider, recorder.clone())?;
+    let timeout = Duration::from_secs(args.timeout);
+
+    let (mut socket, peer) = connect_tcp(&target, timeout)?;
+    let mut conn = ClientConnection::new(Arc::new(config), server_name)
+        .map_err(|e| Error::Tls(format!("cannot start TLS: {e}")))?;
+    let handshake = handshake(&mut conn, &mut socket, timeout);
+    let seen = recorder.seen();
+    let chain = verify::inspect_chain(&seen.chain);
+    let would_fail = seen
+        .would_fail
+        .as_ref()
+        .map(|e| explain_tls(e, &chain, &asked));
+    let session = Session {
+        address: target.authority(&target.host, true),
+        peer,
+        server_name: asked.clone(),
+        trusting,
+        chain,
+        insecure: args.insecure,
+        would_fail,
+    };
+    if let Err(failure) = handshake {
+        let reason = match failure {
+            HandshakeError::Tls(e) => explain_tls(&e, &session.chain, &asked),
+            HandshakeError::Other(msg) => msg,
+        };
+        let reason = format!("{}: {reason}", session.address);
+        if global.json {
+            let _ = writeln!(io::stdout(), "{}", session.json(&conn, Some(&reason)));
+        } else if global.verbose > 0 && !session.chain.is_empty() {
+            // The reason stays one line; -v shows the chain it is about.
+            eprint!("{}", session.chain_text());
+        }
+        return Err(Error::Tls(reason));
+    }
+    if global.json {
+        let _ = writeln!(io::stdout(), "{}", session.json(&conn, None));
+    } else if !global.quiet {
+        eprint!("{}", session.text(&conn, args));
+    }
+
+    let input = if args.http {
+        let host = target.authority(&asked, target.port != 443);
+        relay::Input::Fixed(
+            format!(
+                "GET {} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: selfsign/{}\r\nAccept: */*\r\n\
+                 Connection: close\r\n\r\n",
+                args.path,
+                env!("CARGO_PKG_VERSION")
+            )
+            .into_bytes(),
+        )
+    } else {
+        relay::Input::Stdin
+    };
+    let mut stdout = io::stdout().lock();
+    let end = relay::relay(&mut conn, socket, input, timeout, &mut stdout);
+    let _ = stdout.flush();
+    match end {
+        Ok(relay::End::ServerClosed { clean: true }) => {
+            tracing::debug!("the server closed the connection");
+            Ok(())
+        }
+        Ok(relay::End::ServerClosed { clean: false }) => {
+            tracing::debug!("the server closed the TCP connection without a TLS close_notify");
+            Ok(())
+        }
+        Ok(relay::End::Idle) => {
+            tracing::debug!(
+                "no data from the server for {} s after our input ended",
+                args.timeout
+            );
+            Ok(())
+        }
+        Err(relay::Error::Tls(e)) => Err(Error::Tls(format!(
+            "{}: {}",
+            session.address,
+            explain_tls(&e, &session.chain, &asked)
+        ))),
+        Err(relay::Error::Io(e)) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
+        Err(relay::Error::Io(e)) => Err(Error::Tls(format!("{}: {e}", session.address))),
+    }
+}
+
+/// The WebPKI verifier for the chosen roots (None when none were chosen and --insecure), and a
+/// description of what is trusted.
+fn verifier(
+    args: &ConnectArgs,
+    provider: &Arc<CryptoProvider>,
+) -> Result<(Option<Arc<WebPkiServerVerifier>>, String), Error> {
+    let mut roots = RootCertStore::empty();
+    let mut trusting = Vec::new();
+    for path in &args.ca {
+        let data = files::read_input(path)?;
+        let certs = parse_certificates(&data)
+            .map_err(|e| Error::Usage(format!("--ca {}: {e}", path.display())))?;
+        for cert in &certs {
+            roots.add(cert.der().clone()).map_err(|e| {
+                Error::Usage(format!(
+                    "--ca {}: not usable as a trust anchor: {e}",
+                    path.display()
+                ))
+            })?;
+        }
+        trusting.push(path.display().to_string());
+    }
+    if args.ca.is_empty() || args.system_roots {
+        let native = rustls_native_certs::load_native_certs();
+        let (added, _) = roots.add_parsable_certificates(native.certs);
+        if added == 0 && !args.insecure {
+            let why = native
+                .errors
+                .first()
+                .map_or_else(|| "none found".to_string(), ToString::to_string);
+            return Err(Error::Tls(format!(
+                "cannot load the system's root certificates ({why}); pass --ca FILE"
+            )));
+        }
+        trusting.push(format!("{added} system roots"));
+    }
+    if roots.is_empty() {
+        return Ok((None, "nothing".into()));
+    }
+    let verifier = WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider.clone())
+        .build()
+        .map_err(|e| Error::Tls(format!("cannot build the certificate verifier: {e}")))?;
+    Ok((Some(verifier), trusting.join(" + ")))
+}
+
+fn client_config(
+    args: &ConnectArgs,
+    provider: Arc<CryptoProvider>,
+    verifier: Arc<Recorder>,
+) -> Result<ClientConfig, Error> {
+    let builder = ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| Error::Tls(format!("TLS configuration: {e}")))?
+        .dangerous()
+        .with_custom_certificate_verifier(verifier);
+    let mut config = match (&args.client_cert, &args.client_key) {
+        (Some(cert_path), Some(key_path)) => {
+            let certs = parse_certificates(&files::read_input(cert_path)?)
+                .map_err(|e| Error::Usage(format!("--client-cert {}: {e}", cert_path.display())))?;
+            let key_pem = String::from_utf8(files::read_input(key_path)?).map_err(|_| {
+                Error::Usage(format!(
+                    "--client-key {}: not a PEM key",
+                    key_path.display()
+                ))
+            })?;
+            let key = KeyPair::from_pem(&key_pem)?;
+            let chain = certs.iter().map(|c| c.der().clone()).collect();
+            builder
+                .with_client_auth_cert(chain, key.private_key_der())
+                .map_err(|e| {
+                    Error::Usage(format!(
+                        "--client-cert/--client-key: {e} (is the key the certificate's?)"
+                    ))
+                })?
+        }
+        _ => builder.with_no_client_auth(),
+    };
+    config.alpn_protocols = args.alpn.iter().map(|p| p.as_bytes().to_vec()).collect();
+    Ok(config)
+}
+
+fn connect_tcp(target: &Target, timeout: Duration) -> Result<(TcpStream, SocketAddr), Error> {
+    let address = target.authority(&target.host, true);
+    let addrs: Vec<SocketAddr> = (target.host.as_str(), target.port)
+        .to_socket_addrs()
+        .map_err(|e| Error::Tls(format!("{address}: cannot resolve the host: {e}")))?
+        .collect();
+    let mut last = None;
+    for addr in &addrs {
+        match TcpStream::connect_timeout(addr, timeout) {
+            Ok(s) => {
+                let _ = s.set_nodelay(true);
+                return Ok((s, *addr));
+            }
+            Err(e) => last = Some(e),
+        }
+    }
+    let why = match last {
+        Some(e) if e.kind() == io::ErrorKind::ConnectionRefused => {
+            "connection refused (is the server running on that port?)".to_string()
+        }
+        Some(e)
+            if matches!(
+                e.kind(),
+                io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock
+            ) =>
+        {
+            format!("no answer within {} s", timeout.as_secs())
+        }
+        Some(e) => e.to_string(),
+        None => "the name resolved to no address".into(),
+    };
+    Err(Error::Tls(format!("{address}: cannot connect: {why}")))
+}
+
+enum HandshakeError {
+    Tls(rustls::Error),
+    Other(String),
+}
+
+/// Drives the handshake on the blocking socket within `timeout`.
+fn handshake(
+    conn: &mut ClientConnection,
+    socket: &mut TcpStream,
+    timeout: Duration,
+) -> Result<(), HandshakeError> {
+    let deadline = Instant::now() + timeout;
+    let timed_out = || {
+        HandshakeError::Other(format!(
+            "the TLS handshake did not finish within {} s",
+            timeout.as_secs()
+        ))
+    };
+    while conn.is_handshaking() || conn.wants_write() {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(timed_out());
+        }
+        let _ = socket.set_read_timeout(Some(left));
+        let _ = socket.set_write_timeout(Some(left));
+        match conn.complete_io(socket) {
+            Ok(_) => {}
+            Err(e) => {
+                let tls = e
+                    .get_ref()
+                    .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+                    .cloned();
+                return Err(match (tls, e.kind()) {
+                    (Some(tls), _) => HandshakeError::Tls(tls),
+                    (None, io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) => timed_out(),
+                    (None, io::ErrorKind::UnexpectedEof | io::ErrorKind::ConnectionReset) => {
+                        HandshakeError::Other(
+                            "the server closed the connection during the TLS handshake (does it \
+                             speak TLS on this port?)"
+                                .into(),
+                        )
+                    }
+                    (None, _) => HandshakeError::Other(format!("TLS handshake failed: {e}")),
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+/// One line for a rustls error, in terms of the certificate when it is about the certificate.
+fn explain_tls(error: &rustls::Error, chain: &[CertInfo], asked: &str) -> String {
+    use rustls::Error as E;
+    match error {
+        E::InvalidCertificate(e) => verify::explain(e, chain, asked),
+        E::AlertReceived(alert) => explain_alert(*alert),
+        E::InvalidMessage(_) | E::InappropriateMessage { .. } => format!(
+            "the server did not answer with valid TLS ({error}); is this a plain-text port?"
+        ),
+        E::NoApplicationProtocol => {
+            "the server chose an ALPN protocol we did not offer (or none at all)".into()
+        }
+        E::PeerIncompatible(why) => format!("the server is incompatible: {why:?}"),
+        other => other.to_string(),
+    }
+}
+
+fn explain_alert(alert: AlertDescription) -> String {
+    match alert {
+        AlertDescription::CertificateRequired => {
+            "the server requires a client certificate: pass --client-cert FILE --client-key FILE"
+                .into()
+        }
+        AlertDescription::UnknownCA => "the server does not trust the issuer of our client \
+                                        certificate (alert unknown_ca)"
+            .into(),
+        AlertDescription::BadCertificate
+        | AlertDescription::CertificateUnknown
+        | AlertDescription::UnsupportedCertificate
+        | AlertDescription::CertificateExpired => {
+            format!("the server rejected our client certificate (alert {alert:?})")
+        }
+        AlertDescription::HandshakeFailure => "the server aborted the handshake (alert \
+                                               handshake_failure): no shared protocol version or \
+                                               cipher suite, or it requires a client certificate"
+            .into(),
+        AlertDescription::NoApplicationProtocol => {
+            "the server speaks none of the ALPN protocols offered (--alpn)".into()
+        }
+        AlertDescription::ProtocolVersion => {
+            "the server speaks neither TLS 1.2 nor TLS 1.3 (alert protocol_version)".into()
+        }
+        AlertDescription::UnrecognisedName => {
+            "the server has no certificate for that name (alert unrecognized_name); try \
+             --servername"
+                .into()
+        }
+        other => format!("the server aborted the connection with alert {other:?}"),
+    }
+}
+
+/// What the handshake produced, for printing.
+struct Session {
+    address: String,
+    peer: SocketAddr,
+    server_name: String,
+    trusting: String,
+    chain: Vec<CertInfo>,
+    insecure: bool,
+    would_fail: Option<String>,
+}
+
+impl Session {
+    fn negotiated(conn: &ClientConnection) -> (Option<String>, Option<String>, Option<String>) {
+        let version = conn.protocol_version().map(|v| match v {
+            rustls::ProtocolVersion::TLSv1_3 => "TLSv1.3".to_string(),
+            rustls::ProtocolVersion::TLSv1_2 => "TLSv1.2".to_string(),
+            other => format!("{other:?}"),
+        });
+        let suite = conn
+            .negotiated_cipher_suite()
+            .map(|s| format!("{:?}", s.suite()));
+        let alpn = conn
+            .alpn_protocol()
+            .map(|p| String::from_utf8_lossy(p).into_owned());
+        (version, suite, alpn)
+    }
+
+    fn json(&self, conn: &ClientConnection, error: Option<&str>) -> serde_json::Value {
+        let (version, suite, alpn) = Session::negotiated(conn);
+        json!({
+            "address": self.address,
+            "peer": self.peer.to_string(),
+            "server_name": self.server_name,
+            "connected": error.is_none(),
+            "error": error,
+            "protocol_version": version,
+            "cipher_suite": suite,
+            "alpn": alpn,
+            "verified": error.is_none() && !self.insecure,
+            "insecure": self.insecure,
+            "would_fail": self.would_fail,
+            "trusting": self.trusting,
+            "chain": self.chain,
+        })
+    }
+
+    fn text(&self, conn: &ClientConnection, args: &ConnectArgs) -> String {
+        let (version, suite, alpn) = Session::negotiated(conn);
+        let unknown = || "unknown".to_string();
+        let verified = if self.insecure {
+            match &self.would_fail {
+                Some(why) => format!("NO (--insecure); verification would have failed: {why}"),
+                None => "NO (--insecure), though it would have passed".into(),
+            }
+        } else {
+            format!("yes, as {:?}, trusting {}", self.server_name, self.trusting)
+        };
+        let mut out = String::new();
+        if self.insecure {
+            out.push_str("WARNING: --insecure: the server's certificate is NOT verified\n");
+        }
+        out.push_str(&format!("Connected to {} ({})\n", self.address, self.peer));
+        out.push_str(&format!(
+            "  Protocol:      {}\n",
+            version.unwrap_or_else(unknown)
+        ));
+        out.push_str(&format!(
+            "  Cipher suite:  {}\n",
+            suite.unwrap_or_else(unknown)
+        ));
+        let alpn = alpn.unwrap_or_else(|| match args.alpn.is_empty() {
+            true => "none offered".into(),
+            false => "none agreed".into(),
+        });
+        out.push_str(&format!("  ALPN:          {alpn}\n"));
+        out.push_str(&format!("  Verified:      {verified}\n"));
+        if args.client_cert.is_some() {
+            out.push_str("  Client cert:   offered\n");
+        }
+        out.push_str(&self.chain_text());
+        out.push_str("---\n");
+        out
+    }
+
+    fn chain_text(&self) -> String {
+        let mut out = format!("Server certificate chain ({} sent):\n", self.chain.len());
+        for (i, c) in self.chain.iter().enumerate() {
+            let names = if c.subject_alt_names.is_empty() {
+                "(none)".to_string()
+            } else {
+                c.subject_alt_names.join(", ")
+            };
+            let left = if c.days_left < 0 {
+                format!("EXPIRED {} days ago", -c.days_left)
+            } else if !c.valid_now {
+                "NOT YET VALID".to_string()
+            } else {
+                format!("{} days left", c.days_left)
+            };
+            out.push_str(&format!("  {i} subject:  {}\n", c.subject));
+            out.push_str(&format!("    names:    {names}\n"));
+            out.push_str(&format!("    issuer:   {}\n", c.issuer));
+            out.push_str(&format!(
+                "    valid:    {} to {} ({left})\n",
+                c.not_before_rfc3339, c.not_after_rfc3339
+            ));
+            out.push_str(&format!(
+                "    key:      {} ({} bits), {}\n",
+                c.key_algorithm, c.key_bits, c.signature_algorithm
+            ));
+            out.push_str(&format!("    sha256:   {}\n", c.sha256_fingerprint));
+        }
+        out
+    }
+}

@@ -1,0 +1,230 @@
+//! Server certificate verification that remembers what the server sent, so a failure can be
+//! explained in terms of the certificate itself (its dates, names and issuer).
+
+use std::sync::{Arc, Mutex, PoisonError};
+
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::client::WebPkiServerVerifier;
+use rustls::crypto::CryptoProvider;
+use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::{CertificateError, DigitallySignedStruct, SignatureScheme};
+use selfsign_core::{CertInfo, Certificate};
+
+/// Wraps WebPKI verification (absent with `--insecure` and no roots), recording the chain.
+#[derive(Debug)]
+pub struct Recorder {
+    inner: Option<Arc<WebPkiServerVerifier>>,
+    insecure: bool,
+    provider: Arc<CryptoProvider>,
+    seen: Mutex<Seen>,
+}
+
+/// What the verifier saw during the handshake.
+#[derive(Debug, Default, Clone)]
+pub struct Seen {
+    /// The server's certificates, leaf first.
+    pub chain: Vec<CertificateDer<'static>>,
+    /// With `--insecure`: why verification would have failed.
+    pub would_fail: Option<rustls::Error>,
+}
+
+impl Recorder {
+    /// Verifies against `inner`; with `insecure`, accepts any chain but still checks the
+    /// handshake signatures (so the peer holds the key of the certificate it showed).
+    pub fn new(
+        inner: Option<Arc<WebPkiServerVerifier>>,
+        insecure: bool,
+        provider: Arc<CryptoProvider>,
+    ) -> Recorder {
+        Recorder {
+            inner,
+            insecure,
+            provider,
+            seen: Mutex::new(Seen::default()),
+        }
+    }
+
+    /// A copy of what was seen so far.
+    pub fn seen(&self) -> Seen {
+        self.seen
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+}
+
+impl ServerCertVerifier for Recorder {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp_response: &[u8],
+        now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        let result = match &self.inner {
+            Some(inner) => {
+                inner.verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now)
+            }
+            None => Err(rustls::Error::InvalidCertificate(
+                CertificateError::UnknownIssuer,
+            )),
+        };
+        let mut seen = self.seen.lock().unwrap_or_else(PoisonError::into_inner);
+        seen.chain = std::iter::once(end_entity)
+            .chain(intermediates)
+            .map(|c| c.clone().into_owned())
+            .collect();
+        if self.insecure {
+            seen.would_fail = result.err();
+            return Ok(ServerCertVerified::assertion());
+        }
+        result
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.provider
+            .signature_verification_algorithms
+            .supported_schemes()
+    }
+}
+
+/// Decodes the recorded chain with the core's inspect (certificates that fail to parse are
+/// skipped: the TLS error already says so).
+pub fn inspect_chain(chain: &[CertificateDer<'static>]) -> Vec<CertInfo> {
+    let now = UnixTime::now();
+    chain
+        .iter()
+        .filter_map(|der| Certificate::from_der(der.clone()).ok())
+        .filter_map(|c| c.inspect(now).ok())
+        .collect()
+}
+
+/// One line saying why the server's certificate was rejected, in terms of the certificate.
+pub fn explain(error: &CertificateError, chain: &[CertInfo], asked: &str) -> String {
+    let leaf = chain.first();
+    let subject = |i: Option<&CertInfo>| i.map_or_else(|| "the certificate".into(), describe);
+    match error {
+        CertificateError::Expired | CertificateError::ExpiredContext { .. } => {
+            let now = UnixTime::now().as_secs();
+            let culprit = chain
+                .iter()
+                .find(|c| c.not_after < i64::try_from(now).unwrap_or(i64::MAX))
+                .or(leaf);
+            match culprit {
+                Some(c) => format!(
+                    "certificate expired: {} expired on {} ({} days ago)",
+                    describe(c),
+                    c.not_after_rfc3339,
+                    -c.days_left
+                ),
+                None => "certificate expired".into(),
+            }
+        }
+        CertificateError::NotValidYet | CertificateError::NotValidYetContext { .. } => {
+            let now = i64::try_from(UnixTime::now().as_secs()).unwrap_or(i64::MAX);
+            let culprit = chain.iter().find(|c| c.not_before > now).or(leaf);
+            match culprit {
+                Some(c) => format!(
+                    "certificate not yet valid: {} is valid only from {} (check this machine's \
+                     clock)",
+                    describe(c),
+                    c.not_before_rfc3339
+                ),
+                None => "certificate not yet valid".into(),
+            }
+        }
+        CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. } => {
+            let names = match (leaf, error) {
+                (Some(l), _) if !l.subject_alt_names.is_empty() => l.subject_alt_names.join(", "),
+                (_, CertificateError::NotValidForNameContext { presented, .. }) => {
+                    presented.join(", ")
+                }
+                _ => "no subject alternative names".into(),
+            };
+            format!(
+                "name mismatch: the certificate is not valid for {asked:?}; it covers only \
+                 {names} (connect to one of those, or pass --servername NAME)"
+            )
+        }
+        CertificateError::UnknownIssuer => unknown_issuer(chain),
+        CertificateError::BadSignature => format!(
+            "bad signature: a signature in the chain of {} does not verify (was it issued by a \
+             different CA with the same name as the one passed with --ca?)",
+            subject(leaf)
+        ),
+        CertificateError::InvalidPurpose | CertificateError::InvalidPurposeContext { .. } => {
+            let ekus = leaf.map_or_else(String::new, |l| l.extended_key_usage.join(", "));
+            format!(
+                "wrong purpose: {} is not for TLS servers (extended key usage: {}); issue a \
+                 server certificate",
+                subject(leaf),
+                if ekus.is_empty() { "none" } else { &ekus }
+            )
+        }
+        CertificateError::Revoked => format!("certificate revoked: {}", subject(leaf)),
+        CertificateError::BadEncoding => {
+            "the server sent a certificate that is not valid DER".into()
+        }
+        CertificateError::UnhandledCriticalExtension => format!(
+            "{} has a critical extension this client does not understand",
+            subject(leaf)
+        ),
+        other => format!("certificate rejected: {other}"),
+    }
+}
+
+fn unknown_issuer(chain: &[CertInfo]) -> String {
+    let Some(top) = chain.last() else {
+        return "unknown CA: the server sent no certificate we could read".into();
+    };
+    let hint = "pass --ca FILE with the CA certificate that issued it (selfsign's own CA: \
+                --ca \"$(selfsign ca path)\")";
+    if chain.len() == 1 && top.self_signed {
+        return format!(
+            "unknown CA: the server's certificate ({}) is self-signed and not trusted; pass \
+             --ca FILE with that certificate itself",
+            describe(top)
+        );
+    }
+    format!(
+        "unknown CA: the chain ends at an issuer that is not trusted: {:?}; {hint}",
+        top.issuer
+    )
+}
+
+/// `CN=localhost` style label for a certificate.
+pub fn describe(info: &CertInfo) -> String {
+    match &info.common_name {
+        Some(cn) => format!("{cn:?}"),
+        None => format!("{:?}", info.subject),
+    }
+}
