@@ -359,6 +359,58 @@ describe('the selfsign page in headless Chromium', { timeout: 5 * TEST_TIMEOUT }
     assert.match(shown, /ECDSA P-256/);
   });
 
+  test('a pasted openssl CSR is signed by the page\'s CA and verifies', { timeout: TEST_TIMEOUT }, async (t) => {
+    const dir = await save({});
+    await run('openssl', [
+      'req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'k.pem',
+      '-subj', '/CN=csr.test', '-addext', 'subjectAltName=DNS:csr.test,DNS:www.csr.test', '-out', 'req.csr',
+    ], { cwd: dir });
+    const page = await openPage(t);
+    await generate(page, { kind: 'ca', names: 'localhost', days: 100 });
+    await page.fill('#days', '30');
+    await page.click('#csr-sign summary');
+    await page.fill('#csr', await readFile(path.join(dir, 'req.csr'), 'utf8'));
+    const count = await page.locator('#results-body').getAttribute('data-count');
+    await page.click('#sign-button');
+    await page.waitForFunction((before) => document.getElementById('results-body').dataset.count !== before, count);
+    await writeFile(path.join(dir, 'ca.pem'), await pemOf(page, 'ca', 'ca-certificate'));
+    await writeFile(path.join(dir, 'signed.pem'), await pemOf(page, 'leaf', 'certificate'));
+    const verified = await run('openssl', ['verify', '-x509_strict', '-purpose', 'sslserver', '-CAfile', 'ca.pem', 'signed.pem'], { cwd: dir });
+    assert.equal(verified.trim(), 'signed.pem: OK');
+    const certKey = await run('openssl', ['x509', '-noout', '-pubkey', '-in', 'signed.pem'], { cwd: dir });
+    assert.equal(certKey, await run('openssl', ['pkey', '-pubout', '-in', 'k.pem'], { cwd: dir }), 'the requester\'s key is certified');
+    assert.deepEqual(await page.locator('[data-role="leaf"] .chips li').allTextContents(), ['DNS:csr.test', 'DNS:www.csr.test']);
+
+    await page.fill('#csr', 'not a request');
+    await page.click('#sign-button');
+    await page.locator('#csr-error').waitFor({ state: 'visible' });
+    assert.match(await page.locator('#csr-error').innerText(), /CSR|certificate request/);
+  });
+
+  test('the keyboard alone can choose a kind and generate', { timeout: TEST_TIMEOUT }, async (t) => {
+    const page = await openPage(t);
+    await page.focus('input[name="kind"][value="ca-leaf"]');
+    await page.keyboard.press('ArrowDown');
+    assert.equal(await page.locator('input[name="kind"]:checked').getAttribute('value'), 'self');
+    await page.focus('#names');
+    await page.keyboard.press('Control+A');
+    await page.keyboard.type('keys.test');
+    const count = await page.locator('#results-body').getAttribute('data-count');
+    await page.keyboard.press('Control+Enter');
+    await page.waitForFunction((before) => document.getElementById('results-body').dataset.count !== before, count);
+    assert.deepEqual(await page.locator('[data-role="leaf"] .chips li').allTextContents(), ['DNS:keys.test']);
+    // Tab from the names reaches the generate button through the labelled controls.
+    const labels = [];
+    await page.focus('#names');
+    for (let i = 0; i < 6 && labels.at(-1) !== 'generate-button'; i += 1) {
+      await page.keyboard.press('Tab');
+      labels.push(await page.evaluate(() => document.activeElement.id));
+    }
+    assert.deepEqual(labels, ['key', 'days', 'generate-button'], 'self-signed: the CA checkbox is skipped');
+    const ring = await page.evaluate(() => getComputedStyle(document.activeElement).outlineStyle);
+    assert.equal(ring, 'solid', 'focus is visible');
+  });
+
   test('the page reads well on a phone', { timeout: TEST_TIMEOUT }, async (t) => {
     const page = await openPage(t);
     await page.setViewportSize({ width: 390, height: 844 });
