@@ -1,20 +1,20 @@
 //! `selfsign trust`: put the local CA into, or take it out of, the NSS databases Chromium and
 //! Firefox read (through `certutil`) and the Debian system store (`update-ca-certificates`).
 
-use std::ffi::OsString;
+mod nss;
+mod system;
+
 use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::path::PathBuf;
 
 use selfsign_core::{Certificate, UnixTime};
 use serde_json::json;
 
-use crate::files::{self, Secrecy};
+use crate::files;
 use crate::store::Store;
 use crate::{Error, Global};
-
-/// Where Debian's `update-ca-certificates` picks up local CAs.
-const SYSTEM_DIR: &str = "/usr/local/share/ca-certificates";
+use nss::{nss_databases, Certutil};
+use system::SystemStore;
 
 /// What to do with the local CA.
 #[derive(clap::Subcommand, Debug)]
@@ -41,6 +41,7 @@ pub struct TrustArgs {
     system_only: bool,
 }
 
+/// The subcommand, without its arguments.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Action {
     Install,
@@ -149,271 +150,6 @@ impl TrustedCa {
             cert,
         }
     }
-}
-
-/// An NSS database: `sql:DIR` (cert9.db) or legacy `dbm:DIR` (cert8.db).
-struct NssDb {
-    spec: String,
-    dir: PathBuf,
-    /// The database files are there (otherwise `install` creates them).
-    exists: bool,
-}
-
-impl NssDb {
-    fn at(dir: &Path) -> NssDb {
-        let dir = &std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf());
-        let (spec, exists) = if dir.join("cert9.db").exists() {
-            ("sql", true)
-        } else if dir.join("cert8.db").exists() {
-            ("dbm", true)
-        } else {
-            ("sql", false)
-        };
-        NssDb {
-            spec: format!("{spec}:{}", dir.display()),
-            dir: dir.to_path_buf(),
-            exists,
-        }
-    }
-}
-
-/// The databases to touch: the ones given, else ~/.pki/nssdb (made on install) and every Firefox
-/// profile that has one.
-fn nss_databases(given: &[PathBuf]) -> Vec<NssDb> {
-    if !given.is_empty() {
-        return given.iter().map(|d| NssDb::at(d)).collect();
-    }
-    let Some(home) = std::env::var_os("HOME").map(PathBuf::from) else {
-        return Vec::new();
-    };
-    // ~/.pki/nssdb is always listed: `install` creates it, `status` says when it is missing.
-    let mut dbs = vec![NssDb::at(&home.join(".pki/nssdb"))];
-    for profiles in [".mozilla/firefox", "snap/firefox/common/.mozilla/firefox"] {
-        let Ok(entries) = std::fs::read_dir(home.join(profiles)) else {
-            continue;
-        };
-        let mut dirs: Vec<PathBuf> = entries.flatten().map(|e| e.path()).collect();
-        dirs.sort();
-        dbs.extend(dirs.iter().map(|d| NssDb::at(d)).filter(|db| db.exists));
-    }
-    dbs
-}
-
-/// The `certutil` program from NSS's tools.
-struct Certutil {
-    program: OsString,
-}
-
-impl Certutil {
-    fn find() -> Result<Certutil, Error> {
-        let program = OsString::from("certutil");
-        match Command::new(&program).arg("-H").output() {
-            Ok(_) => Ok(Certutil { program }),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(Error::Tool {
-                tool: "certutil".into(),
-                message: "not found; install NSS's tools (Debian/Ubuntu: `apt install \
-                          libnss3-tools`, Fedora: `dnf install nss-tools`, macOS: `brew install \
-                          nss`), or pass --system-only"
-                    .into(),
-            }),
-            Err(e) => Err(tool_error("certutil", &e.to_string())),
-        }
-    }
-
-    fn run(&self, args: &[&str], db: &NssDb, stdin: Option<&[u8]>) -> Result<Output, Error> {
-        let mut cmd = Command::new(&self.program);
-        cmd.args(args).arg("-d").arg(&db.spec);
-        cmd.stdin(if stdin.is_some() {
-            Stdio::piped()
-        } else {
-            Stdio::null()
-        });
-        let mut child = cmd
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .map_err(|e| tool_error("certutil", &e.to_string()))?;
-        if let (Some(data), Some(mut pipe)) = (stdin, child.stdin.take()) {
-            pipe.write_all(data)
-                .map_err(|e| tool_error("certutil", &e.to_string()))?;
-        }
-        child
-            .wait_with_output()
-            .map_err(|e| tool_error("certutil", &e.to_string()))
-    }
-
-    fn check(&self, args: &[&str], db: &NssDb, stdin: Option<&[u8]>) -> Result<(), Error> {
-        let out = self.run(args, db, stdin)?;
-        if out.status.success() {
-            return Ok(());
-        }
-        Err(tool_error(
-            "certutil",
-            &format!(
-                "{} failed on {}: {}",
-                args.first().copied().unwrap_or_default(),
-                db.spec,
-                String::from_utf8_lossy(&out.stderr).trim()
-            ),
-        ))
-    }
-
-    /// Whether the database holds our CA under our nickname.
-    fn contains(&self, db: &NssDb, ca: &TrustedCa) -> Result<bool, Error> {
-        if !db.exists {
-            return Ok(false);
-        }
-        let out = self.run(&["-L", "-a", "-n", &ca.nickname], db, None)?;
-        if !out.status.success() {
-            return Ok(false);
-        }
-        let listed = selfsign_core::parse_certificates(&out.stdout).unwrap_or_default();
-        Ok(listed.contains(&ca.cert))
-    }
-
-    fn create(&self, db: &NssDb) -> Result<(), Error> {
-        crate::store::create_private_dir(&db.dir)?;
-        self.check(&["-N", "--empty-password"], db, None)
-    }
-
-    fn apply(&self, db: &NssDb, ca: &TrustedCa, action: Action) -> Result<Outcome, Error> {
-        let mut changed = false;
-        let mut note = None;
-        match action {
-            _ if action != Action::Install && !db.exists => {
-                note = Some("no database there".into());
-            }
-            Action::Install => {
-                if !db.exists {
-                    self.create(db)?;
-                    note = Some("created the database".into());
-                }
-                let db = &NssDb::at(&db.dir);
-                if !self.contains(db, ca)? {
-                    let der: &[u8] = ca.cert.der();
-                    self.check(&["-A", "-t", "C,,", "-n", &ca.nickname], db, Some(der))?;
-                    changed = true;
-                }
-            }
-            Action::Uninstall => {
-                // Bounded: a database could hold several certificates under one nickname.
-                for _ in 0..8 {
-                    if self
-                        .run(&["-L", "-n", &ca.nickname], db, None)?
-                        .status
-                        .success()
-                    {
-                        self.check(&["-D", "-n", &ca.nickname], db, None)?;
-                        changed = true;
-                    } else {
-                        break;
-                    }
-                }
-            }
-            Action::Status => {}
-        }
-        let db = NssDb::at(&db.dir);
-        Ok(Outcome {
-            kind: "nss",
-            present: self.contains(&db, ca)?,
-            location: db.spec,
-            changed,
-            note,
-        })
-    }
-}
-
-/// Debian's system store: a `.crt` file in /usr/local/share/ca-certificates plus
-/// `update-ca-certificates`.
-struct SystemStore {
-    file: PathBuf,
-    pem: String,
-}
-
-impl SystemStore {
-    fn new(ca: &TrustedCa) -> SystemStore {
-        SystemStore {
-            file: Path::new(SYSTEM_DIR).join(format!("selfsign-{}.crt", ca.prefix)),
-            pem: ca.cert.pem(),
-        }
-    }
-
-    /// Refuses early, before any store is touched, when the system store cannot be changed.
-    fn check_writable(&self) -> Result<(), Error> {
-        if !is_root() {
-            return Err(Error::Usage(format!(
-                "changing the system store ({SYSTEM_DIR}) needs root: rerun with sudo, or pass \
-                 --no-system to change only the NSS databases"
-            )));
-        }
-        if !Path::new(SYSTEM_DIR).parent().is_some_and(Path::is_dir) {
-            return Err(Error::Usage(format!(
-                "no Debian-style system store here ({SYSTEM_DIR}); pass --no-system"
-            )));
-        }
-        Ok(())
-    }
-
-    fn present(&self) -> bool {
-        std::fs::read_to_string(&self.file).is_ok_and(|s| s == self.pem)
-    }
-
-    fn apply(&self, action: Action) -> Result<Outcome, Error> {
-        let mut changed = false;
-        match action {
-            Action::Install if !self.present() => {
-                crate::store::create_private_dir(Path::new(SYSTEM_DIR))?;
-                set_mode(Path::new(SYSTEM_DIR), 0o755);
-                files::write_new(&self.file, self.pem.as_bytes(), Secrecy::Public, true)?;
-                update_ca_certificates()?;
-                changed = true;
-            }
-            Action::Uninstall if files::exists(&self.file) => {
-                std::fs::remove_file(&self.file).map_err(|e| Error::io(&self.file, e))?;
-                update_ca_certificates()?;
-                changed = true;
-            }
-            _ => {}
-        }
-        Ok(Outcome {
-            kind: "system",
-            location: self.file.display().to_string(),
-            present: self.present(),
-            changed,
-            note: None,
-        })
-    }
-}
-
-fn set_mode(path: &Path, mode: u32) {
-    use std::os::unix::fs::PermissionsExt;
-    let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode));
-}
-
-fn update_ca_certificates() -> Result<(), Error> {
-    let out = Command::new("update-ca-certificates")
-        .stdin(Stdio::null())
-        .output()
-        .map_err(|e| match e.kind() {
-            std::io::ErrorKind::NotFound => tool_error(
-                "update-ca-certificates",
-                "not found; install the `ca-certificates` package, or pass --no-system",
-            ),
-            _ => tool_error("update-ca-certificates", &e.to_string()),
-        })?;
-    if out.status.success() {
-        return Ok(());
-    }
-    Err(tool_error(
-        "update-ca-certificates",
-        &format!("failed: {}", String::from_utf8_lossy(&out.stderr).trim()),
-    ))
-}
-
-/// Whether we run as root: /proc/self belongs to the process's effective user.
-fn is_root() -> bool {
-    use std::os::unix::fs::MetadataExt;
-    std::fs::metadata("/proc/self").is_ok_and(|m| m.uid() == 0)
 }
 
 fn tool_error(tool: &str, message: &str) -> Error {
