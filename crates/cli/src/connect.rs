@@ -163,6 +163,8 @@ pub fn run(args: &ConnectArgs, global: &Global) -> Result<(), Error> {
         let _ = writeln!(io::stdout(), "{}", session.json(&conn, None));
     } else if !global.quiet {
         eprint!("{}", session.text(&conn, args));
+    } else if args.insecure {
+        eprintln!("WARNING: --insecure: the server's certificate is NOT verified");
     }
 
     let input = if args.http {
