@@ -399,10 +399,9 @@ fn serve_echo(env: &Env) -> Served {
     let lines = BufReader::new(child.stdout.take().unwrap());
     let (tx, rx) = mpsc::channel();
     std::thread::spawn(move || {
+        // Keep draining after the address is known: a closed pipe would kill serve's banner.
         for line in lines.lines().map_while(Result::ok) {
-            if tx.send(line).is_err() {
-                break;
-            }
+            let _ = tx.send(line);
         }
     });
     let deadline = Instant::now() + Duration::from_secs(30);
@@ -422,14 +421,19 @@ fn against_selfsign_serve_it_relays_with_the_store_ca_and_refuses_without_it() {
     let env = Env::new();
     let served = serve_echo(&env);
     let ca = env.ca();
-    let addr = format!("localhost:{}", served.1);
+    // 127.0.0.1, not localhost: serve listens on IPv4 only here, and another process may hold
+    // the same port number on ::1.
+    let addr = format!("127.0.0.1:{}", served.1);
+    let ca = ca.to_str().unwrap();
     let mut cmd = env.cmd(&[
         "connect",
         &addr,
         "--timeout",
         "5",
         "--ca",
-        ca.to_str().unwrap(),
+        ca,
+        "--servername",
+        "localhost",
     ]);
     let out = run_bounded(&mut cmd, b"ping over selfsign\n");
     assert_ok(&out);
