@@ -2,7 +2,8 @@
 //! the ones the profiles promise, and name constraints bind.
 
 use selfsign_core::{
-    self_signed, Ca, CaOptions, Certificate, KeyAlgorithm, KeyPair, LeafOptions, Usage,
+    prepare_self_signed, self_signed, self_signed_with_key, Ca, CaOptions, Certificate, ExternalCa,
+    KeyAlgorithm, KeyPair, LeafOptions, PrivateKeyDer, Usage,
 };
 use selfsign_interop::{now, run, text, Dir};
 
@@ -239,5 +240,183 @@ fn openssl_reads_our_private_keys_and_they_match_the_certificates() {
         let from_cert = run("openssl", &[&"x509", &"-in", &cert, &"-noout", &"-pubkey"]);
         assert!(from_key.status.success(), "{alg}: {}", text(&from_key));
         assert_eq!(from_key.stdout, from_cert.stdout, "{alg}");
+    }
+}
+
+/// The parts of `openssl x509 -text` that two issuances for the same keys share: all but the
+/// serial and the signature.
+fn x509_text_but_serial_and_signature(cert: &Certificate) -> String {
+    let dir = Dir::new();
+    let path = dir.write("c.pem", cert.pem());
+    let out = run(
+        "openssl",
+        &[
+            &"x509",
+            &"-noout",
+            &"-text",
+            &"-certopt",
+            &"no_serial,no_sigdump",
+            &"-in",
+            &path,
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    text(&out)
+}
+
+#[test]
+fn rsa_leaves_of_each_size_verify_as_sslserver_with_key_encipherment_and_readable_keys() {
+    let p = pki(&CaOptions::default());
+    for alg in KeyAlgorithm::RSA {
+        let opts = LeafOptions::new(["localhost", "127.0.0.1"]).key(alg);
+        let leaf = p.inter.issue(&opts, now()).unwrap();
+        let out = verify(&p, "sslserver", &leaf.certificate);
+        assert!(out.status.success(), "{alg}: {}", text(&out));
+        let t = x509_text(&leaf.certificate);
+        let bits = alg.rsa_bits().unwrap();
+        assert!(
+            t.contains(&format!("Public-Key: ({bits} bit)")),
+            "{alg}: {t}"
+        );
+        assert!(
+            t.contains("Digital Signature, Key Encipherment"),
+            "{alg}: {t}"
+        );
+        let dir = Dir::new();
+        let key = dir.write("k.pem", leaf.key.private_key_pem());
+        let cert = dir.write("c.pem", leaf.certificate.pem());
+        let check = run("openssl", &[&"pkey", &"-in", &key, &"-check", &"-noout"]);
+        assert!(check.status.success(), "{alg}: {}", text(&check));
+        let from_key = run("openssl", &[&"pkey", &"-in", &key, &"-pubout"]);
+        let from_cert = run("openssl", &[&"x509", &"-in", &cert, &"-noout", &"-pubkey"]);
+        assert_eq!(from_key.stdout, from_cert.stdout, "{alg}");
+    }
+}
+
+#[test]
+fn an_rsa_root_and_intermediate_sign_chains_openssl_verifies() {
+    let rsa = |opts: CaOptions| CaOptions {
+        key: KeyAlgorithm::Rsa2048,
+        ..opts
+    };
+    let root = Ca::new_root(&rsa(CaOptions::default()), now()).unwrap();
+    let inter = root
+        .new_intermediate(&rsa(CaOptions::intermediate()), now())
+        .unwrap();
+    let dir = Dir::new();
+    dir.write("root.pem", root.certificate().pem());
+    dir.write("inter.pem", inter.certificate().pem());
+    let p = Pki { dir, root, inter };
+    for alg in [KeyAlgorithm::P256, KeyAlgorithm::Rsa2048] {
+        let leaf = p
+            .inter
+            .issue(&LeafOptions::new(["localhost"]).key(alg), now())
+            .unwrap();
+        let out = verify(&p, "sslserver", &leaf.certificate);
+        assert!(out.status.success(), "{alg}: {}", text(&out));
+        let t = x509_text(&leaf.certificate);
+        assert!(t.contains("sha256WithRSAEncryption"), "{t}");
+        assert_eq!(t.contains("Key Encipherment"), alg.is_rsa(), "{alg}: {t}");
+    }
+    let t = x509_text(p.root.certificate());
+    assert!(!t.contains("Key Encipherment"), "not on a CA: {t}");
+}
+
+/// Signs as WebCrypto's `crypto.subtle.sign` would (raw r||s for ECDSA), with ring.
+fn sign_outside(key: &KeyPair, msg: &[u8]) -> Vec<u8> {
+    use ring::signature::{self, EcdsaKeyPair, Ed25519KeyPair, RsaKeyPair};
+    let PrivateKeyDer::Pkcs8(der) = key.private_key_der() else {
+        panic!("PKCS#8 expected")
+    };
+    let der = der.secret_pkcs8_der();
+    let rng = ring::rand::SystemRandom::new();
+    let ecdsa = |alg| {
+        let pair = EcdsaKeyPair::from_pkcs8(alg, der, &rng).unwrap();
+        pair.sign(&rng, msg).unwrap().as_ref().to_vec()
+    };
+    match key.algorithm() {
+        KeyAlgorithm::P256 => ecdsa(&signature::ECDSA_P256_SHA256_FIXED_SIGNING),
+        KeyAlgorithm::P384 => ecdsa(&signature::ECDSA_P384_SHA384_FIXED_SIGNING),
+        KeyAlgorithm::Ed25519 => Ed25519KeyPair::from_pkcs8_maybe_unchecked(der)
+            .unwrap()
+            .sign(msg)
+            .as_ref()
+            .to_vec(),
+        _ => {
+            let pair = RsaKeyPair::from_pkcs8(der).unwrap();
+            let mut sig = vec![0; pair.public().modulus_len()];
+            pair.sign(&signature::RSA_PKCS1_SHA256, &rng, msg, &mut sig)
+                .unwrap();
+            sig
+        }
+    }
+}
+
+#[test]
+fn certificates_signed_outside_verify_and_decode_like_native_ones_but_for_serial_and_signature() {
+    let keys: Vec<KeyPair> = KeyAlgorithm::GENERATABLE
+        .into_iter()
+        .chain([KeyAlgorithm::Rsa2048])
+        .map(|alg| KeyPair::generate(alg).unwrap())
+        .collect();
+    let same = |k: &KeyPair| KeyPair::from_pem(&k.private_key_pem()).unwrap();
+    for ca_key in &keys {
+        let unsigned =
+            ExternalCa::prepare_root(&CaOptions::default(), ca_key.public_key(), now()).unwrap();
+        let signature = sign_outside(ca_key, unsigned.tbs());
+        let root = unsigned.finish(&signature).unwrap();
+        let external = ExternalCa::from_parts(root.clone(), Vec::new()).unwrap();
+        let local = Ca::from_parts(root.clone(), same(ca_key), Vec::new()).unwrap();
+        let dir = Dir::new();
+        let root_path = dir.write("root.pem", root.pem());
+        for leaf_key in &keys {
+            let context = format!("CA {} leaf {}", ca_key.algorithm(), leaf_key.algorithm());
+            let opts = LeafOptions::new(["localhost", "127.0.0.1", "::1"]);
+            let unsigned = external
+                .prepare_issue(&opts, leaf_key.public_key(), now())
+                .unwrap();
+            let signature = sign_outside(ca_key, unsigned.tbs());
+            let outside = unsigned.finish(&signature).unwrap();
+            let leaf_path = dir.write("leaf.pem", outside.pem());
+            let out = run(
+                "openssl",
+                &[
+                    &"verify",
+                    &"-x509_strict",
+                    &"-purpose",
+                    &"sslserver",
+                    &"-CAfile",
+                    &root_path,
+                    &leaf_path,
+                ],
+            );
+            assert!(out.status.success(), "{context}: {}", text(&out));
+            let native = local.issue_for_key(&opts, same(leaf_key), now()).unwrap();
+            assert_eq!(
+                x509_text_but_serial_and_signature(&outside),
+                x509_text_but_serial_and_signature(&native.certificate),
+                "{context}"
+            );
+        }
+    }
+    for key in &keys {
+        let opts = LeafOptions::new(["localhost"]);
+        let unsigned = prepare_self_signed(&opts, key.public_key(), now()).unwrap();
+        let signature = sign_outside(key, unsigned.tbs());
+        let outside = unsigned.finish(&signature).unwrap();
+        let dir = Dir::new();
+        let cert = dir.write("c.pem", outside.pem());
+        let out = run(
+            "openssl",
+            &[&"verify", &"-x509_strict", &"-CAfile", &cert, &cert],
+        );
+        assert!(out.status.success(), "{}: {}", key.algorithm(), text(&out));
+        let native = self_signed_with_key(&opts, same(key), now()).unwrap();
+        assert_eq!(
+            x509_text_but_serial_and_signature(&outside),
+            x509_text_but_serial_and_signature(&native.certificate),
+            "{}",
+            key.algorithm()
+        );
     }
 }

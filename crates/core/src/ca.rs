@@ -9,15 +9,22 @@ use x509_parser::extensions::ParsedExtension;
 use crate::constraints::NameConstraints;
 use crate::issue::{CaOptions, Issued, LeafOptions};
 use crate::names::{parse_names, Name};
-use crate::profile::{self, Usage};
+use crate::profile;
 use crate::validity::{rfc3339, Period, Validity};
-use crate::{parse_certificates, Certificate, Error, KeyPair};
+use crate::{parse_certificates, Certificate, Error, KeyAlgorithm, KeyPair, PublicKey};
 
 /// A CA certificate with its key, ready to issue.
 #[derive(Debug)]
 pub struct Ca {
-    certificate: Certificate,
+    authority: Authority,
     key: KeyPair,
+}
+
+/// A CA certificate, its issuers and what issuance needs to know about them, whoever holds its
+/// key (this crate, or WebCrypto for an [`ExternalCa`](crate::ExternalCa)).
+#[derive(Debug, Clone)]
+pub(crate) struct Authority {
+    certificate: Certificate,
     parents: Vec<Certificate>,
     facts: CaFacts,
 }
@@ -34,31 +41,22 @@ struct CaFacts {
 impl Ca {
     /// Makes a new self-signed root CA.
     pub fn new_root(options: &CaOptions, now: UnixTime) -> Result<Ca, Error> {
+        let params = root_params(options, now)?;
         let key = KeyPair::generate(options.key)?;
-        let period = options.validity.resolve(now)?;
-        let params = ca_params(options, &period, false)?;
         let cert = params.self_signed(key.rcgen())?;
         Ca::from_parts(Certificate::from_der(cert.der().clone())?, key, Vec::new())
     }
 
     /// Makes an intermediate CA signed by this one.
     pub fn new_intermediate(&self, options: &CaOptions, now: UnixTime) -> Result<Ca, Error> {
-        if self.facts.path_len == Some(0) {
-            return Err(Error::PathLenExceeded);
-        }
+        let params = self.authority.intermediate_params(options, now)?;
         let key = KeyPair::generate(options.key)?;
-        let period = self.period_within(&options.validity, now)?;
-        let mut options = options.clone();
-        if let Some(max) = self.facts.path_len {
-            let allowed = u8::try_from(max - 1).unwrap_or(u8::MAX);
-            options.path_len = Some(options.path_len.map_or(allowed, |p| p.min(allowed)));
-        }
-        let params = ca_params(&options, &period, true)?;
         let cert = params.signed_by(key.rcgen(), &self.issuer()?)?;
-        let mut parents = Vec::with_capacity(self.parents.len() + 1);
-        parents.push(self.certificate.clone());
-        parents.extend(self.parents.iter().cloned());
-        Ca::from_parts(Certificate::from_der(cert.der().clone())?, key, parents)
+        Ca::from_parts(
+            Certificate::from_der(cert.der().clone())?,
+            key,
+            self.authority.chain(),
+        )
     }
 
     /// Loads a CA from a PEM certificate (optionally followed by its own issuers) and its key.
@@ -75,22 +73,16 @@ impl Ca {
         key: KeyPair,
         parents: Vec<Certificate>,
     ) -> Result<Ca, Error> {
-        let facts = read_facts(&certificate, &parents)?;
-        let parsed = certificate.parsed()?;
-        if parsed.tbs_certificate.subject_pki.raw != key.public_key_der().as_slice() {
+        let authority = Authority::new(certificate, parents)?;
+        if authority.public_key_der()? != key.public_key().der() {
             return Err(Error::KeyMismatch);
         }
-        Ok(Ca {
-            certificate,
-            key,
-            parents,
-            facts,
-        })
+        Ok(Ca { authority, key })
     }
 
     /// The CA's own certificate.
     pub fn certificate(&self) -> &Certificate {
-        &self.certificate
+        &self.authority.certificate
     }
 
     /// The CA's private key.
@@ -100,29 +92,24 @@ impl Ca {
 
     /// Certificates above this CA, nearest first (empty for a root).
     pub fn parents(&self) -> &[Certificate] {
-        &self.parents
+        &self.authority.parents
     }
 
     /// This CA followed by its parents, as PEM.
     pub fn chain_pem(&self) -> String {
-        core::iter::once(&self.certificate)
-            .chain(&self.parents)
-            .map(Certificate::pem)
-            .collect()
+        self.authority.chain_pem()
     }
 
     /// When the CA expires, in Unix seconds.
     pub fn not_after(&self) -> i64 {
-        self.facts.not_after
+        self.authority.facts.not_after
     }
 
     /// Issues a leaf with a freshly generated key.
     pub fn issue(&self, options: &LeafOptions, now: UnixTime) -> Result<Issued, Error> {
-        let names = parse_names(&options.names)?;
-        profile::check_constraints(&names, &self.facts.constraints)?;
-        let period = self.period_within(&options.validity, now)?;
+        let params = self.authority.leaf_params(options, options.key, now)?;
         let key = KeyPair::generate(options.key)?;
-        self.issue_inner(&names, options.usage, key, &period)
+        self.issue_inner(params, key)
     }
 
     /// Issues a leaf for a key the caller already has.
@@ -132,20 +119,24 @@ impl Ca {
         key: KeyPair,
         now: UnixTime,
     ) -> Result<Issued, Error> {
-        let names = parse_names(&options.names)?;
-        profile::check_constraints(&names, &self.facts.constraints)?;
-        let period = self.period_within(&options.validity, now)?;
-        self.issue_inner(&names, options.usage, key, &period)
+        let params = self.authority.leaf_params(options, key.algorithm(), now)?;
+        self.issue_inner(params, key)
     }
 
-    fn issue_inner(
+    /// Issues a leaf for a public key whose private half is held elsewhere (e.g. in WebCrypto);
+    /// `options.key` is ignored.
+    pub fn issue_for_public_key(
         &self,
-        names: &[Name],
-        usage: Usage,
-        key: KeyPair,
-        period: &Period,
-    ) -> Result<Issued, Error> {
-        let params = profile::leaf(names, usage, key.algorithm(), period, true)?;
+        options: &LeafOptions,
+        key: &PublicKey,
+        now: UnixTime,
+    ) -> Result<Certificate, Error> {
+        let params = self.authority.leaf_params(options, key.algorithm(), now)?;
+        let cert = params.signed_by(&key.rcgen(), &self.issuer()?)?;
+        Certificate::from_der(cert.der().clone())
+    }
+
+    fn issue_inner(&self, params: rcgen::CertificateParams, key: KeyPair) -> Result<Issued, Error> {
         let cert = params.signed_by(key.rcgen(), &self.issuer()?)?;
         Ok(Issued {
             certificate: Certificate::from_der(cert.der().clone())?,
@@ -155,9 +146,67 @@ impl Ca {
     }
 
     pub(crate) fn chain(&self) -> Vec<Certificate> {
+        self.authority.chain()
+    }
+
+    pub(crate) fn authority(&self) -> &Authority {
+        &self.authority
+    }
+
+    pub(crate) fn issuer(&self) -> Result<rcgen::Issuer<'static, &rcgen::KeyPair>, Error> {
+        Ok(rcgen::Issuer::from_ca_cert_der(
+            self.authority.certificate.der(),
+            self.key.rcgen(),
+        )?)
+    }
+}
+
+impl Authority {
+    /// Reads what issuance needs from a CA certificate and its issuers (nearest first).
+    pub(crate) fn new(certificate: Certificate, parents: Vec<Certificate>) -> Result<Self, Error> {
+        let facts = read_facts(&certificate, &parents)?;
+        Ok(Authority {
+            certificate,
+            parents,
+            facts,
+        })
+    }
+
+    pub(crate) fn certificate(&self) -> &Certificate {
+        &self.certificate
+    }
+
+    pub(crate) fn parents(&self) -> &[Certificate] {
+        &self.parents
+    }
+
+    pub(crate) fn not_after(&self) -> i64 {
+        self.facts.not_after
+    }
+
+    /// The CA's own SubjectPublicKeyInfo, DER.
+    pub(crate) fn public_key_der(&self) -> Result<Vec<u8>, Error> {
+        Ok(self
+            .certificate
+            .parsed()?
+            .tbs_certificate
+            .subject_pki
+            .raw
+            .to_vec())
+    }
+
+    /// This CA followed by its parents.
+    pub(crate) fn chain(&self) -> Vec<Certificate> {
         core::iter::once(&self.certificate)
             .chain(&self.parents)
             .cloned()
+            .collect()
+    }
+
+    pub(crate) fn chain_pem(&self) -> String {
+        core::iter::once(&self.certificate)
+            .chain(&self.parents)
+            .map(Certificate::pem)
             .collect()
     }
 
@@ -165,11 +214,35 @@ impl Ca {
         profile::check_constraints(names, &self.facts.constraints)
     }
 
-    pub(crate) fn issuer(&self) -> Result<rcgen::Issuer<'static, &rcgen::KeyPair>, Error> {
-        Ok(rcgen::Issuer::from_ca_cert_der(
-            self.certificate.der(),
-            self.key.rcgen(),
-        )?)
+    /// The parameters of a leaf for a key of `key`, checked against this CA's constraints and period.
+    pub(crate) fn leaf_params(
+        &self,
+        options: &LeafOptions,
+        key: KeyAlgorithm,
+        now: UnixTime,
+    ) -> Result<rcgen::CertificateParams, Error> {
+        let names = parse_names(&options.names)?;
+        self.check_names(&names)?;
+        let period = self.period_within(&options.validity, now)?;
+        profile::leaf(&names, options.usage, key, &period, true)
+    }
+
+    /// The parameters of an intermediate CA below this one, its path length capped by ours.
+    pub(crate) fn intermediate_params(
+        &self,
+        options: &CaOptions,
+        now: UnixTime,
+    ) -> Result<rcgen::CertificateParams, Error> {
+        if self.facts.path_len == Some(0) {
+            return Err(Error::PathLenExceeded);
+        }
+        let period = self.period_within(&options.validity, now)?;
+        let mut options = options.clone();
+        if let Some(max) = self.facts.path_len {
+            let allowed = u8::try_from(max - 1).unwrap_or(u8::MAX);
+            options.path_len = Some(options.path_len.map_or(allowed, |p| p.min(allowed)));
+        }
+        ca_params(&options, &period, true)
     }
 
     /// Resolves a validity and checks it against this CA's own period.
@@ -195,6 +268,15 @@ impl Ca {
         }
         Ok(period)
     }
+}
+
+/// The parameters of a self-signed root CA.
+pub(crate) fn root_params(
+    options: &CaOptions,
+    now: UnixTime,
+) -> Result<rcgen::CertificateParams, Error> {
+    let period = options.validity.resolve(now)?;
+    ca_params(options, &period, false)
 }
 
 fn ca_params(

@@ -9,10 +9,11 @@ use rcgen::{CertificateSigningRequestParams, DnType, DnValue, IsCa, SanType};
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateSigningRequestDer, UnixTime};
 
+use crate::ca::Authority;
 use crate::names::{parse_names, Name};
 use crate::profile::{self, Usage};
 use crate::validity::{Validity, LEAF_DAYS};
-use crate::{Ca, Certificate, Error, KeyAlgorithm, KeyPair};
+use crate::{Ca, Certificate, Error, KeyAlgorithm, KeyPair, PublicKey, UnsignedCsr};
 
 /// A PKCS#10 certificate signing request.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -48,6 +49,13 @@ impl Csr {
         })
     }
 
+    /// Prepares a CSR for `names` whose signature the caller makes with the private half of `key`
+    /// (e.g. in WebCrypto), then puts in with [`UnsignedCsr::finish`].
+    pub fn prepare<S: AsRef<str>>(names: &[S], key: &PublicKey) -> Result<UnsignedCsr, Error> {
+        let params = profile::request(&parse_names(names)?)?;
+        UnsignedCsr::prepare(params, key)
+    }
+
     /// Reads a CSR from PEM (`CERTIFICATE REQUEST`) or DER and checks its signature.
     pub fn parse(input: &[u8]) -> Result<Csr, Error> {
         let der = if input.windows(10).any(|w| w == b"-----BEGIN") {
@@ -63,6 +71,11 @@ impl Csr {
         let csr = Csr { der };
         csr.params()?;
         Ok(csr)
+    }
+
+    /// Wraps DER this crate has just encoded.
+    pub(crate) fn from_der_unchecked(der: CertificateSigningRequestDer<'static>) -> Csr {
+        Csr { der }
     }
 
     /// The DER bytes.
@@ -82,9 +95,12 @@ impl Csr {
 
     /// The requester's key algorithm.
     pub fn key_algorithm(&self) -> Result<KeyAlgorithm, Error> {
-        let params = self.params()?;
-        KeyAlgorithm::from_signature_algorithm(params.public_key.algorithm())
-            .ok_or_else(|| Error::InvalidCsr("unsupported public key algorithm".into()))
+        Ok(self.public_key()?.algorithm())
+    }
+
+    /// The requester's public key.
+    pub fn public_key(&self) -> Result<PublicKey, Error> {
+        requested_key(&self.params()?)
     }
 
     fn params(&self) -> Result<CertificateSigningRequestParams, Error> {
@@ -114,6 +130,20 @@ impl Ca {
         options: &CsrOptions,
         now: UnixTime,
     ) -> Result<Certificate, Error> {
+        let request = self.authority().csr_request(csr, options, now)?;
+        let signed = request.signed_by(&self.issuer()?)?;
+        Certificate::from_der(signed.der().clone())
+    }
+}
+
+impl Authority {
+    /// A CSR's key and names with our leaf profile and validity, checked against this CA.
+    pub(crate) fn csr_request(
+        &self,
+        csr: &Csr,
+        options: &CsrOptions,
+        now: UnixTime,
+    ) -> Result<CertificateSigningRequestParams, Error> {
         let requested = csr.params()?;
         if matches!(requested.params.is_ca, IsCa::Ca(_)) {
             return Err(Error::InvalidCsr(
@@ -123,16 +153,20 @@ impl Ca {
         let names = requested_names(&requested)?;
         self.check_names(&names)?;
         let period = self.period_within(&options.validity, now)?;
-        let key_alg = KeyAlgorithm::from_signature_algorithm(requested.public_key.algorithm())
-            .ok_or_else(|| Error::InvalidCsr("unsupported public key algorithm".into()))?;
+        let key_alg = requested_key(&requested)?.algorithm();
         let params = profile::leaf(&names, options.usage, key_alg, &period, true)?;
-        let signed = CertificateSigningRequestParams {
+        Ok(CertificateSigningRequestParams {
             params,
             public_key: requested.public_key,
-        }
-        .signed_by(&self.issuer()?)?;
-        Certificate::from_der(signed.der().clone())
+        })
     }
+}
+
+fn requested_key(csr: &CertificateSigningRequestParams) -> Result<PublicKey, Error> {
+    PublicKey::from_der(&rcgen::PublicKeyData::subject_public_key_info(
+        &csr.public_key,
+    ))
+    .map_err(|e| Error::InvalidCsr(format!("{e}")))
 }
 
 fn requested_names(csr: &CertificateSigningRequestParams) -> Result<Vec<Name>, Error> {

@@ -62,11 +62,13 @@ pub enum Error {
     },
 
     /// The requested key algorithm cannot be generated here.
-    #[error("cannot generate {0} keys: choose p256, p384 or ed25519")]
+    #[error("cannot generate {0} keys: choose p256, p384, ed25519, rsa2048, rsa3072 or rsa4096")]
     UnsupportedKeyGeneration(&'static str),
 
     /// A key algorithm name was not recognised.
-    #[error("unknown key algorithm {0:?}: choose p256, p384 or ed25519")]
+    #[error(
+        "unknown key algorithm {0:?}: choose p256, p384, ed25519, rsa2048, rsa3072 or rsa4096"
+    )]
     UnknownKeyAlgorithm(String),
 
     /// A usage name was not recognised.
@@ -76,6 +78,10 @@ pub enum Error {
     /// Private key input could not be used.
     #[error("invalid private key: {0}")]
     InvalidKey(String),
+
+    /// Public key input could not be used.
+    #[error("invalid public key: {0}")]
+    InvalidPublicKey(String),
 
     /// Certificate input could not be parsed.
     #[error("invalid certificate: {0}")]
@@ -104,6 +110,10 @@ pub enum Error {
     /// A certificate signing request was malformed or asked for something we do not sign.
     #[error("invalid CSR: {0}")]
     InvalidCsr(String),
+
+    /// A signature made outside the core (e.g. by WebCrypto) has the wrong form.
+    #[error("invalid signature: {0}")]
+    InvalidSignature(String),
 
     /// The underlying certificate library refused the request.
     #[error("certificate generation failed: {0}")]

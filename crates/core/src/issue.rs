@@ -8,7 +8,7 @@ use rustls_pki_types::{CertificateDer, UnixTime};
 use crate::names::parse_names;
 use crate::profile::{self, Usage};
 use crate::validity::{self, Validity};
-use crate::{Certificate, Error, KeyAlgorithm, KeyPair};
+use crate::{Certificate, Error, KeyAlgorithm, KeyPair, PublicKey, UnsignedCertificate};
 
 /// Options for a leaf certificate.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -154,4 +154,17 @@ pub fn self_signed_with_key(
         key,
         chain: Vec::new(),
     })
+}
+
+/// Prepares the same self-signed leaf as [`self_signed`] for a key held elsewhere (e.g. a WebCrypto
+/// `CryptoKey`; `options.key` is ignored): sign its to-be-signed bytes with that key, then finish.
+pub fn prepare_self_signed(
+    options: &LeafOptions,
+    key: &PublicKey,
+    now: UnixTime,
+) -> Result<UnsignedCertificate, Error> {
+    let names = parse_names(&options.names)?;
+    let period = options.validity.resolve(now)?;
+    let params = profile::leaf(&names, options.usage, key.algorithm(), &period, false)?;
+    UnsignedCertificate::self_signed(params, key)
 }

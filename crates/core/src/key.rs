@@ -1,4 +1,4 @@
-//! Key pairs: generate ECDSA P-256/P-384 and Ed25519, or load PKCS#8, SEC1 and PKCS#1 keys.
+//! Key pairs: generate ECDSA P-256/P-384, Ed25519 and RSA 2048/3072/4096, or load PKCS#8, SEC1 and PKCS#1 keys.
 
 use alloc::format;
 use alloc::string::{String, ToString};
@@ -11,7 +11,7 @@ use rcgen::{PublicKeyData, SignatureAlgorithm};
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
 
-use crate::Error;
+use crate::{Error, PublicKey};
 
 /// The kind of key a certificate is made for.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
@@ -25,16 +25,39 @@ pub enum KeyAlgorithm {
     P384,
     /// Ed25519 (not accepted by browsers for TLS, fine for other peers).
     Ed25519,
-    /// RSA with PKCS#1 v1.5 and SHA-256: can be loaded and used, not generated here.
+    /// RSA of a size other than 2048, 3072 or 4096 bits (loaded, not generated), PKCS#1 v1.5 SHA-256.
     Rsa,
+    /// RSA 2048-bit with PKCS#1 v1.5 and SHA-256: what older Java, Windows and embedded clients need.
+    Rsa2048,
+    /// RSA 3072-bit with PKCS#1 v1.5 and SHA-256.
+    Rsa3072,
+    /// RSA 4096-bit with PKCS#1 v1.5 and SHA-256 (generation takes seconds).
+    Rsa4096,
 }
 
 impl KeyAlgorithm {
-    /// The algorithms this core can generate keys for.
+    /// The fast algorithms (keys in milliseconds): the ones a UI lists first.
     pub const GENERATABLE: [KeyAlgorithm; 3] = [
         KeyAlgorithm::P256,
         KeyAlgorithm::P384,
         KeyAlgorithm::Ed25519,
+    ];
+
+    /// The RSA sizes keys can be generated for (slow: a 4096-bit key takes seconds).
+    pub const RSA: [KeyAlgorithm; 3] = [
+        KeyAlgorithm::Rsa2048,
+        KeyAlgorithm::Rsa3072,
+        KeyAlgorithm::Rsa4096,
+    ];
+
+    /// Every algorithm keys can be generated for, fast ones first.
+    pub const ALL: [KeyAlgorithm; 6] = [
+        KeyAlgorithm::P256,
+        KeyAlgorithm::P384,
+        KeyAlgorithm::Ed25519,
+        KeyAlgorithm::Rsa2048,
+        KeyAlgorithm::Rsa3072,
+        KeyAlgorithm::Rsa4096,
     ];
 
     /// The short name used on command lines and in option objects.
@@ -44,46 +67,59 @@ impl KeyAlgorithm {
             KeyAlgorithm::P384 => "p384",
             KeyAlgorithm::Ed25519 => "ed25519",
             KeyAlgorithm::Rsa => "rsa",
+            KeyAlgorithm::Rsa2048 => "rsa2048",
+            KeyAlgorithm::Rsa3072 => "rsa3072",
+            KeyAlgorithm::Rsa4096 => "rsa4096",
         }
     }
 
-    /// A readable description such as "ECDSA P-256".
+    /// A readable description such as "ECDSA P-256" or "RSA 2048".
     pub fn description(self) -> &'static str {
         match self {
             KeyAlgorithm::P256 => "ECDSA P-256",
             KeyAlgorithm::P384 => "ECDSA P-384",
             KeyAlgorithm::Ed25519 => "Ed25519",
             KeyAlgorithm::Rsa => "RSA",
+            KeyAlgorithm::Rsa2048 => "RSA 2048",
+            KeyAlgorithm::Rsa3072 => "RSA 3072",
+            KeyAlgorithm::Rsa4096 => "RSA 4096",
         }
     }
 
-    /// Whether certificates for this key need keyEncipherment (RSA key transport).
+    /// Whether this is an RSA key (whose certificates also need keyEncipherment, for RSA key transport).
     pub fn is_rsa(self) -> bool {
-        self == KeyAlgorithm::Rsa
+        self.rsa_bits().is_some() || self == KeyAlgorithm::Rsa
     }
 
-    fn signature_algorithm(self) -> &'static SignatureAlgorithm {
+    /// The modulus size of a generatable RSA algorithm, e.g. 2048 for `Rsa2048`.
+    pub fn rsa_bits(self) -> Option<usize> {
+        match self {
+            KeyAlgorithm::Rsa2048 => Some(2048),
+            KeyAlgorithm::Rsa3072 => Some(3072),
+            KeyAlgorithm::Rsa4096 => Some(4096),
+            _ => None,
+        }
+    }
+
+    /// The algorithm for an RSA key of `bits`: a sized variant, or `Rsa` for other sizes.
+    pub(crate) fn rsa_of_size(bits: usize) -> Self {
+        KeyAlgorithm::RSA
+            .into_iter()
+            .find(|k| k.rsa_bits() == Some(bits))
+            .unwrap_or(KeyAlgorithm::Rsa)
+    }
+
+    /// The signature algorithm this key signs with.
+    pub(crate) fn signature_algorithm(self) -> &'static SignatureAlgorithm {
         match self {
             KeyAlgorithm::P256 => &rcgen::PKCS_ECDSA_P256_SHA256,
             KeyAlgorithm::P384 => &rcgen::PKCS_ECDSA_P384_SHA384,
             KeyAlgorithm::Ed25519 => &rcgen::PKCS_ED25519,
-            KeyAlgorithm::Rsa => &rcgen::PKCS_RSA_SHA256,
+            KeyAlgorithm::Rsa
+            | KeyAlgorithm::Rsa2048
+            | KeyAlgorithm::Rsa3072
+            | KeyAlgorithm::Rsa4096 => &rcgen::PKCS_RSA_SHA256,
         }
-    }
-
-    pub(crate) fn from_signature_algorithm(alg: &SignatureAlgorithm) -> Option<Self> {
-        [
-            KeyAlgorithm::P256,
-            KeyAlgorithm::P384,
-            KeyAlgorithm::Ed25519,
-            KeyAlgorithm::Rsa,
-        ]
-        .into_iter()
-        .find(|k| k.signature_algorithm() == alg)
-        .or_else(|| {
-            let rsa = [&rcgen::PKCS_RSA_SHA384, &rcgen::PKCS_RSA_SHA512];
-            rsa.contains(&alg).then_some(KeyAlgorithm::Rsa)
-        })
     }
 }
 
@@ -103,6 +139,9 @@ impl FromStr for KeyAlgorithm {
             }
             "p384" | "p-384" | "ecdsa-p384" | "secp384r1" => Ok(KeyAlgorithm::P384),
             "ed25519" => Ok(KeyAlgorithm::Ed25519),
+            "rsa2048" | "rsa-2048" | "rsa:2048" => Ok(KeyAlgorithm::Rsa2048),
+            "rsa3072" | "rsa-3072" | "rsa:3072" => Ok(KeyAlgorithm::Rsa3072),
+            "rsa4096" | "rsa-4096" | "rsa:4096" => Ok(KeyAlgorithm::Rsa4096),
             _ => Err(Error::UnknownKeyAlgorithm(s.to_string())),
         }
     }
@@ -111,25 +150,33 @@ impl FromStr for KeyAlgorithm {
 /// A private key with its public half, ready to sign certificates and CSRs.
 pub struct KeyPair {
     inner: rcgen::KeyPair,
-    algorithm: KeyAlgorithm,
+    public: PublicKey,
 }
 
 impl fmt::Debug for KeyPair {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("KeyPair")
-            .field("algorithm", &self.algorithm)
+            .field("algorithm", &self.public.algorithm())
             .finish_non_exhaustive()
     }
 }
 
 impl KeyPair {
-    /// Generates a fresh key from the system CSPRNG.
+    /// Generates a fresh key from the system CSPRNG (RSA keys with the `rsa` crate, the rest with ring).
     pub fn generate(algorithm: KeyAlgorithm) -> Result<Self, Error> {
-        if algorithm == KeyAlgorithm::Rsa {
-            return Err(Error::UnsupportedKeyGeneration("RSA"));
-        }
-        let inner = rcgen::KeyPair::generate_for(algorithm.signature_algorithm())?;
-        Ok(KeyPair { inner, algorithm })
+        let inner = match algorithm {
+            KeyAlgorithm::Rsa => return Err(Error::UnsupportedKeyGeneration("unsized RSA")),
+            KeyAlgorithm::Rsa2048 | KeyAlgorithm::Rsa3072 | KeyAlgorithm::Rsa4096 => {
+                generate_rsa(algorithm)?
+            }
+            _ => rcgen::KeyPair::generate_for(algorithm.signature_algorithm())?,
+        };
+        let public = PublicKey::of_generated(
+            inner.subject_public_key_info(),
+            inner.der_bytes().to_vec(),
+            algorithm,
+        );
+        Ok(KeyPair { inner, public })
     }
 
     /// Loads a key from PEM: `PRIVATE KEY` (PKCS#8), `EC PRIVATE KEY` (SEC1) or `RSA PRIVATE KEY` (PKCS#1).
@@ -173,14 +220,26 @@ impl KeyPair {
                 "not an ECDSA P-256/P-384, Ed25519 or RSA (2048-8192 bit) private key".into(),
             )
         })?;
-        let algorithm = KeyAlgorithm::from_signature_algorithm(inner.algorithm())
-            .ok_or_else(|| Error::InvalidKey("unsupported key algorithm".into()))?;
-        Ok(KeyPair { inner, algorithm })
+        KeyPair::from_rcgen(inner)
+    }
+
+    fn from_rcgen(inner: rcgen::KeyPair) -> Result<Self, Error> {
+        let public = PublicKey::from_der(&inner.subject_public_key_info()).map_err(|_| {
+            Error::InvalidKey(
+                "not an ECDSA P-256/P-384, Ed25519 or RSA (2048-8192 bit) private key".into(),
+            )
+        })?;
+        Ok(KeyPair { inner, public })
     }
 
     /// The key's algorithm.
     pub fn algorithm(&self) -> KeyAlgorithm {
-        self.algorithm
+        self.public.algorithm()
+    }
+
+    /// The key size in bits (the modulus size for RSA).
+    pub fn bits(&self) -> usize {
+        self.public.bits()
     }
 
     /// The private key as PKCS#8 DER, the form rustls loads.
@@ -210,7 +269,7 @@ impl KeyPair {
 
     /// The DER SubjectPublicKeyInfo of the public half.
     pub fn public_key_der(&self) -> Vec<u8> {
-        self.inner.subject_public_key_info()
+        self.public.der().to_vec()
     }
 
     /// The public half as PEM (`-----BEGIN PUBLIC KEY-----`).
@@ -218,9 +277,28 @@ impl KeyPair {
         self.inner.public_key_pem()
     }
 
+    /// The public half as a [`PublicKey`], e.g. to issue for it with an external CA.
+    pub fn public_key(&self) -> &PublicKey {
+        &self.public
+    }
+
     pub(crate) fn rcgen(&self) -> &rcgen::KeyPair {
         &self.inner
     }
+}
+
+/// Generates an RSA key with the `rsa` crate from the system CSPRNG (getrandom), as PKCS#8 for ring.
+fn generate_rsa(algorithm: KeyAlgorithm) -> Result<rcgen::KeyPair, Error> {
+    use rsa::pkcs8::EncodePrivateKey;
+    let bits = algorithm
+        .rsa_bits()
+        .ok_or(Error::UnsupportedKeyGeneration("unsized RSA"))?;
+    let failed =
+        |what: &str| Error::Generation(format!("RSA {bits} key generation failed: {what}"));
+    let key =
+        rsa::PrivateKey::new(&mut getrandom::SysRng, bits).map_err(|e| failed(&e.to_string()))?;
+    let pkcs8 = key.to_pkcs8_der().map_err(|e| failed(&e.to_string()))?;
+    rcgen::KeyPair::try_from(pkcs8.as_bytes()).map_err(|e| failed(&e.to_string()))
 }
 
 /// Wraps a SEC1 `ECPrivateKey` into PKCS#8, dropping the inner curve parameters that ring refuses.

@@ -3,7 +3,8 @@
 //!
 //! The crate is `no_std` (with `alloc`) so the compiler itself keeps it free of file and network
 //! I/O and of clocks: every call that depends on time takes `now` from the caller, and randomness
-//! comes only from ring's `SystemRandom` (getrandom). The same code builds natively for the TLS
+//! comes only from the system CSPRNG through getrandom (ring's `SystemRandom`, and `getrandom::SysRng`
+//! for RSA key generation with the `rsa` crate). The same code builds natively for the TLS
 //! server and CLI, and for `wasm32-unknown-unknown` for the browser page. Certificates and keys are
 //! exposed as rustls-pki-types DER types so both sides share them.
 #![no_std]
@@ -17,12 +18,15 @@ mod certificate;
 mod constraints;
 mod csr;
 mod error;
+mod external_ca;
 mod inspect;
 mod issue;
 mod key;
 pub mod names;
 mod pem;
 mod profile;
+mod public_key;
+mod tbs;
 pub mod validity;
 
 pub use ca::Ca;
@@ -30,11 +34,16 @@ pub use certificate::{parse_certificates, Certificate};
 pub use constraints::{NameConstraints, Subtree};
 pub use csr::{Csr, CsrOptions};
 pub use error::Error;
+pub use external_ca::ExternalCa;
 pub use inspect::{inspect, CertInfo};
-pub use issue::{self_signed, self_signed_with_key, CaOptions, Issued, LeafOptions};
+pub use issue::{
+    prepare_self_signed, self_signed, self_signed_with_key, CaOptions, Issued, LeafOptions,
+};
 pub use key::{KeyAlgorithm, KeyPair};
 pub use names::{parse_names, Name};
 pub use profile::Usage;
+pub use public_key::PublicKey;
+pub use tbs::{UnsignedCertificate, UnsignedCsr};
 pub use validity::Validity;
 
 pub use rustls_pki_types::{CertificateDer, PrivateKeyDer, UnixTime};

@@ -35,14 +35,69 @@ fn default_algorithm_is_p256() {
 
 #[test]
 fn unknown_algorithm_names_are_rejected_with_the_choices() {
-    let err = "dsa".parse::<KeyAlgorithm>().unwrap_err();
-    assert!(err.to_string().contains("p256, p384 or ed25519"), "{err}");
+    for name in ["dsa", "rsa", "rsa1024"] {
+        let err = name.parse::<KeyAlgorithm>().unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("p256, p384, ed25519, rsa2048, rsa3072 or rsa4096"),
+            "{err}"
+        );
+    }
 }
 
 #[test]
-fn rsa_generation_is_refused_with_a_clear_error() {
+fn every_generatable_algorithm_parses_from_its_name_and_rsa_sizes_from_openssl_style_too() {
+    for alg in KeyAlgorithm::ALL {
+        assert_eq!(alg.name().parse::<KeyAlgorithm>().unwrap(), alg);
+        assert_eq!(alg.to_string(), alg.name());
+    }
+    assert_eq!(
+        "RSA-3072".parse::<KeyAlgorithm>().unwrap(),
+        KeyAlgorithm::Rsa3072
+    );
+    assert_eq!(
+        "rsa:4096".parse::<KeyAlgorithm>().unwrap(),
+        KeyAlgorithm::Rsa4096
+    );
+    assert_eq!(KeyAlgorithm::Rsa4096.rsa_bits(), Some(4096));
+    assert!(KeyAlgorithm::RSA
+        .iter()
+        .all(|k| k.is_rsa() && KeyAlgorithm::ALL.contains(k)));
+    assert!(
+        KeyAlgorithm::GENERATABLE.iter().all(|k| !k.is_rsa()),
+        "the fast ones"
+    );
+}
+
+#[test]
+fn generates_rsa_2048_keys_as_pkcs8_that_load_back_with_their_size() {
+    let key = KeyPair::generate(KeyAlgorithm::Rsa2048).unwrap();
+    assert_eq!((key.algorithm(), key.bits()), (KeyAlgorithm::Rsa2048, 2048));
+    let pem = key.private_key_pem();
+    assert!(pem.starts_with("-----BEGIN PRIVATE KEY-----"), "{pem}");
+    let again = KeyPair::from_pem(&pem).unwrap();
+    assert_eq!(again.public_key_der(), key.public_key_der());
+    assert_eq!(
+        (again.algorithm(), again.bits()),
+        (KeyAlgorithm::Rsa2048, 2048)
+    );
+}
+
+#[test]
+fn generates_rsa_3072_keys_of_that_size() {
+    let key = KeyPair::generate(KeyAlgorithm::Rsa3072).unwrap();
+    assert_eq!((key.algorithm(), key.bits()), (KeyAlgorithm::Rsa3072, 3072));
+    assert_eq!(key.public_key().bits(), 3072);
+}
+
+#[test]
+fn an_rsa_key_without_a_size_cannot_be_generated_and_the_error_lists_the_sizes() {
     let err = KeyPair::generate(KeyAlgorithm::Rsa).unwrap_err();
-    assert_eq!(err, Error::UnsupportedKeyGeneration("RSA"));
+    assert!(matches!(err, Error::UnsupportedKeyGeneration(_)), "{err}");
+    assert!(
+        err.to_string().contains("rsa2048, rsa3072 or rsa4096"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -68,7 +123,12 @@ fn loads_sec1_ec_keys_and_signs_with_them() {
 fn loads_pkcs1_rsa_keys_the_same_as_their_pkcs8_form() {
     let pkcs1 = KeyPair::from_pem(include_str!("fixtures/rsa2048-pkcs1.pem")).unwrap();
     let pkcs8 = KeyPair::from_pem(include_str!("fixtures/rsa2048-pkcs8.pem")).unwrap();
-    assert_eq!(pkcs1.algorithm(), KeyAlgorithm::Rsa);
+    assert_eq!(
+        pkcs1.algorithm(),
+        KeyAlgorithm::Rsa2048,
+        "loaded keys report their size"
+    );
+    assert_eq!(pkcs1.bits(), 2048);
     assert_eq!(pkcs1.public_key_der(), pkcs8.public_key_der());
 }
 

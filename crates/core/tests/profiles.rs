@@ -112,6 +112,43 @@ fn no_key_encipherment_for_ec_or_ed25519_but_yes_for_rsa() {
 }
 
 #[test]
+fn generated_rsa_leaves_get_key_encipherment_and_rsa_cas_keep_the_ca_usages() {
+    let rsa_root = selfsign_core::Ca::new_root(
+        &CaOptions {
+            key: KeyAlgorithm::Rsa2048,
+            ..CaOptions::default()
+        },
+        now(),
+    )
+    .unwrap();
+    let r = info(rsa_root.certificate());
+    assert_eq!(r.key_usage, ["digitalSignature", "keyCertSign", "cRLSign"]);
+    assert_eq!((r.key_algorithm.as_str(), r.key_bits), ("RSA", 2048));
+    assert_eq!(r.signature_algorithm, "sha256WithRSAEncryption");
+    assert!(r.self_signed);
+    let rsa_leaf = root()
+        .issue(
+            &LeafOptions::new(["a.test"]).key(KeyAlgorithm::Rsa2048),
+            now(),
+        )
+        .unwrap();
+    assert_eq!(rsa_leaf.key.algorithm(), KeyAlgorithm::Rsa2048);
+    let i = info(&rsa_leaf.certificate);
+    assert_eq!(i.key_usage, ["digitalSignature", "keyEncipherment"]);
+    assert_eq!(
+        i.signature_algorithm, "ecdsa-with-SHA256",
+        "signed by the P-256 root"
+    );
+    let ec_leaf = rsa_root
+        .issue(&LeafOptions::new(["a.test"]), now())
+        .unwrap();
+    let i = info(&ec_leaf.certificate);
+    assert_eq!(i.key_usage, ["digitalSignature"]);
+    assert_eq!(i.signature_algorithm, "sha256WithRSAEncryption");
+    assert_eq!(i.authority_key_id, r.subject_key_id);
+}
+
+#[test]
 fn self_signed_leaf_is_not_a_ca_and_has_san_and_serverauth() {
     let issued = self_signed(&LeafOptions::new(["localhost", "127.0.0.1"]), now()).unwrap();
     let i = info(&issued.certificate);

@@ -1,0 +1,143 @@
+//! Public keys given as a SubjectPublicKeyInfo: the subject of a certificate, or the key of a
+//! signer held outside the core (a WebCrypto `CryptoKey`).
+
+use alloc::format;
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use rustls_pki_types::pem::PemObject;
+use rustls_pki_types::SubjectPublicKeyInfoDer;
+use x509_parser::prelude::FromDer;
+use x509_parser::public_key::PublicKey as Parsed;
+use x509_parser::x509::SubjectPublicKeyInfo;
+
+use crate::{Error, KeyAlgorithm};
+
+/// The public half of a key pair, as DER SubjectPublicKeyInfo (what WebCrypto's
+/// `exportKey("spki")` and `openssl pkey -pubout` give).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PublicKey {
+    spki: Vec<u8>,
+    raw: Vec<u8>,
+    algorithm: KeyAlgorithm,
+    bits: usize,
+}
+
+impl PublicKey {
+    /// Reads a DER SubjectPublicKeyInfo for ECDSA P-256/P-384, Ed25519 or RSA (2048-8192 bits).
+    pub fn from_der(spki: &[u8]) -> Result<PublicKey, Error> {
+        let bad = |why: &str| Error::InvalidPublicKey(why.into());
+        let parsed = match SubjectPublicKeyInfo::from_der(spki) {
+            Ok(([], parsed)) => parsed,
+            Ok(_) => return Err(bad("unexpected bytes after the SubjectPublicKeyInfo")),
+            Err(_) => return Err(bad("not a DER SubjectPublicKeyInfo")),
+        };
+        let (algorithm, bits) = match parsed.parsed() {
+            Ok(Parsed::EC(_)) => {
+                let curve = parsed
+                    .algorithm
+                    .parameters
+                    .as_ref()
+                    .and_then(|p| p.as_oid().ok())
+                    .map(|oid| oid.to_id_string());
+                match curve.as_deref() {
+                    Some("1.2.840.10045.3.1.7") => (KeyAlgorithm::P256, 256),
+                    Some("1.3.132.0.34") => (KeyAlgorithm::P384, 384),
+                    _ => return Err(bad("only the P-256 and P-384 curves are supported")),
+                }
+            }
+            Ok(Parsed::RSA(rsa)) => match rsa.key_size() {
+                bits @ 2048..=8192 => (KeyAlgorithm::rsa_of_size(bits), bits),
+                bits => {
+                    return Err(bad(&format!(
+                        "RSA keys must have 2048 to 8192 bits, not {bits}"
+                    )))
+                }
+            },
+            _ if parsed.algorithm.algorithm.to_id_string() == "1.3.101.112" => {
+                (KeyAlgorithm::Ed25519, 256)
+            }
+            _ => return Err(bad("not an ECDSA P-256/P-384, Ed25519 or RSA key")),
+        };
+        let key = PublicKey {
+            spki: spki.to_vec(),
+            raw: parsed.subject_public_key.data.to_vec(),
+            algorithm,
+            bits,
+        };
+        // Certificates write the key back from its parts: refuse encodings that would change.
+        if rcgen::PublicKeyData::subject_public_key_info(&key.rcgen()) != spki {
+            return Err(bad("unusual encoding of the algorithm parameters"));
+        }
+        Ok(key)
+    }
+
+    /// The public half of a key just generated for `algorithm` (known, so not parsed again).
+    pub(crate) fn of_generated(spki: Vec<u8>, raw: Vec<u8>, algorithm: KeyAlgorithm) -> PublicKey {
+        let bits = match algorithm {
+            KeyAlgorithm::P384 => 384,
+            other => other.rsa_bits().unwrap_or(256),
+        };
+        PublicKey {
+            spki,
+            raw,
+            algorithm,
+            bits,
+        }
+    }
+
+    /// Reads a PEM `-----BEGIN PUBLIC KEY-----` block.
+    pub fn from_pem(pem: &str) -> Result<PublicKey, Error> {
+        let der = SubjectPublicKeyInfoDer::from_pem_slice(pem.as_bytes()).map_err(|e| match e {
+            rustls_pki_types::pem::Error::NoItemsFound => {
+                Error::InvalidPublicKey("no -----BEGIN PUBLIC KEY----- block found".into())
+            }
+            other => crate::pem::describe_error(other),
+        })?;
+        PublicKey::from_der(der.as_ref())
+    }
+
+    /// The key's algorithm (RSA with its size).
+    pub fn algorithm(&self) -> KeyAlgorithm {
+        self.algorithm
+    }
+
+    /// The key size in bits: 256 for P-256 and Ed25519, 384 for P-384, the modulus size for RSA.
+    pub fn bits(&self) -> usize {
+        self.bits
+    }
+
+    /// The DER SubjectPublicKeyInfo.
+    pub fn der(&self) -> &[u8] {
+        &self.spki
+    }
+
+    /// The key as PEM (`-----BEGIN PUBLIC KEY-----`).
+    pub fn pem(&self) -> String {
+        crate::pem::encode("PUBLIC KEY", &self.spki)
+    }
+
+    /// The subjectPublicKey bits (the EC point, the Ed25519 key, the PKCS#1 RSA key).
+    pub(crate) fn raw(&self) -> &[u8] {
+        &self.raw
+    }
+
+    /// The key as rcgen takes it.
+    pub(crate) fn rcgen(&self) -> RcgenPublicKey<'_> {
+        RcgenPublicKey(self)
+    }
+}
+
+/// A [`PublicKey`] seen through rcgen's trait (kept out of the public API).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct RcgenPublicKey<'a>(&'a PublicKey);
+
+impl rcgen::PublicKeyData for RcgenPublicKey<'_> {
+    fn der_bytes(&self) -> &[u8] {
+        &self.0.raw
+    }
+
+    fn algorithm(&self) -> &'static rcgen::SignatureAlgorithm {
+        self.0.algorithm.signature_algorithm()
+    }
+}
