@@ -47,6 +47,7 @@ bench: bench-core bench-cli bench-web bench-server
 
 bench-core: bootstrap
 	$(CARGO) bench -p selfsign-core --bench generation -- --noplot
+	$(CARGO) bench -p selfsign-core --bench paired
 	bench/core-ratios.py
 
 bench-cli: bootstrap
