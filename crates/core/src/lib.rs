@@ -24,6 +24,7 @@ mod issue;
 mod key;
 pub mod names;
 mod pem;
+mod private_key;
 mod profile;
 mod public_key;
 mod tbs;
@@ -41,6 +42,7 @@ pub use issue::{
 };
 pub use key::{KeyAlgorithm, KeyPair};
 pub use names::{parse_names, Name};
+pub use private_key::PrivateKey;
 pub use profile::Usage;
 pub use public_key::PublicKey;
 pub use tbs::{UnsignedCertificate, UnsignedCsr};

@@ -9,7 +9,7 @@ use ring::rand::SystemRandom;
 use ring::signature::{self, EcdsaKeyPair, Ed25519KeyPair, RsaKeyPair};
 use selfsign_core::{
     prepare_self_signed, self_signed_with_key, Ca, CaOptions, CertInfo, Csr, CsrOptions, Error,
-    ExternalCa, KeyAlgorithm, KeyPair, LeafOptions, PrivateKeyDer, PublicKey, Usage,
+    ExternalCa, KeyAlgorithm, KeyPair, LeafOptions, PrivateKey, PrivateKeyDer, PublicKey, Usage,
 };
 
 /// Signs like WebCrypto's `crypto.subtle.sign`: raw r||s for ECDSA, plain bytes otherwise.
@@ -285,4 +285,27 @@ fn public_keys_load_from_spki_der_or_pem_with_their_algorithm_and_size() {
     let cert = common::root().certificate().pem();
     let err = PublicKey::from_pem(&cert).unwrap_err();
     assert!(err.to_string().contains("PUBLIC KEY"), "{err}");
+}
+
+#[test]
+fn private_keys_exported_elsewhere_are_written_like_our_own() {
+    for key in keys() {
+        let PrivateKeyDer::Pkcs8(der) = key.private_key_der() else {
+            panic!("PKCS#8 expected")
+        };
+        let taken = PrivateKey::from_pkcs8_der(der.secret_pkcs8_der(), key.public_key()).unwrap();
+        assert_eq!(taken.pem(), key.private_key_pem(), "{}", key.algorithm());
+        assert_eq!(taken.algorithm(), key.algorithm());
+        let other = KeyPair::generate(KeyAlgorithm::P256).unwrap();
+        if key.algorithm() != KeyAlgorithm::Ed25519 {
+            let err = PrivateKey::from_pkcs8_der(der.secret_pkcs8_der(), other.public_key());
+            assert!(err.unwrap_err().to_string().contains("does not belong"));
+        }
+    }
+    // ring writes Ed25519 as PKCS#8 v2 (public key embedded); we write v1, as OpenSSL 3 needs.
+    let v2 = ring::signature::Ed25519KeyPair::generate_pkcs8(&SystemRandom::new()).unwrap();
+    let loaded = KeyPair::from_der(v2.as_ref()).unwrap();
+    let taken = PrivateKey::from_pkcs8_der(v2.as_ref(), loaded.public_key()).unwrap();
+    assert_eq!(taken.pem(), loaded.private_key_pem());
+    assert!(PrivateKey::from_pkcs8_der(b"junk", loaded.public_key()).is_err());
 }
