@@ -116,10 +116,10 @@ fn create(args: &CreateArgs, store: &Store, global: &Global) -> Result<(), Error
             "sha256_fingerprint": info.sha256_fingerprint,
             "created_root": created_root,
         });
-        println!("{value:#}");
+        out!("{value:#}");
     } else if !global.quiet {
         if created_root {
-            println!(
+            out!(
                 "Created the local root CA at {}.",
                 store.ca_cert_path().display()
             );
@@ -129,26 +129,27 @@ fn create(args: &CreateArgs, store: &Store, global: &Global) -> Result<(), Error
         } else {
             "local CA"
         };
-        println!(
+        out!(
             "Created the {what} \"{}\".",
             info.common_name.as_deref().unwrap_or(&info.subject)
         );
-        println!("The certificate is at {}", cert_path.display());
-        println!(
+        out!("The certificate is at {}", cert_path.display());
+        out!(
             "The key is at         {} (mode 0600; keep it private)",
             key_path.display()
         );
-        println!(
+        out!(
             "It expires on {} ({} days).",
-            info.not_after_rfc3339, info.days_left
+            info.not_after_rfc3339,
+            info.days_left
         );
         if !info.permitted_names.is_empty() {
-            println!("It may only issue for: {}", info.permitted_names.join(", "));
+            out!("It may only issue for: {}", info.permitted_names.join(", "));
         }
         if args.intermediate {
-            println!("Issue under it with `selfsign new --intermediate NAME...`; clients still trust {}.", store.ca_cert_path().display());
+            out!("Issue under it with `selfsign new --intermediate NAME...`; clients still trust {}.", store.ca_cert_path().display());
         } else {
-            println!(
+            out!(
                 "Trust it with `selfsign trust install`, or pass it to clients: curl --cacert {}",
                 cert_path.display()
             );
@@ -190,10 +191,10 @@ fn show(args: &ShowArgs, store: &Store, global: &Global) -> Result<(), Error> {
     let infos = selfsign_core::inspect(ca.chain_pem().as_bytes(), now)?;
     if global.json {
         let out = serde_json::to_string_pretty(&infos).map_err(|e| Error::Usage(e.to_string()))?;
-        println!("{out}");
+        out!("{out}");
     } else {
         print!("{}", describe_all(&path.display().to_string(), &infos));
-        println!(
+        out!(
             "  Key file:     {} (not shown)",
             if args.intermediate {
                 store.intermediate_key_path()
@@ -216,13 +217,13 @@ fn path(args: &PathArgs, store: &Store, global: &Global) -> Result<(), Error> {
             "intermediate_key_file": store.intermediate_key_path(),
             "serve_dir": store.serve_dir(),
         });
-        println!("{value:#}");
+        out!("{value:#}");
     } else if args.cert {
-        println!("{}", store.ca_cert_path().display());
+        out!("{}", store.ca_cert_path().display());
     } else if args.key {
-        println!("{}", store.ca_key_path().display());
+        out!("{}", store.ca_key_path().display());
     } else {
-        println!("{}", store.dir().display());
+        out!("{}", store.dir().display());
     }
     Ok(())
 }

@@ -232,6 +232,6 @@ fn eprintln_or_print(stdout_taken: bool, msg: &str) {
     if stdout_taken {
         eprintln!("{msg}");
     } else {
-        println!("{msg}");
+        out!("{msg}");
     }
 }

@@ -32,9 +32,9 @@ pub fn run(args: &InspectArgs, global: &Global) -> Result<(), Error> {
                     "file": path, "kind": "csr", "names": names, "key_algorithm": key,
                 }));
             } else {
-                println!("{}: certificate signing request", path.display());
-                println!("  Names:     {}", names.join(", "));
-                println!("  Key:       {key}");
+                out!("{}: certificate signing request", path.display());
+                out!("  Names:     {}", names.join(", "));
+                out!("  Key:       {key}");
             }
             continue;
         }
@@ -50,14 +50,14 @@ pub fn run(args: &InspectArgs, global: &Global) -> Result<(), Error> {
             }
         } else {
             if i > 0 {
-                println!();
+                out!();
             }
             print!("{}", describe_all(&path.display().to_string(), &infos));
         }
     }
     if global.json {
         let out = serde_json::to_string_pretty(&json).map_err(|e| Error::Usage(e.to_string()))?;
-        println!("{out}");
+        out!("{out}");
     }
     Ok(())
 }

@@ -1,6 +1,15 @@
 //! `selfsign`: make development TLS certificates (like mkcert and `openssl req`) and serve TLS.
 #![forbid(unsafe_code)]
 
+/// Prints a line to stdout, ignoring a closed pipe (`selfsign inspect x | head`, or a log reader of
+/// `selfsign serve` going away) instead of panicking as `println!` does.
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
 mod ca;
 mod completions;
 mod connect;

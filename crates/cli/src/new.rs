@@ -86,7 +86,7 @@ pub fn run_new(args: &NewArgs, global: &Global) -> Result<(), Error> {
         store.load_or_create_ca(now)?
     };
     if created && !global.quiet && !global.json {
-        println!(
+        out!(
             "Created a new local CA at {} (certificate {}).",
             store.dir().display(),
             store.ca_cert_path().display()
@@ -256,39 +256,39 @@ fn report(
             "sha256_fingerprint": info.sha256_fingerprint,
             "ca_file": ca_file,
         });
-        println!("{value:#}");
+        out!("{value:#}");
         return Ok(());
     }
     if global.quiet {
         return Ok(());
     }
-    println!("Created a new certificate valid for the following names:");
+    out!("Created a new certificate valid for the following names:");
     for name in &info.subject_alt_names {
-        println!(" - {name}");
+        out!(" - {name}");
     }
     if info
         .subject_alt_names
         .iter()
         .any(|n| n.starts_with("DNS:*."))
     {
-        println!("Reminder: X.509 wildcards cover one label only (*.a.test covers x.a.test, not a.test).");
+        out!("Reminder: X.509 wildcards cover one label only (*.a.test covers x.a.test, not a.test).");
     }
-    println!();
-    println!("The certificate is at {}", out.cert.display());
-    println!("The key is at         {} (mode 0600)", out.key.display());
-    println!(
+    out!();
+    out!("The certificate is at {}", out.cert.display());
+    out!("The key is at         {} (mode 0600)", out.key.display());
+    out!(
         "It is for {} and expires on {} ({} days).",
         info.extended_key_usage.join(" + "),
         info.not_after_rfc3339,
         info.days_left
     );
     match ca_file {
-        Some(ca) => println!(
+        Some(ca) => out!(
             "Clients trust it through the local CA {} (`selfsign trust install`, or curl --cacert {}).",
             ca.display(),
             ca.display()
         ),
-        None => println!(
+        None => out!(
             "It is self-signed: clients trust it by trusting {} itself.",
             out.cert.display()
         ),
@@ -332,7 +332,7 @@ fn webtransport(args: &LeafArgs, global: &Global) -> Result<(), Error> {
             "sha256_base64": base64(&hash),
             "sha256_bytes": hash,
         });
-        println!("{value:#}");
+        out!("{value:#}");
         return Ok(());
     }
     report(&issued, &out, None, now, global)?;
@@ -346,11 +346,11 @@ fn print_webtransport_hash(cert: &Certificate) {
     let hash = cert.sha256();
     let hex: String = hash.iter().map(|b| format!("{b:02x}")).collect();
     let bytes: Vec<String> = hash.iter().map(u8::to_string).collect();
-    println!();
-    println!("SHA-256 of the certificate, for WebTransport serverCertificateHashes:");
-    println!("  hex:    {hex}");
-    println!("  base64: {}", base64(&hash));
-    println!(
+    out!();
+    out!("SHA-256 of the certificate, for WebTransport serverCertificateHashes:");
+    out!("  hex:    {hex}");
+    out!("  base64: {}", base64(&hash));
+    out!(
         "  JS:     {{ algorithm: \"sha-256\", value: new Uint8Array([{}]) }}",
         bytes.join(", ")
     );

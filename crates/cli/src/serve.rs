@@ -169,7 +169,7 @@ pub fn run(args: &ServeArgs, global: &Global) -> Result<(), Error> {
     )?;
     server.run()?;
     if !global.quiet && !global.json {
-        println!("Stopped.");
+        out!("Stopped.");
     }
     Ok(())
 }
@@ -415,7 +415,7 @@ fn announce(
             "names": leaf.subject_alt_names,
             "try": try_cmd,
         });
-        println!("{value}");
+        out!("{value}");
         return Ok(());
     }
     if global.quiet {
@@ -425,26 +425,26 @@ fn announce(
         Some(r) => format!("serving {}", r.display()),
         None => "echoing".into(),
     };
-    println!("selfsign serve: {what} over TLS");
+    out!("selfsign serve: {what} over TLS");
     for url in &urls {
-        println!("  {url}");
+        out!("  {url}");
     }
     let listening: Vec<String> = addrs.iter().map(|a| a.to_string()).collect();
-    println!("Listening on   {}", listening.join(", "));
-    println!(
+    out!("Listening on   {}", listening.join(", "));
+    out!(
         "Certificate    {} ({})",
         identity.cert_file.display(),
         leaf.subject_alt_names.join(", ")
     );
-    println!("SHA-256        {}", leaf.sha256_fingerprint);
+    out!("SHA-256        {}", leaf.sha256_fingerprint);
     match &ca {
-        Some(ca) => println!("CA to trust    {ca}"),
-        None => println!(
+        Some(ca) => out!("CA to trust    {ca}"),
+        None => out!(
             "CA to trust    the CA that issued {}",
             identity.cert_file.display()
         ),
     }
-    println!("Try            {try_cmd}");
-    println!("Stop with Ctrl-C (in-flight responses finish first).");
+    out!("Try            {try_cmd}");
+    out!("Stop with Ctrl-C (in-flight responses finish first).");
     Ok(())
 }
