@@ -167,7 +167,7 @@ after(async () => {
 });
 
 describe('the selfsign page in headless Chromium', { timeout: 5 * TEST_TIMEOUT }, () => {
-  test('loads only its own files and its CSP blocks any other connection', { timeout: TEST_TIMEOUT }, async (t) => {
+  test('loads only its own files, its CSP blocks any other connection, and it works offline', { timeout: TEST_TIMEOUT }, async (t) => {
     const sentinel = 'http://127.0.0.1:9/steal';
     const page = await openPage(t, { sentinel });
     const csp = await page.locator('meta[http-equiv="Content-Security-Policy"]').getAttribute('content');
@@ -179,6 +179,15 @@ describe('the selfsign page in headless Chromium', { timeout: 5 * TEST_TIMEOUT }
       fetch(url, { mode: 'no-cors' }).then(() => resolve('sent'), () => {});
     }), sentinel);
     assert.equal(outcome, 'blocked connect-src');
+
+    // Once loaded, the page needs no network at all.
+    await context.setOffline(true);
+    try {
+      await generate(page, { kind: 'ca-leaf', names: 'offline.test' });
+      assert.match(await pemOf(page, 'leaf', 'certificate'), /^-----BEGIN CERTIFICATE-----/);
+    } finally {
+      await context.setOffline(false);
+    }
   });
 
   test('a local CA + leaf for localhost verifies with openssl as a TLS server certificate', { timeout: TEST_TIMEOUT }, async (t) => {

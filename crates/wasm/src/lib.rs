@@ -30,7 +30,7 @@ use error::At;
 pub use error::{Error, Field};
 use options::{bytes_from_js, from_js, key_from_bytes};
 use options::{CaInput, CsrInput, LeafInput, NameList, SignInput, WebTransportInput};
-use results::{Bytes, CertView, CsrResult, Defaults, FileNames, Issued, WebTransport};
+use results::{Bytes, CertView, CsrResult, Defaults, Issued, WebTransport};
 
 /// Generates a key and a self-signed leaf certificate (server by default).
 #[wasm_bindgen(js_name = generateSelfSigned, unchecked_return_type = "Issued")]
@@ -288,10 +288,7 @@ fn ca_result(ca: &Ca) -> Result<Issued, Error> {
         ca_pem: ca.parents().last().map(Certificate::pem),
         chain_pem: chain,
         info: certificate.inspect(now())?.into(),
-        files: FileNames {
-            chain: None,
-            ..files::ca()
-        },
+        files: files::ca(),
     })
 }
 
