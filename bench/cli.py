@@ -27,7 +27,7 @@ def percentile(xs, p):
 
 
 def run(cmd, cwd, env):
-    """Runs cmd to completion; returns (wall seconds, CPU seconds user+system of the process)."""
+    """Runs cmd to completion; returns (wall s, CPU s user+system, voluntary context switches)."""
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     _, status, usage = os.wait4(proc.pid, 0)
@@ -37,7 +37,7 @@ def run(cmd, cwd, env):
     proc.stderr.close()
     if proc.returncode != 0:
         sys.exit(f"bench-cli: {' '.join(cmd)} failed ({proc.returncode}): {err}")
-    return elapsed, usage.ru_utime + usage.ru_stime
+    return elapsed, usage.ru_utime + usage.ru_stime, usage.ru_nvcsw
 
 
 def main():
@@ -78,25 +78,29 @@ def main():
         names = list(commands)
         wall = {n: [] for n in names}
         cpu = {n: [] for n in names}
+        sleeps = {n: [] for n in names}
         for n in names:  # one untimed warm-up each (page cache, CA files)
             run(commands[n], out, env)
         for i in range(args.runs):
             order = names[i % len(names):] + names[: i % len(names)]
             for n in order:
-                w, c = run(commands[n], out, env)
+                w, c, v = run(commands[n], out, env)
                 wall[n].append(w)
                 cpu[n].append(c)
+                sleeps[n].append(v)
 
         med = {n: statistics.median(t) * 1e3 for n, t in wall.items()}
         cmed = {n: statistics.median(t) * 1e3 for n, t in cpu.items()}
         print(f"bench-cli: {args.runs} interleaved runs each; wall = whole-process elapsed time,")
-        print("cpu = the process's user+system time (from wait4), both in ms\n")
-        print(f"| {'command':<26} | wall median | wall p10-p90 | cpu median |")
-        print(f"|{'-' * 28}|-------------|--------------|------------|")
+        print("cpu = the process's user+system time (from wait4), both in ms; sleeps = voluntary")
+        print("context switches (waits for the disk, e.g. fsync), after each of which a loaded machine")
+        print("may make the process queue for a CPU again\n")
+        print(f"| {'command':<26} | wall median | wall p10-p90 | cpu median | sleeps |")
+        print(f"|{'-' * 28}|-------------|--------------|------------|--------|")
         for n in names:
             t = wall[n]
             spread = f"{percentile(t, 0.1) * 1e3:.1f}-{percentile(t, 0.9) * 1e3:.1f}"
-            print(f"| {n:<26} | {med[n]:11.1f} | {spread:<12} | {cmed[n]:10.1f} |")
+            print(f"| {n:<26} | {med[n]:11.1f} | {spread:<12} | {cmed[n]:10.1f} | {statistics.median(sleeps[n]):6.0f} |")
         print()
         print(f"| {'ratio of medians':<44} | wall | cpu  |")
         print(f"|{'-' * 46}|------|------|")
