@@ -51,15 +51,27 @@ enum Phase {
     Lingering { since: Instant },
 }
 
+/// The byte stream under a connection: a TCP socket, or memory for fuzzing.
+pub(crate) trait Socket: Read + Write {
+    /// Shuts down the write half (sends FIN).
+    fn shutdown_write(&self) -> io::Result<()>;
+}
+
+impl Socket for TcpStream {
+    fn shutdown_write(&self) -> io::Result<()> {
+        self.shutdown(Shutdown::Write)
+    }
+}
+
 /// One accepted connection.
-pub(crate) struct Conn {
+pub(crate) struct Conn<S = TcpStream> {
     /// Unique over the server's lifetime (slab slots are reused).
     pub(crate) id: u64,
     /// The deadline with a live timer entry, if any.
     pub(crate) scheduled: Option<Instant>,
     /// The peer's address, for logs.
     pub(crate) peer: SocketAddr,
-    socket: TcpStream,
+    socket: S,
     tls: ServerConnection,
     service: Box<dyn Service>,
     /// Plaintext produced by the service and not yet accepted by rustls.
@@ -73,16 +85,16 @@ pub(crate) struct Conn {
     interest: Option<Interest>,
 }
 
-impl Conn {
+impl<S: Socket> Conn<S> {
     /// Wraps an accepted socket.
     pub(crate) fn new(
         id: u64,
-        socket: TcpStream,
+        socket: S,
         peer: SocketAddr,
         tls: ServerConnection,
         service: Box<dyn Service>,
         now: Instant,
-    ) -> Conn {
+    ) -> Conn<S> {
         Conn {
             id,
             scheduled: None,
@@ -129,7 +141,7 @@ impl Conn {
                 let progress = self.write(now)?;
                 if !self.tls.wants_write() {
                     // The peer may already be gone; then lingering ends at once anyway.
-                    let _ = self.socket.shutdown(Shutdown::Write);
+                    let _ = self.socket.shutdown_write();
                     self.phase = Phase::Lingering { since: now };
                     return Ok(true);
                 }
@@ -271,6 +283,11 @@ impl Conn {
         }
     }
 
+    /// The socket under the connection (fuzzing inspects its in-memory one).
+    pub(crate) fn socket_mut(&mut self) -> &mut S {
+        &mut self.socket
+    }
+
     /// Whether everything was sent and only the peer's EOF is awaited.
     pub(crate) fn lingering(&self) -> bool {
         matches!(self.phase, Phase::Lingering { .. })
@@ -311,7 +328,9 @@ impl Conn {
         self.service.drain();
         self.drive(now)
     }
+}
 
+impl Conn<TcpStream> {
     /// Registers the socket for the readiness it needs now (re-registering only on change).
     pub(crate) fn update_interest(&mut self, registry: &Registry, token: Token) -> io::Result<()> {
         let reading = self.wants_read() || matches!(self.phase, Phase::Lingering { .. });

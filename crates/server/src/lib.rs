@@ -26,6 +26,7 @@ mod conn;
 mod echo;
 mod error;
 mod files;
+pub mod fuzzing;
 mod http;
 mod listener;
 mod server;

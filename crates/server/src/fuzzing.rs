@@ -1,0 +1,179 @@
+//! In-memory entry points for fuzzing (see `fuzz/` in the repository): the connection state
+//! machine and the HTTP request path, driven exactly as the event loop drives them, with no
+//! socket and no poll. Not part of the server's API for applications.
+
+use std::io::{self, Read, Write};
+use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+use std::time::Instant;
+
+use rustls::{ServerConfig, ServerConnection};
+
+use crate::conn::{Conn, Drive, Socket};
+use crate::echo::Echo;
+use crate::files::WebRoot;
+use crate::http::Http;
+use crate::service::Service;
+use crate::{Error, Limits, Mode};
+
+/// Output kept per run; beyond it the fake socket reports `WouldBlock` like a peer that stopped
+/// reading, so backpressure is exercised too.
+const OUTPUT_LIMIT: usize = 1 << 20;
+
+/// Upper bound on drive calls per run, so a bug that never settles shows up as a failure, not a
+/// hang.
+const MAX_DRIVES: usize = 10_000;
+
+/// Runs one TLS connection over `reads`: each slice is what one socket read can return (the
+/// socket would block in between), then the peer's EOF, then the deadlines expire, until the
+/// connection closes. The service is the one `mode` selects, as [`crate::Server`] would run it.
+/// Returns every byte the server wrote (at most 1 MiB; past that the peer "stops reading").
+///
+/// # Panics
+/// If the connection has not closed after 10,000 drives: a connection that never settles is a
+/// bug, and this is how the fuzzer sees it.
+pub fn tls_connection(
+    config: Arc<ServerConfig>,
+    mode: &Mode,
+    limits: &Limits,
+    reads: &[&[u8]],
+) -> Result<Vec<u8>, Error> {
+    let tls = ServerConnection::new(config).map_err(Error::Tls)?;
+    let service = service(mode, limits)?;
+    let socket = Script {
+        data: reads.concat(),
+        pos: 0,
+        ends: reads
+            .iter()
+            .scan(0, |end, r| {
+                *end += r.len();
+                Some(*end)
+            })
+            .collect(),
+        arrived: 0,
+        eof: false,
+        output: Vec::new(),
+    };
+    let peer = SocketAddr::from((Ipv4Addr::LOCALHOST, 1));
+    let mut now = Instant::now();
+    let mut conn = Conn::new(1, socket, peer, tls, service, now);
+    conn.socket_mut().arrived = 1;
+    let mut next = Drive::Again;
+    for _ in 0..MAX_DRIVES {
+        next = match next {
+            Drive::Close(_) => return Ok(std::mem::take(&mut conn.socket_mut().output)),
+            Drive::Again => conn.drive(now),
+            Drive::Wait => {
+                let socket = conn.socket_mut();
+                if socket.arrived < socket.ends.len() {
+                    socket.arrived += 1;
+                    conn.drive(now)
+                } else if !socket.eof {
+                    socket.eof = true;
+                    conn.drive(now)
+                } else {
+                    // Nothing more will arrive: let the next deadline pass.
+                    now = conn.deadline(limits).max(now);
+                    conn.expire(now)
+                }
+            }
+        };
+    }
+    panic!("the connection never closed: {MAX_DRIVES} drives without settling");
+}
+
+/// Runs the HTTP service alone over decrypted `reads` (what [`crate::Mode::Http`] does with a
+/// connection's plaintext), then the peer's EOF; returns the plaintext responses (at most 1 MiB)
+/// once the service finishes or runs out of input.
+pub fn http_exchange(
+    root: &std::path::Path,
+    limits: &Limits,
+    reads: &[&[u8]],
+) -> Result<Vec<u8>, Error> {
+    let mut http = Http::new(Arc::new(WebRoot::open(root)?), limits.max_request_head);
+    let mut output = Vec::new();
+    let mut chunk = Vec::new();
+    let pending = reads.iter().map(|r| Some(*r)).chain([None]);
+    for read in pending {
+        match read {
+            Some(data) if http.wants_input() => http.receive(data),
+            Some(_) => {}
+            None => http.peer_closed(),
+        }
+        loop {
+            chunk.clear();
+            if http.produce(&mut chunk).is_err() || chunk.is_empty() {
+                break;
+            }
+            if output.len() < OUTPUT_LIMIT {
+                output.extend_from_slice(&chunk);
+            }
+        }
+        if http.finished() {
+            break;
+        }
+    }
+    Ok(output)
+}
+
+fn service(mode: &Mode, limits: &Limits) -> Result<Box<dyn Service>, Error> {
+    Ok(match mode {
+        Mode::Http { root } => Box::new(Http::new(
+            Arc::new(WebRoot::open(root)?),
+            limits.max_request_head,
+        )),
+        Mode::Echo => Box::new(Echo::default()),
+    })
+}
+
+/// A socket whose input arrives in scripted pieces and whose output is collected.
+struct Script {
+    /// Everything the peer will send.
+    data: Vec<u8>,
+    /// Bytes of `data` already read.
+    pos: usize,
+    /// Where each scripted piece ends in `data`.
+    ends: Vec<usize>,
+    /// Pieces that have arrived so far (readable up to `ends[arrived - 1]`).
+    arrived: usize,
+    /// The peer has closed its side, once everything arrived.
+    eof: bool,
+    output: Vec<u8>,
+}
+
+impl Read for Script {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let readable = self.arrived.checked_sub(1).map_or(0, |i| self.ends[i]);
+        if self.pos == readable {
+            return if self.eof {
+                Ok(0)
+            } else {
+                Err(io::ErrorKind::WouldBlock.into())
+            };
+        }
+        let n = buf.len().min(readable - self.pos);
+        buf[..n].copy_from_slice(&self.data[self.pos..self.pos + n]);
+        self.pos += n;
+        Ok(n)
+    }
+}
+
+impl Write for Script {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        if self.output.len() >= OUTPUT_LIMIT {
+            return Err(io::ErrorKind::WouldBlock.into());
+        }
+        self.output.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Socket for Script {
+    fn shutdown_write(&self) -> io::Result<()> {
+        Ok(())
+    }
+}
