@@ -129,16 +129,22 @@ class Server:
         return f"https://127.0.0.1:{self.port}"
 
     def stop(self):
-        if self.proc.poll() is None:
+        """SIGTERM to the server's process group (nginx: master and worker), SIGKILL after 5 s."""
+        for sig in (signal.SIGTERM, signal.SIGKILL):
+            if self.proc.poll() is not None:
+                break
             try:
-                os.killpg(self.proc.pid, signal.SIGTERM)
+                os.killpg(self.proc.pid, sig)
+            except ProcessLookupError:
+                pass
+            try:
                 self.proc.wait(timeout=5)
-            except (subprocess.TimeoutExpired, ProcessLookupError):
-                try:
-                    os.killpg(self.proc.pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-                self.proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                continue
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)  # anything left in the group
+        except ProcessLookupError:
+            pass
         self.log.close()
 
 
@@ -356,8 +362,13 @@ def main():
             stop(s)
         errors = (work / "error.log").read_text(errors="replace") if (work / "error.log").exists() else ""
     finally:
+        for sig in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
+            signal.signal(sig, signal.SIG_IGN)  # let the clean-up finish
         for s in list(running):
-            s.stop()
+            try:
+                s.stop()
+            except Exception as e:  # keep stopping the others
+                say(f"could not stop {s.name} (pid {s.proc.pid}): {e}")
         shutil.rmtree(work, ignore_errors=True)
 
     med = lambda runs, key: statistics.median(r[key] for r in runs)
@@ -393,4 +404,7 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except KeyboardInterrupt:
+        sys.exit("bench-server: interrupted")
