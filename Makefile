@@ -31,7 +31,7 @@ test: bootstrap lint unit wasm browser
 lint:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
-	$(CARGO) clippy -p selfsign-core -p selfsign-wasm --target wasm32-unknown-unknown -- -D warnings
+	$(CARGO) clippy -p selfsign-core -p selfsign-wasm --target wasm32-unknown-unknown --all-targets -- -D warnings
 
 unit:
 	$(CARGO) test --workspace --no-fail-fast

@@ -154,7 +154,8 @@ before(async () => {
     args: FLAGS,
     timeout: 30_000,
     viewport: { width: 1280, height: 1000 },
-    ignoreHTTPSErrors: Boolean(process.env.BASE_URL),
+    // STRICT_TLS=1: the server's certificate must verify (its CA installed in $HOME/.pki/nssdb).
+    ignoreHTTPSErrors: Boolean(process.env.BASE_URL) && !process.env.STRICT_TLS,
     acceptDownloads: true,
   });
   await mkdir(SHOTS, { recursive: true });
