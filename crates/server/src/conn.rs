@@ -288,6 +288,11 @@ impl<S: Socket> Conn<S> {
         &mut self.socket
     }
 
+    /// When the connection last read or wrote anything (or was accepted).
+    pub(crate) fn last_activity(&self) -> Instant {
+        self.last_activity
+    }
+
     /// Whether everything was sent and only the peer's EOF is awaited.
     pub(crate) fn lingering(&self) -> bool {
         matches!(self.phase, Phase::Lingering { .. })

@@ -57,7 +57,8 @@ pub enum Mode {
 /// Bounds that keep one client from exhausting the server.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Limits {
-    /// Connections open at once; beyond it new ones wait in the kernel backlog.
+    /// Connections open at once; beyond it a newcomer replaces the connection silent longest
+    /// (if silent for a second or more), else waits in the kernel backlog.
     pub max_connections: usize,
     /// Time allowed from accept to a finished TLS handshake.
     pub handshake_timeout: Duration,

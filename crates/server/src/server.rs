@@ -26,6 +26,11 @@ const WAKER: Token = Token(usize::MAX - 1);
 /// Token of the SIGINT/SIGTERM pipe.
 const SIGNALS: Token = Token(usize::MAX - 2);
 
+/// At the connection cap, a connection silent this long may be closed to admit a newcomer: long
+/// against a talking peer's gaps (a loopback handshake + GET takes milliseconds), short against
+/// the handshake and idle timeouts that hostile clients would otherwise hold slots for.
+const SHED_AFTER: Duration = Duration::from_secs(1);
+
 /// What each connection runs, resolved at bind time.
 enum Serving {
     Http(Arc<WebRoot>),
@@ -51,6 +56,8 @@ pub struct Server {
     draining_since: Option<Instant>,
     /// A second signal arrived: stop without waiting for connections.
     abort: bool,
+    /// Paused at the cap: when the stalest connection may be shed for a newcomer.
+    shed_at: Option<Instant>,
 }
 
 /// Starts a graceful shutdown of a running [`Server`] from any thread.
@@ -122,6 +129,7 @@ impl Server {
             next_id: 0,
             draining_since: None,
             abort: false,
+            shed_at: None,
         };
         server
             .listeners
@@ -219,7 +227,12 @@ impl Server {
             return Some(Duration::ZERO);
         }
         let mut wake = self.deadlines.next();
-        if let Pause::Until(t) = self.listeners.pause {
+        let resume = match self.listeners.pause {
+            Pause::Until(t) => Some(t),
+            Pause::Full => self.shed_at,
+            Pause::No => None,
+        };
+        if let Some(t) = resume {
             wake = Some(wake.map_or(t, |w| w.min(t)));
         }
         if let Some(since) = self.draining_since {
@@ -268,19 +281,36 @@ impl Server {
     }
 
     /// Accepts from listener `i` until it is empty, the cap is reached or accepting fails.
+    ///
+    /// At the cap a newcomer replaces the connection whose peer has been silent longest, if for
+    /// at least [`SHED_AFTER`] (see [`Server::shed_victim`]); with none, accepting pauses until
+    /// a connection leaves or one has been silent that long.
     fn accept(&mut self, i: usize, now: Instant) {
         while self.draining_since.is_none() && self.listeners.pause == Pause::No {
+            let mut victim = None;
             if self.conns.len() >= self.limits.max_connections {
-                tracing::debug!(
-                    "{} connections open (the maximum): new ones wait until one closes",
-                    self.conns.len()
-                );
-                self.listeners.deregister(self.poll.registry());
-                self.listeners.pause = Pause::Full;
-                return;
+                match self.shed_victim(now) {
+                    Ok(slot) => victim = Some(slot),
+                    Err(retry) => {
+                        tracing::debug!(
+                            "{} connections open (the maximum), all active: new ones wait",
+                            self.conns.len()
+                        );
+                        self.listeners.deregister(self.poll.registry());
+                        self.listeners.pause = Pause::Full;
+                        self.shed_at = retry;
+                        return;
+                    }
+                }
             }
             match self.listeners.accept(i) {
-                Accepted::Conn(socket, peer) => self.add_conn(socket, peer, now),
+                Accepted::Conn(socket, peer) => {
+                    if let Some(slot) = victim {
+                        let gone = Gone("closed to make room at the connection cap".into());
+                        self.remove(slot, gone, now);
+                    }
+                    self.add_conn(socket, peer, now);
+                }
                 Accepted::Empty => return,
                 Accepted::Failed(e) => {
                     tracing::warn!(
@@ -294,17 +324,38 @@ impl Server {
         }
     }
 
+    /// The connection to close for a newcomer at the cap: the one that has gone longest without
+    /// reading or writing anything (a silent or dripping peer, a peer that stopped reading, an
+    /// idle keep-alive), if that is at least [`SHED_AFTER`]; otherwise `Err` with when it will be.
+    /// A client that is actually talking is never shed, however many connections others hold.
+    fn shed_victim(&self, now: Instant) -> Result<usize, Option<Instant>> {
+        let stalest = self
+            .conns
+            .iter()
+            .map(|(slot, conn)| (conn.last_activity(), slot))
+            .min();
+        match stalest {
+            Some((at, slot)) if at + SHED_AFTER <= now => Ok(slot),
+            Some((at, _)) => Err(Some(at + SHED_AFTER)),
+            None => Err(None),
+        }
+    }
+
     /// Resumes accepting once below the cap and past any error pause.
     fn resume_accepting(&mut self, now: Instant) {
         let ready = match self.listeners.pause {
             Pause::No => false,
-            Pause::Full => self.conns.len() < self.limits.max_connections,
+            Pause::Full => {
+                self.conns.len() < self.limits.max_connections
+                    || self.shed_at.is_some_and(|t| now >= t)
+            }
             Pause::Until(t) => now >= t,
         };
         if !ready || self.draining_since.is_some() {
             return;
         }
         self.listeners.pause = Pause::No;
+        self.shed_at = None;
         if let Err(e) = self.listeners.register(self.poll.registry()) {
             tracing::warn!("cannot resume accepting: {e}; retrying in {ACCEPT_PAUSE:?}");
             self.listeners.pause = Pause::Until(now + ACCEPT_PAUSE);
