@@ -5,8 +5,10 @@ export PATH := $(HOME)/.cargo/bin:$(PATH)
 
 PORT ?= 8443
 CARGO ?= cargo
+FUZZ_SECONDS ?= 60
+SOAK_SECONDS ?= 60
 
-.PHONY: help bootstrap run-server web test lint unit wasm browser build \
+.PHONY: help bootstrap run-server web test lint unit wasm browser build fuzz-corpus deny \
         bench bench-core bench-cli bench-web bench-server fuzz soak clean
 
 help:
@@ -26,7 +28,7 @@ web: bootstrap
 run-server: bootstrap web build
 	target/release/selfsign serve --port $(PORT) --root web
 
-test: bootstrap lint unit wasm browser
+test: bootstrap lint unit fuzz-corpus deny wasm browser
 
 lint:
 	$(CARGO) fmt --all -- --check
@@ -41,6 +43,28 @@ wasm:
 
 browser: web
 	scripts/test-browser
+
+# RELIABILITY.md: the fuzz targets over their committed corpus (stable, no sanitizers), and
+# cargo-deny's licence, ban and source checks (advisories need a database this network can't fetch).
+fuzz-corpus:
+	$(CARGO) fmt --manifest-path fuzz/Cargo.toml -- --check
+	$(CARGO) clippy --manifest-path fuzz/Cargo.toml --all-targets -- -D warnings
+	$(CARGO) test --manifest-path fuzz/Cargo.toml
+
+deny:
+	$(CARGO) deny --log-level error check --hide-inclusion-graph licenses bans sources
+	@if compgen -G "$(HOME)/.cargo/advisory-dbs/*/crates" >/dev/null; then \
+	  $(CARGO) deny --offline check advisories; \
+	else echo "deny: advisories skipped: no RustSec database here and GitHub is unreachable (RELIABILITY.md)"; fi
+
+# Every fuzz target under libFuzzer for FUZZ_SECONDS each; fails on any crash.
+fuzz: bootstrap
+	scripts/bootstrap --fuzz
+	fuzz/run $(FUZZ_SECONDS)
+
+# Hostile crowd against `selfsign serve` on loopback for SOAK_SECONDS; prints the report.
+soak: build
+	soak/soak.py --binary target/release/selfsign --seconds $(SOAK_SECONDS)
 
 # Benchmarks (BENCHMARKS.md): each prints a table of ratios to a real peer; none runs in `make test`.
 bench: bench-core bench-cli bench-web bench-server

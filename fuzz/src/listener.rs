@@ -55,7 +55,7 @@ fn config() -> Arc<rustls::ServerConfig> {
 /// How the input arrives: in one read when its length is even, else in pieces of
 /// `1 + len % 61` bytes (so seeds also exercise records split across reads).
 fn reads(data: &[u8]) -> Vec<&[u8]> {
-    if data.len() % 2 == 0 {
+    if data.len().is_multiple_of(2) {
         return vec![data];
     }
     data.chunks(1 + data.len() % 61).collect()
