@@ -10,6 +10,7 @@ use pkcs8::der::{Decode, Encode};
 use rcgen::{PublicKeyData, SignatureAlgorithm};
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
+use zeroize::{Zeroize, Zeroizing};
 
 use crate::{Error, PublicKey};
 
@@ -161,6 +162,13 @@ impl fmt::Debug for KeyPair {
     }
 }
 
+/// Wipes the PKCS#8 bytes rcgen keeps (ring's parsed key inside rcgen cannot be wiped).
+impl Drop for KeyPair {
+    fn drop(&mut self) {
+        self.inner.zeroize();
+    }
+}
+
 impl KeyPair {
     /// Generates a fresh key from the system CSPRNG (RSA keys with the `rsa` crate, the rest with ring).
     pub fn generate(algorithm: KeyAlgorithm) -> Result<Self, Error> {
@@ -192,13 +200,15 @@ impl KeyPair {
                     .into(),
             ));
         }
-        let der = PrivateKeyDer::from_pem_slice(pem.as_bytes()).map_err(|e| match e {
+        let mut der = PrivateKeyDer::from_pem_slice(pem.as_bytes()).map_err(|e| match e {
             rustls_pki_types::pem::Error::NoItemsFound => Error::InvalidKey(
                 "no PRIVATE KEY, EC PRIVATE KEY or RSA PRIVATE KEY block found".into(),
             ),
             other => Error::InvalidPem(format!("{other:?}")),
         })?;
-        Self::from_private_key_der(&der)
+        let key = Self::from_private_key_der(&der);
+        der.zeroize();
+        key
     }
 
     /// Loads a key from DER bytes in any of the formats `from_pem` accepts.
@@ -209,13 +219,15 @@ impl KeyPair {
 
     /// Loads a key from rustls-pki-types' DER type (the type the TLS server uses).
     pub fn from_private_key_der(key: &PrivateKeyDer<'_>) -> Result<Self, Error> {
-        let pkcs8 = match key {
+        let mut pkcs8 = match key {
             PrivateKeyDer::Pkcs8(k) => k.clone_key(),
             PrivateKeyDer::Sec1(k) => sec1_to_pkcs8(k.secret_sec1_der())?,
             PrivateKeyDer::Pkcs1(k) => pkcs1_to_pkcs8(k.secret_pkcs1_der())?,
             _ => return Err(Error::InvalidKey("unsupported private key format".into())),
         };
-        let inner = rcgen::KeyPair::try_from(&pkcs8).map_err(|_| {
+        let inner = rcgen::KeyPair::try_from(&pkcs8);
+        pkcs8.zeroize();
+        let inner = inner.map_err(|_| {
             Error::InvalidKey(
                 "not an ECDSA P-256/P-384, Ed25519 or RSA (2048-8192 bit) private key".into(),
             )
@@ -249,21 +261,21 @@ impl KeyPair {
 
     /// The private key as PKCS#8 PEM (`-----BEGIN PRIVATE KEY-----`).
     pub fn private_key_pem(&self) -> String {
-        crate::pem::encode("PRIVATE KEY", &self.pkcs8_v1())
+        crate::pem::encode("PRIVATE KEY", &Zeroizing::new(self.pkcs8_v1()))
     }
 
     /// PKCS#8 v1 (RFC 5208) DER. ring writes Ed25519 keys as v2 with the public key embedded,
     /// which OpenSSL 3.0 and Python's ssl cannot read, so the public key is dropped here.
     fn pkcs8_v1(&self) -> Vec<u8> {
-        let der = self.inner.serialize_der();
+        let der = Zeroizing::new(self.inner.serialize_der());
         match pkcs8::PrivateKeyInfo::from_der(&der) {
             Ok(info) if info.public_key.is_some() => pkcs8::PrivateKeyInfo {
                 public_key: None,
                 ..info
             }
             .to_der()
-            .unwrap_or_else(|_| der.clone()),
-            _ => der,
+            .unwrap_or_else(|_| der.to_vec()),
+            _ => der.to_vec(),
         }
     }
 
@@ -314,12 +326,14 @@ fn sec1_to_pkcs8(sec1_der: &[u8]) -> Result<PrivatePkcs8KeyDer<'static>, Error> 
             "the key lacks its public part; re-export it with `openssl pkcs8 -topk8 -nocrypt`",
         ));
     }
-    let inner = sec1::EcPrivateKey {
-        parameters: None,
-        ..key
-    }
-    .to_der()
-    .map_err(|e| bad(&e.to_string()))?;
+    let inner = Zeroizing::new(
+        sec1::EcPrivateKey {
+            parameters: None,
+            ..key
+        }
+        .to_der()
+        .map_err(|e| bad(&e.to_string()))?,
+    );
     let curve_param = pkcs8::der::asn1::AnyRef::from(&curve);
     let info = pkcs8::PrivateKeyInfo {
         algorithm: pkcs8::AlgorithmIdentifierRef {

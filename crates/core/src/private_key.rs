@@ -8,6 +8,7 @@ use core::fmt;
 
 use pkcs8::der::{Decode, Encode};
 use rustls_pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
+use zeroize::Zeroize;
 
 use crate::{Error, KeyAlgorithm, PublicKey};
 
@@ -27,6 +28,13 @@ impl fmt::Debug for PrivateKey {
         f.debug_struct("PrivateKey")
             .field("algorithm", &self.public.algorithm())
             .finish_non_exhaustive()
+    }
+}
+
+/// Wipes the key bytes.
+impl Drop for PrivateKey {
+    fn drop(&mut self) {
+        self.pkcs8.zeroize();
     }
 }
 
