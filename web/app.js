@@ -1,7 +1,10 @@
-// The selfsign page: a plain ES module with no dependencies. Every key, certificate and parse is
-// made by the WebAssembly package in ./pkg; this file only reads the form and shows results.
+// The selfsign page: a plain ES module with no dependencies. Every certificate and parse is made by
+// the WebAssembly package in ./pkg; keys and signatures come from the browser's WebCrypto through
+// ./webcrypto.js (or from the package itself where WebCrypto lacks them); this file only reads the
+// form and shows results.
 // Untrusted text (e.g. fields of an inspected certificate) is only ever set as text, never as HTML.
 import init, * as selfsign from './pkg/selfsign_wasm.js';
+import * as webcrypto from './webcrypto.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -154,6 +157,9 @@ function onKeyChange() {
     p256: 'Recommended: works everywhere.',
     p384: 'Larger curve; widely accepted.',
     ed25519: 'Not accepted by browsers for TLS.',
+    rsa2048: 'For older clients (Java, Windows, embedded); mkcert\u2019s default.',
+    rsa3072: 'Larger RSA; the key takes a moment to make.',
+    rsa4096: 'Largest RSA; the key can take several seconds to make.',
   };
   $('key-hint').textContent = currentKind() === 'webtransport'
     ? 'WebTransport requires ECDSA P-256.'
@@ -164,7 +170,23 @@ function makeCa(names, key, days) {
   const options = { key };
   if (days !== undefined) options.days = days;
   if ($('constrain').checked) options.nameConstraints = selfsign.nameConstraintsFor(names);
-  return selfsign.generateCa(options);
+  return webcrypto.ca(selfsign, options);
+}
+
+/** Status while generating; slow (RSA) keys say so, and the button shows it is busy. */
+async function busyStatus(button, key, twoKeys) {
+  button.setAttribute('aria-busy', 'true');
+  const crypto = await webcrypto.cryptoFor(key);
+  const by = crypto === 'webcrypto' ? 'the browser\u2019s WebCrypto' : 'WebAssembly';
+  if (!webcrypto.isSlow(key)) return setStatus('Generating\u2026');
+  const keys = twoKeys ? 'two RSA keys' : 'an RSA key';
+  const started = performance.now();
+  const tick = () => {
+    const seconds = Math.floor((performance.now() - started) / 1000);
+    setStatus(`Generating ${keys} (${key.slice(3)} bits) with ${by}\u2026 ${seconds ? `${seconds} s` : ''}`.trim());
+  };
+  tick();
+  return setInterval(tick, 1000);
 }
 
 /** The PEM to issue with: the CA with any issuers above it. */
@@ -179,31 +201,33 @@ async function onGenerate(event) {
   const days = readDays();
   const button = $('generate-button');
   button.disabled = true;
-  setStatus('Generating…');
+  const ticker = await busyStatus(button, kind === 'webtransport' ? 'p256' : key, kind !== 'self' && kind !== 'ca' && !ca);
   await nextFrame();
   try {
     let cards;
     if (kind === 'self') {
-      const leaf = selfsign.generateSelfSigned({ names, key, days });
+      const leaf = await webcrypto.selfSigned(selfsign, { names, key, days });
       cards = [leafCard(leaf, 'Self-signed certificate')];
     } else if (kind === 'webtransport') {
-      cards = [webTransportCard(selfsign.webTransport({ names, days }))];
+      cards = [webTransportCard(await webcrypto.webTransport(selfsign, { names, days }))];
     } else if (kind === 'ca') {
-      const fresh = makeCa(names, key, days);
+      const fresh = await makeCa(names, key, days);
       setCa(fresh, 'new');
       cards = [caCard(ca)];
     } else {
       const usage = kind === 'client' ? 'client' : 'server';
-      const fresh = ca ? null : makeCa(names, key, undefined);
+      const fresh = ca ? null : await makeCa(names, key, undefined);
       const issuer = ca ?? { ...fresh, origin: 'new' };
-      const leaf = selfsign.issueLeaf(issuerPem(issuer), issuer.keyPem, { names, key, days, usage });
-      if (fresh) setCa(fresh, 'new');
+      const leaf = await webcrypto.leaf(selfsign, issuer, { names, key, days, usage });
+      if (fresh) setCa(issuer, 'new');
       cards = [leafCard(leaf, usage === 'client' ? 'Client certificate' : 'Server certificate'), caCard(ca)];
     }
     showResults(cards);
   } catch (error) {
     showError('generate', error);
   } finally {
+    clearInterval(ticker);
+    button.removeAttribute('aria-busy');
     button.disabled = false;
   }
 }
@@ -250,12 +274,12 @@ async function onImport() {
   }
 }
 
-function onSign() {
+async function onSign() {
   clearErrors('sign');
   if (!ca) return showError('sign', { message: 'Generate or import a CA first.' });
   try {
     const usage = currentKind() === 'client' ? 'client' : 'server';
-    const signed = selfsign.signCsr(issuerPem(ca), ca.keyPem, $('csr').value, { usage, days: readDays() });
+    const signed = await webcrypto.signCsr(selfsign, ca, $('csr').value, { usage, days: readDays() });
     showResults([leafCard(signed, 'Certificate signed from the CSR'), caCard(ca)]);
   } catch (error) {
     showError('sign', error);
@@ -269,7 +293,10 @@ function showResults(cards) {
   body.replaceChildren(...cards);
   body.dataset.count = String(Number(body.dataset.count ?? 0) + 1);
   const made = cards.map((card) => card.dataset.file).filter(Boolean).join(', ');
-  setStatus(`Done: ${made}`);
+  const crypto = cards.map((card) => card.dataset.crypto).find(Boolean);
+  body.dataset.crypto = crypto ?? '';
+  const by = { webcrypto: ' (keys and signatures by the browser\u2019s WebCrypto)', wasm: ' (keys and signatures by WebAssembly)' };
+  setStatus(`Done: ${made}${by[crypto] ?? ''}`);
   if (window.matchMedia('(max-width: 960px)').matches) $('results').scrollIntoView({ block: 'start' });
 }
 
@@ -314,7 +341,7 @@ function decoded(info) {
 function leafCard(result, title) {
   const files = result.files;
   const names = [files.certificate, files.key].filter(Boolean);
-  return h('article', { class: 'result', dataset: { role: 'leaf', file: names.join(', ') } },
+  return h('article', { class: 'result', dataset: { role: 'leaf', file: names.join(', '), crypto: result.crypto } },
     h('header', {}, h('h3', {}, title), h('p', { class: 'muted' }, names.join(' · '))),
     decoded(result.info),
     textBlock('certificate', 'Certificate', files.certificate, result.certificatePem),
@@ -336,7 +363,7 @@ function usageHint(result) {
 function caCard(authority) {
   const files = authority.files;
   const origin = authority.origin === 'imported' ? 'imported' : 'made here';
-  return h('article', { class: 'result', dataset: { role: 'ca', file: authority.origin === 'new' ? `${files.certificate}, ${files.key}` : '' } },
+  return h('article', { class: 'result', dataset: { role: 'ca', file: authority.origin === 'new' ? `${files.certificate}, ${files.key}` : '', crypto: authority.origin === 'new' ? authority.crypto : undefined } },
     h('header', {}, h('h3', {}, 'Local CA ', h('span', { class: 'tag' }, origin)), h('p', { class: 'muted' }, `${files.certificate} · ${files.key}`)),
     h('p', { class: 'hint' }, 'Trust ', h('code', {}, files.certificate), ' once (system store, or your browser\u2019s certificate settings) and every certificate it issues is trusted. Keep ', h('code', {}, files.key), ' secret.'),
     decoded(authority.info),
@@ -346,7 +373,7 @@ function caCard(authority) {
 
 function webTransportCard(result) {
   const files = result.files;
-  return h('article', { class: 'result', dataset: { role: 'webtransport', file: `${files.certificate}, ${files.key}` } },
+  return h('article', { class: 'result', dataset: { role: 'webtransport', file: `${files.certificate}, ${files.key}`, crypto: result.crypto } },
     h('header', {}, h('h3', {}, 'WebTransport certificate'), h('p', { class: 'muted' }, `${files.certificate} · ${files.key}`)),
     h('p', { class: 'hint' }, 'Serve it from your HTTP/3 server and pin it in the page with ', h('code', {}, 'serverCertificateHashes'), '; no CA or trust store needed. Regenerate before it expires.'),
     textBlock('sha256-literal', 'SHA-256 as a JS byte array', null, result.sha256Literal, { rows: 3 }),

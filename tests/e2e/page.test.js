@@ -20,7 +20,7 @@ const FLAGS = [
   '--disable-background-networking', '--disable-component-update', '--no-first-run',
 ];
 /** The page's own files: the only requests it may make, and only while loading. */
-const OWN_FILES = ['/', '/app.js', '/style.css', '/pkg/selfsign_wasm.js', '/pkg/selfsign_wasm_bg.wasm'];
+const OWN_FILES = ['/', '/app.js', '/webcrypto.js', '/style.css', '/pkg/selfsign_wasm.js', '/pkg/selfsign_wasm_bg.wasm'];
 const TYPES = {
   '.html': 'text/html; charset=utf-8',
   '.js': 'text/javascript; charset=utf-8',

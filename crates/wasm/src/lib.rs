@@ -11,6 +11,7 @@
 mod error;
 mod files;
 mod options;
+mod pending;
 mod results;
 mod typescript;
 
@@ -30,6 +31,9 @@ use error::At;
 pub use error::{Error, Field};
 use options::{bytes_from_js, from_js, key_from_bytes};
 use options::{CaInput, CsrInput, LeafInput, NameList, SignInput, WebTransportInput};
+pub use pending::{
+    prepare_ca, prepare_leaf, prepare_self_signed, prepare_sign_csr, prepare_web_transport, Pending,
+};
 use results::{Bytes, CertView, CsrResult, Defaults, Issued, WebTransport};
 
 /// Generates a key and a self-signed leaf certificate (server by default).
@@ -115,17 +119,6 @@ pub fn sign_csr(
         let csr = Csr::parse(&bytes_from_js(&csr, Field::Csr)?).at(Field::Csr)?;
         let options = from_js::<SignInput>(options)?.to_core()?;
         let now = now();
-        // The names come from the request, so a bad or forbidden name is the CSR's fault.
-        let blame_csr = |e: selfsign_core::Error| match Error::from(e) {
-            Error::Core {
-                error,
-                field: Some(Field::Names),
-            } => Error::Core {
-                error,
-                field: Some(Field::Csr),
-            },
-            other => other,
-        };
         let certificate = ca.sign_csr(&csr, &options, now).map_err(blame_csr)?;
         let names = csr.names().at(Field::Csr)?;
         let chain: Vec<&Certificate> = core::iter::once(&certificate)
@@ -166,23 +159,33 @@ pub fn web_transport(
     respond((|| {
         let options = from_js::<WebTransportInput>(options)?.to_core()?;
         let issued = selfsign_core::self_signed(&options, now())?;
-        let sha256 = issued.certificate.sha256();
-        let numbers: Vec<String> = sha256.iter().map(u8::to_string).collect();
-        let literal = format!("new Uint8Array([{}])", numbers.join(", "));
-        let names = parse_names(&options.names)?;
-        let snippet = format!(
-            "const transport = new WebTransport(\"https://{}:4433/\", {{\n  \
-             serverCertificateHashes: [{{ algorithm: \"sha-256\", value: {literal} }}],\n}});",
-            url_host(&names)
-        );
-        Ok(WebTransport {
-            issued: leaf_result(&issued, &options.names, options.usage)?,
-            sha256: Bytes(sha256.to_vec()),
-            sha256_literal: literal,
-            sha256_base64: base64::engine::general_purpose::STANDARD.encode(sha256),
-            snippet,
-        })
+        let result = leaf_result(&issued, &options.names, options.usage)?;
+        web_transport_result(result, &issued.certificate, &options.names)
     })())
+}
+
+/// Adds the certificate's SHA-256, ready for `serverCertificateHashes`, to a WebTransport leaf.
+fn web_transport_result(
+    issued: Issued,
+    certificate: &Certificate,
+    names: &[String],
+) -> Result<WebTransport, Error> {
+    let sha256 = certificate.sha256();
+    let numbers: Vec<String> = sha256.iter().map(u8::to_string).collect();
+    let literal = format!("new Uint8Array([{}])", numbers.join(", "));
+    let names = parse_names(names)?;
+    let snippet = format!(
+        "const transport = new WebTransport(\"https://{}:4433/\", {{\n  \
+         serverCertificateHashes: [{{ algorithm: \"sha-256\", value: {literal} }}],\n}});",
+        url_host(&names)
+    );
+    Ok(WebTransport {
+        issued,
+        sha256: Bytes(sha256.to_vec()),
+        sha256_literal: literal,
+        sha256_base64: base64::engine::general_purpose::STANDARD.encode(sha256),
+        snippet,
+    })
 }
 
 /// The name constraints that permit exactly these names: DNS names (wildcards as their domain),
@@ -276,6 +279,20 @@ fn load_ca(ca_cert: &JsValue, ca_key: &JsValue) -> Result<Ca, Error> {
     Ca::from_parts(certificate, key, certificates.collect()).or_at(Field::CaCert)
 }
 
+/// The names of a signed CSR come from the request, so a bad or forbidden name is the CSR's fault.
+fn blame_csr(e: selfsign_core::Error) -> Error {
+    match Error::from(e) {
+        Error::Core {
+            error,
+            field: Some(Field::Names),
+        } => Error::Core {
+            error,
+            field: Some(Field::Csr),
+        },
+        other => other,
+    }
+}
+
 /// Describes a CA (made here or imported) with its key and mkcert's file names.
 fn ca_result(ca: &Ca) -> Result<Issued, Error> {
     let certificate = ca.certificate();
@@ -298,17 +315,40 @@ fn leaf_result(
     names: &[String],
     usage: Usage,
 ) -> Result<Issued, Error> {
+    let key = (
+        issued.key.private_key_pem(),
+        issued.key.private_key_der().secret_der().to_vec(),
+    );
+    leaf_view(&issued.certificate, Some(key), &issued.chain, names, usage)
+}
+
+/// Describes a leaf from its parts: its key as (PEM, DER) when there is one, and the issuers
+/// above it, nearest first (empty when self-signed).
+fn leaf_view(
+    certificate: &Certificate,
+    key: Option<(String, Vec<u8>)>,
+    chain: &[Certificate],
+    names: &[String],
+    usage: Usage,
+) -> Result<Issued, Error> {
     let names = parse_names(names)?;
-    let has_chain = !issued.chain.is_empty();
+    let has_chain = !chain.is_empty();
+    let has_key = key.is_some();
+    let (key_pem, key_der) = key.map_or((None, None), |(pem, der)| (Some(pem), Some(Bytes(der))));
     Ok(Issued {
-        certificate_pem: issued.certificate.pem(),
-        certificate_der: Bytes(issued.certificate.der().to_vec()),
-        key_pem: Some(issued.key.private_key_pem()),
-        key_der: Some(Bytes(issued.key.private_key_der().secret_der().to_vec())),
-        chain_pem: has_chain.then(|| issued.chain_pem()),
-        ca_pem: issued.chain.last().map(Certificate::pem),
-        info: issued.certificate.inspect(now())?.into(),
-        files: files::leaf(&names, usage, true, has_chain),
+        certificate_pem: certificate.pem(),
+        certificate_der: Bytes(certificate.der().to_vec()),
+        key_pem,
+        key_der,
+        chain_pem: has_chain.then(|| {
+            core::iter::once(certificate)
+                .chain(chain)
+                .map(Certificate::pem)
+                .collect()
+        }),
+        ca_pem: chain.last().map(Certificate::pem),
+        info: certificate.inspect(now())?.into(),
+        files: files::leaf(&names, usage, has_key, has_chain),
     })
 }
 

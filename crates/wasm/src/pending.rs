@@ -1,0 +1,268 @@
+//! The WebCrypto path: the page makes keys and signs with `crypto.subtle`, the core still builds
+//! every certificate. Each `prepare*` function takes the new key's SPKI (WebCrypto's
+//! `exportKey("spki")`) and returns a [`Pending`] certificate whose `tbs` bytes the page signs
+//! with the signer's `CryptoKey`; [`Pending::finish`] puts the signature in (WebCrypto's raw form)
+//! and returns the same result object as the synchronous functions.
+
+use wasm_bindgen::prelude::*;
+
+use selfsign_core::{
+    parse_certificates, Certificate, Csr, ExternalCa, PrivateKey, PublicKey, UnsignedCertificate,
+    Usage,
+};
+
+use crate::error::{At, Error, Field};
+use crate::options::{bytes_from_js, from_js, CaInput, LeafInput, SignInput, WebTransportInput};
+use crate::results::{Bytes, FileNames, Issued};
+use crate::{files, leaf_view, now, respond, web_transport_result};
+
+/// A certificate built and encoded by the core, waiting for its signature from WebCrypto.
+#[wasm_bindgen]
+pub struct Pending {
+    unsigned: Option<UnsignedCertificate>,
+    /// The key the certificate is for, whose PKCS#8 `finish` takes (none for a signed CSR).
+    subject: Option<PublicKey>,
+    outcome: Outcome,
+}
+
+/// What `finish` returns, and what it needs to describe it.
+enum Outcome {
+    Leaf {
+        names: Vec<String>,
+        usage: Usage,
+        chain: Vec<Certificate>,
+    },
+    Ca,
+    WebTransport {
+        names: Vec<String>,
+    },
+}
+
+#[wasm_bindgen]
+impl Pending {
+    /// The bytes to sign: the DER TBSCertificate.
+    #[wasm_bindgen(getter)]
+    pub fn tbs(&self) -> Vec<u8> {
+        self.unsigned
+            .as_ref()
+            .map(|u| u.tbs().to_vec())
+            .unwrap_or_default()
+    }
+
+    /// The signing key's algorithm ("p256", "p384", "ed25519", "rsa2048", ..., or "rsa" for other
+    /// RSA sizes): ECDSA signs with SHA-256 (P-256) or SHA-384 (P-384), RSA with
+    /// RSASSA-PKCS1-v1_5 and SHA-256.
+    #[wasm_bindgen(getter)]
+    pub fn signer(&self) -> String {
+        self.unsigned
+            .as_ref()
+            .map(|u| u.signer().algorithm().name().to_string())
+            .unwrap_or_default()
+    }
+
+    /// Puts in the signature over `tbs` as WebCrypto's `sign` returns it, with the new key's
+    /// PKCS#8 (WebCrypto's `exportKey("pkcs8")`; omitted for a signed CSR), and returns the result
+    /// object the synchronous functions return (`Issued`, or `WebTransportResult`).
+    #[wasm_bindgen(unchecked_return_type = "Issued")]
+    pub fn finish(
+        &mut self,
+        signature: &[u8],
+        #[wasm_bindgen(unchecked_param_type = "Uint8Array | undefined")] pkcs8: Option<Vec<u8>>,
+    ) -> Result<JsValue, JsValue> {
+        let result = (|| {
+            let unsigned = self.unsigned.take().ok_or_else(|| {
+                Error::Options("this certificate was already finished; prepare a new one".into())
+            })?;
+            let certificate = unsigned.finish(signature)?;
+            let key = match (&self.subject, pkcs8) {
+                (Some(public), Some(der)) => {
+                    let key = PrivateKey::from_pkcs8_der(&der, public).at(Field::KeyPem)?;
+                    Some((key.pem(), key.der().secret_der().to_vec()))
+                }
+                _ => None,
+            };
+            Ok(match &self.outcome {
+                Outcome::Leaf {
+                    names,
+                    usage,
+                    chain,
+                } => Done::Issued(leaf_view(&certificate, key, chain, names, *usage)?),
+                Outcome::Ca => Done::Issued(ca_view(&certificate, key)?),
+                Outcome::WebTransport { names } => {
+                    let issued = leaf_view(&certificate, key, &[], names, Usage::Server)?;
+                    Done::WebTransport(web_transport_result(issued, &certificate, names)?)
+                }
+            })
+        })();
+        respond(result)
+    }
+}
+
+/// A finished result: the same shapes the synchronous functions return.
+#[derive(serde::Serialize)]
+#[serde(untagged)]
+enum Done {
+    Issued(Issued),
+    WebTransport(crate::results::WebTransport),
+}
+
+/// Prepares a self-signed leaf (server by default) for the key whose SPKI is given; `key` in the
+/// options is ignored (the SPKI says which).
+#[wasm_bindgen(js_name = prepareSelfSigned)]
+pub fn prepare_self_signed(
+    #[wasm_bindgen(unchecked_param_type = "LeafOptions")] options: JsValue,
+    spki: &[u8],
+) -> Result<Pending, JsValue> {
+    pending((|| {
+        let options = from_js::<LeafInput>(options)?.to_core()?;
+        let key = public_key(spki)?;
+        let unsigned = selfsign_core::prepare_self_signed(&options, &key, now())?;
+        Ok(Pending {
+            unsigned: Some(unsigned),
+            subject: Some(key),
+            outcome: Outcome::Leaf {
+                names: options.names,
+                usage: options.usage,
+                chain: Vec::new(),
+            },
+        })
+    })())
+}
+
+/// Prepares a WebTransport certificate (self-signed, P-256, at most 14 days) for the key whose
+/// SPKI is given.
+#[wasm_bindgen(js_name = prepareWebTransport)]
+pub fn prepare_web_transport(
+    #[wasm_bindgen(unchecked_param_type = "WebTransportOptions")] options: JsValue,
+    spki: &[u8],
+) -> Result<Pending, JsValue> {
+    pending((|| {
+        let options = from_js::<WebTransportInput>(options)?.to_core()?;
+        let key = public_key(spki)?;
+        if key.algorithm() != selfsign_core::KeyAlgorithm::P256 {
+            return Err(Error::invalid(
+                Field::Key,
+                "serverCertificateHashes accepts only ECDSA P-256 certificates: choose p256",
+            ));
+        }
+        let unsigned = selfsign_core::prepare_self_signed(&options, &key, now())?;
+        Ok(Pending {
+            unsigned: Some(unsigned),
+            subject: Some(key),
+            outcome: Outcome::WebTransport {
+                names: options.names,
+            },
+        })
+    })())
+}
+
+/// Prepares a root CA (optionally name-constrained) for the key whose SPKI is given.
+#[wasm_bindgen(js_name = prepareCa)]
+pub fn prepare_ca(
+    #[wasm_bindgen(unchecked_param_type = "CaOptions")] options: JsValue,
+    spki: &[u8],
+) -> Result<Pending, JsValue> {
+    pending((|| {
+        let options = from_js::<CaInput>(options)?.to_core()?;
+        let key = public_key(spki)?;
+        let unsigned = ExternalCa::prepare_root(&options, &key, now())?;
+        Ok(Pending {
+            unsigned: Some(unsigned),
+            subject: Some(key),
+            outcome: Outcome::Ca,
+        })
+    })())
+}
+
+/// Prepares a leaf issued by the given CA (PEM or DER; PEM may carry its issuers after it) for
+/// the key whose SPKI is given. The CA's `CryptoKey` signs it.
+#[wasm_bindgen(js_name = prepareLeaf)]
+pub fn prepare_leaf(
+    #[wasm_bindgen(unchecked_param_type = "string | Uint8Array")] ca_cert: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "LeafOptions")] options: JsValue,
+    spki: &[u8],
+) -> Result<Pending, JsValue> {
+    pending((|| {
+        let ca = external_ca(&ca_cert)?;
+        let options = from_js::<LeafInput>(options)?.to_core()?;
+        let key = public_key(spki)?;
+        let unsigned = ca.prepare_issue(&options, &key, now())?;
+        Ok(Pending {
+            unsigned: Some(unsigned),
+            subject: Some(key),
+            outcome: Outcome::Leaf {
+                names: options.names,
+                usage: options.usage,
+                chain: ca.chain(),
+            },
+        })
+    })())
+}
+
+/// Prepares a leaf for a CSR (PEM or DER) issued by the given CA: the names and public key come
+/// from the request, the profile and validity from the options. The CA's `CryptoKey` signs it.
+#[wasm_bindgen(js_name = prepareSignCsr)]
+pub fn prepare_sign_csr(
+    #[wasm_bindgen(unchecked_param_type = "string | Uint8Array")] ca_cert: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "string | Uint8Array")] csr: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "SignOptions")] options: JsValue,
+) -> Result<Pending, JsValue> {
+    pending((|| {
+        let ca = external_ca(&ca_cert)?;
+        let csr = Csr::parse(&bytes_from_js(&csr, Field::Csr)?).at(Field::Csr)?;
+        let options = from_js::<SignInput>(options)?.to_core()?;
+        let unsigned = ca
+            .prepare_sign_csr(&csr, &options, now())
+            .map_err(crate::blame_csr)?;
+        let names = csr.names().at(Field::Csr)?;
+        Ok(Pending {
+            unsigned: Some(unsigned),
+            subject: None,
+            outcome: Outcome::Leaf {
+                names: names.iter().map(|n| n.value()).collect(),
+                usage: options.usage,
+                chain: ca.chain(),
+            },
+        })
+    })())
+}
+
+/// A JS `Error` for whatever went wrong, as every other function throws.
+fn pending(result: Result<Pending, Error>) -> Result<Pending, JsValue> {
+    result.map_err(JsValue::from)
+}
+
+/// The new key's public half, as WebCrypto exported it.
+fn public_key(spki: &[u8]) -> Result<PublicKey, Error> {
+    PublicKey::from_der(spki).at(Field::Key)
+}
+
+/// The issuing CA from its certificate (and the issuers after it); its key signs elsewhere.
+fn external_ca(ca_cert: &JsValue) -> Result<ExternalCa, Error> {
+    let mut certificates = parse_certificates(&bytes_from_js(ca_cert, Field::CaCert)?)
+        .at(Field::CaCert)?
+        .into_iter();
+    let certificate = certificates
+        .next()
+        .ok_or(selfsign_core::Error::NoCertificate)
+        .at(Field::CaCert)?;
+    ExternalCa::from_parts(certificate, certificates.collect()).or_at(Field::CaCert)
+}
+
+/// Describes a root CA made on the WebCrypto path, as `generateCa` does.
+fn ca_view(certificate: &Certificate, key: Option<(String, Vec<u8>)>) -> Result<Issued, Error> {
+    let (key_pem, key_der) = key.map_or((None, None), |(pem, der)| (Some(pem), Some(Bytes(der))));
+    Ok(Issued {
+        certificate_pem: certificate.pem(),
+        certificate_der: Bytes(certificate.der().to_vec()),
+        key_pem,
+        key_der,
+        ca_pem: None,
+        chain_pem: None,
+        info: certificate.inspect(now())?.into(),
+        files: FileNames {
+            chain: None,
+            ..files::ca()
+        },
+    })
+}

@@ -1,0 +1,264 @@
+//! The WebCrypto path as the page uses it, in real headless Chromium: the browser makes the keys
+//! and signatures, the core builds the certificates (prepare, sign the TBS, finish); and RSA keys
+//! made by the core's own crypto (the fallback). Run by `wasm-pack test --headless --chrome`.
+#![cfg(target_arch = "wasm32")]
+
+use js_sys::{Reflect, Uint8Array, JSON};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
+
+use selfsign_wasm as api;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+#[wasm_bindgen(inline_js = r#"
+const params = {
+  p256: [{ name: 'ECDSA', namedCurve: 'P-256' }, { name: 'ECDSA', hash: 'SHA-256' }],
+  p384: [{ name: 'ECDSA', namedCurve: 'P-384' }, { name: 'ECDSA', hash: 'SHA-384' }],
+  ed25519: [{ name: 'Ed25519' }, { name: 'Ed25519' }],
+  rsa2048: [{ name: 'RSASSA-PKCS1-v1_5', modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]), hash: 'SHA-256' },
+            { name: 'RSASSA-PKCS1-v1_5' }],
+};
+export async function webcryptoKey(algorithm) {
+  const pair = await crypto.subtle.generateKey(params[algorithm][0], true, ['sign', 'verify']);
+  return {
+    privateKey: pair.privateKey,
+    spki: new Uint8Array(await crypto.subtle.exportKey('spki', pair.publicKey)),
+    pkcs8: new Uint8Array(await crypto.subtle.exportKey('pkcs8', pair.privateKey)),
+  };
+}
+export async function webcryptoSign(algorithm, privateKey, tbs) {
+  return new Uint8Array(await crypto.subtle.sign(params[algorithm][1], privateKey, tbs));
+}
+"#)]
+extern "C" {
+    #[wasm_bindgen(js_name = webcryptoKey, catch)]
+    async fn webcrypto_key(algorithm: &str) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(js_name = webcryptoSign, catch)]
+    async fn webcrypto_sign(
+        algorithm: &str,
+        private_key: &JsValue,
+        tbs: &[u8],
+    ) -> Result<JsValue, JsValue>;
+}
+
+/// A key pair made by WebCrypto: its CryptoKey, SPKI and PKCS#8.
+struct Key {
+    private_key: JsValue,
+    spki: Vec<u8>,
+    pkcs8: Vec<u8>,
+}
+
+async fn key(algorithm: &str) -> Key {
+    let made = webcrypto_key(algorithm)
+        .await
+        .unwrap_or_else(|e| panic!("WebCrypto cannot make {algorithm} keys: {e:?}"));
+    let bytes = |name: &str| Uint8Array::new(&get(&made, name)).to_vec();
+    Key {
+        private_key: get(&made, "privateKey"),
+        spki: bytes("spki"),
+        pkcs8: bytes("pkcs8"),
+    }
+}
+
+/// Signs a pending certificate with `signer` (as the page does) and finishes it.
+async fn sign(pending: api::Pending, signer: &Key, subject: Option<&Key>) -> JsValue {
+    let mut pending = pending;
+    let signature = webcrypto_sign(&pending.signer(), &signer.private_key, &pending.tbs())
+        .await
+        .expect("WebCrypto signs");
+    let signature = Uint8Array::new(&signature).to_vec();
+    ok(pending.finish(&signature, subject.map(|k| k.pkcs8.clone())))
+}
+
+fn js(json: &str) -> JsValue {
+    JSON::parse(json).expect("test JSON parses")
+}
+
+fn get(value: &JsValue, path: &str) -> JsValue {
+    path.split('.').fold(value.clone(), |v, key| {
+        Reflect::get(&v, &key.into()).expect("property readable")
+    })
+}
+
+fn text(value: &JsValue, path: &str) -> String {
+    get(value, path)
+        .as_string()
+        .unwrap_or_else(|| panic!("{path} is not a string"))
+}
+
+fn strings(value: &JsValue, path: &str) -> Vec<String> {
+    js_sys::Array::from(&get(value, path))
+        .iter()
+        .map(|v| v.as_string().expect("string entry"))
+        .collect()
+}
+
+fn ok(result: Result<JsValue, JsValue>) -> JsValue {
+    result.unwrap_or_else(|e| panic!("unexpected error: {:?}", get(&e, "message").as_string()))
+}
+
+fn message(error: JsValue) -> String {
+    assert!(error.is_instance_of::<js_sys::Error>(), "a JS Error");
+    text(&error, "message")
+}
+
+/// The decoded fields that do not depend on the key, serial or signature.
+fn profile(result: &JsValue) -> Vec<String> {
+    let mut out = vec![
+        text(result, "info.subject"),
+        text(result, "info.signatureAlgorithm"),
+        text(result, "info.keyAlgorithm"),
+        format!("{:?}", get(result, "info.keyBits").as_f64()),
+        format!("{:?}", get(result, "info.isCa").as_bool()),
+        format!("{:?}", get(result, "info.pathLen").as_f64()),
+    ];
+    for list in [
+        "subjectAltNames",
+        "keyUsage",
+        "extendedKeyUsage",
+        "permittedNames",
+    ] {
+        out.push(strings(result, &format!("info.{list}")).join(","));
+    }
+    for file in ["certificate", "key", "chain"] {
+        out.push(format!(
+            "{:?}",
+            get(result, &format!("files.{file}")).as_string()
+        ));
+    }
+    out
+}
+
+#[wasm_bindgen_test]
+async fn webcrypto_self_signed_leaves_decode_like_the_wasm_ones_for_each_algorithm() {
+    let options =
+        r#"{"names": ["localhost", "127.0.0.1"], "usage": "both", "days": 30, "key": "ALG"}"#;
+    for alg in ["p256", "p384", "ed25519", "rsa2048"] {
+        let options = options.replace("ALG", alg);
+        let key = key(alg).await;
+        let pending = api::prepare_self_signed(js(&options), &key.spki).expect("prepares");
+        assert_eq!(pending.signer(), alg);
+        let made = sign(pending, &key, Some(&key)).await;
+        assert_eq!(
+            get(&made, "info.selfSigned"),
+            JsValue::TRUE,
+            "{alg}: the signature verifies"
+        );
+        assert!(text(&made, "keyPem").starts_with("-----BEGIN PRIVATE KEY-----\n"));
+        let wasm = ok(api::generate_self_signed(js(&options)));
+        assert_eq!(profile(&made), profile(&wasm), "{alg}");
+        let usages = strings(&made, "info.keyUsage");
+        assert_eq!(
+            usages.contains(&"keyEncipherment".to_string()),
+            alg == "rsa2048",
+            "{alg}"
+        );
+    }
+}
+
+#[wasm_bindgen_test]
+async fn a_webcrypto_ca_issues_leaves_and_signs_csrs_and_its_key_imports_back() {
+    let ca_key = key("p256").await;
+    let pending = api::prepare_ca(js(r#"{"nameConstraints": ["example.test"]}"#), &ca_key.spki)
+        .expect("prepares");
+    let ca = sign(pending, &ca_key, Some(&ca_key)).await;
+    assert_eq!(get(&ca, "info.selfSigned"), JsValue::TRUE);
+    assert_eq!(get(&ca, "info.isCa"), JsValue::TRUE);
+    assert_eq!(strings(&ca, "info.permittedNames"), ["DNS:example.test"]);
+    let ca_pem = get(&ca, "certificatePem");
+    let imported = ok(api::import_ca(ca_pem.clone(), get(&ca, "keyPem")));
+    assert_eq!(
+        text(&imported, "keyPem"),
+        text(&ca, "keyPem"),
+        "WebCrypto's key loads as ours"
+    );
+
+    for alg in ["p384", "rsa2048"] {
+        let leaf_key = key(alg).await;
+        let options = js(&format!(
+            r#"{{"names": "api.example.test", "key": "{alg}"}}"#
+        ));
+        let pending = api::prepare_leaf(ca_pem.clone(), options, &leaf_key.spki).expect("prepares");
+        assert_eq!(pending.signer(), "p256", "the CA signs");
+        let leaf = sign(pending, &ca_key, Some(&leaf_key)).await;
+        assert_eq!(
+            get(&leaf, "info.authorityKeyId").as_string(),
+            get(&ca, "info.subjectKeyId").as_string()
+        );
+        assert!(text(&leaf, "chainPem").ends_with(&text(&ca, "certificatePem")));
+        let wasm = ok(api::issue_leaf(
+            ca_pem.clone(),
+            get(&ca, "keyPem"),
+            js(&format!(
+                r#"{{"names": "api.example.test", "key": "{alg}"}}"#
+            )),
+        ));
+        assert_eq!(profile(&leaf), profile(&wasm), "{alg}");
+    }
+
+    let err = api::prepare_leaf(
+        ca_pem.clone(),
+        js(r#"{"names": "evil.test"}"#),
+        &ca_key.spki,
+    )
+    .err()
+    .expect("outside the constraints");
+    assert!(message(err).contains("outside the name constraints"));
+
+    let csr = ok(api::make_csr(js(r#"{"names": "svc.example.test"}"#)));
+    let pending = api::prepare_sign_csr(ca_pem.clone(), get(&csr, "csrPem"), JsValue::UNDEFINED)
+        .expect("prepares");
+    let signed = sign(pending, &ca_key, None).await;
+    assert_eq!(
+        strings(&signed, "info.subjectAltNames"),
+        ["DNS:svc.example.test"]
+    );
+    assert!(
+        get(&signed, "keyPem").is_null(),
+        "the requester keeps the key"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn finishing_checks_the_signature_and_happens_once() {
+    let key = key("p256").await;
+    let mut pending = api::prepare_self_signed(js(r#"{"names": "a.test"}"#), &key.spki).unwrap();
+    let err = pending
+        .finish(&[1; 70], None)
+        .expect_err("a DER signature is not WebCrypto's");
+    assert!(message(err).contains("expected 64 bytes"));
+    let err = pending
+        .finish(&[1; 64], None)
+        .expect_err("the first attempt used it up");
+    assert!(message(err).contains("already finished"));
+    let err = api::prepare_self_signed(js(r#"{"names": "a.test"}"#), b"not a key")
+        .err()
+        .expect("garbage SPKI");
+    assert_eq!(get(&err, "field").as_string().as_deref(), Some("key"));
+    let wt = api::prepare_web_transport(JsValue::UNDEFINED, &key.spki).expect("P-256 is fine");
+    assert!(!wt.tbs().is_empty());
+    let rsa = self::key("rsa2048").await;
+    let err = api::prepare_web_transport(JsValue::UNDEFINED, &rsa.spki)
+        .err()
+        .expect("WebTransport is P-256 only");
+    assert!(message(err).contains("P-256"));
+}
+
+#[wasm_bindgen_test]
+fn rsa_certificates_from_the_cores_own_crypto_have_key_encipherment() {
+    let made = ok(api::generate_self_signed(js(
+        r#"{"names": "localhost", "key": "rsa2048"}"#,
+    )));
+    assert_eq!(text(&made, "info.keyAlgorithm"), "RSA");
+    assert_eq!(get(&made, "info.keyBits").as_f64(), Some(2048.0));
+    assert_eq!(
+        strings(&made, "info.keyUsage"),
+        ["digitalSignature", "keyEncipherment"]
+    );
+    assert_eq!(
+        text(&made, "info.signatureAlgorithm"),
+        "sha256WithRSAEncryption"
+    );
+    assert_eq!(get(&made, "info.selfSigned"), JsValue::TRUE);
+}

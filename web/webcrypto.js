@@ -1,0 +1,207 @@
+// The browser's own crypto for the page: WebCrypto (crypto.subtle) makes every key and signature
+// while the WebAssembly core still builds every certificate (prepare, sign its TBS, finish).
+// Where the browser lacks an algorithm (Ed25519 in older browsers) or WebCrypto itself (a page not
+// served from https or localhost), the core's own crypto in WebAssembly does the whole job instead;
+// for slow keys (RSA) it runs in a worker. Every function here returns a promise, so even a
+// 4096-bit RSA key never blocks the page. `?crypto=wasm` in the page's URL forces the fallback.
+
+const rsa = (bits) => ({
+  generate: { name: 'RSASSA-PKCS1-v1_5', modulusLength: bits, publicExponent: new Uint8Array([1, 0, 1]), hash: 'SHA-256' },
+  import: { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' },
+  sign: { name: 'RSASSA-PKCS1-v1_5' },
+});
+
+/** WebCrypto parameters per key algorithm, named as the core names them. */
+const ALGORITHMS = {
+  p256: {
+    generate: { name: 'ECDSA', namedCurve: 'P-256' },
+    import: { name: 'ECDSA', namedCurve: 'P-256' },
+    sign: { name: 'ECDSA', hash: 'SHA-256' },
+  },
+  p384: {
+    generate: { name: 'ECDSA', namedCurve: 'P-384' },
+    import: { name: 'ECDSA', namedCurve: 'P-384' },
+    sign: { name: 'ECDSA', hash: 'SHA-384' },
+  },
+  ed25519: { generate: { name: 'Ed25519' }, import: { name: 'Ed25519' }, sign: { name: 'Ed25519' } },
+  rsa2048: rsa(2048),
+  rsa3072: rsa(3072),
+  rsa4096: rsa(4096),
+  rsa: rsa(2048), // an imported RSA key of another size: only import and sign are used
+};
+
+const forced = typeof location !== 'undefined' && new URLSearchParams(location.search).get('crypto') === 'wasm';
+const subtle = () => (forced ? undefined : globalThis.crypto?.subtle);
+
+/** Whether generating a key of `algorithm` takes seconds rather than milliseconds. */
+export const isSlow = (algorithm) => String(algorithm).startsWith('rsa');
+
+/** The core's name for a certificate's key algorithm, from its decoded view. */
+export function algorithmOf(info) {
+  if (info.keyAlgorithm === 'RSA') return ALGORITHMS[`rsa${info.keyBits}`] ? `rsa${info.keyBits}` : 'rsa';
+  return { 'ECDSA P-256': 'p256', 'ECDSA P-384': 'p384', Ed25519: 'ed25519' }[info.keyAlgorithm];
+}
+
+const probes = new Map();
+
+/**
+ * Whether WebCrypto can make and sign with `algorithm` keys here. ECDSA and RSA are everywhere
+ * WebCrypto is; Ed25519 is probed once with a (fast) key generation.
+ */
+export function supports(algorithm) {
+  if (!subtle() || !ALGORITHMS[algorithm]) return Promise.resolve(false);
+  if (algorithm !== 'ed25519') return Promise.resolve(true);
+  if (!probes.has(algorithm)) {
+    probes.set(algorithm, subtle()
+      .generateKey(ALGORITHMS[algorithm].generate, false, ['sign', 'verify'])
+      .then(() => true, () => false));
+  }
+  return probes.get(algorithm);
+}
+
+/** Which crypto makes keys of `algorithm` here: 'webcrypto' or 'wasm'. */
+export async function cryptoFor(algorithm) {
+  return (await supports(algorithm)) ? 'webcrypto' : 'wasm';
+}
+
+/**
+ * A new extractable key pair: its CryptoKey for signing, its SPKI, and its PKCS#8 export (a
+ * promise started now, which runs alongside the certificate work).
+ */
+export async function generateKey(algorithm) {
+  const pair = await subtle().generateKey(ALGORITHMS[algorithm].generate, true, ['sign', 'verify']);
+  const pkcs8 = subtle().exportKey('pkcs8', pair.privateKey).then((der) => new Uint8Array(der));
+  const spki = new Uint8Array(await subtle().exportKey('spki', pair.publicKey));
+  return { algorithm, privateKey: pair.privateKey, spki, pkcs8 };
+}
+
+let standIn;
+
+/**
+ * Runs `prepare` with a throwaway P-256 key first when `algorithm` is slow, so bad input is
+ * reported before seconds are spent on the real key; then makes the real key.
+ */
+async function checkedKey(algorithm, prepare) {
+  if (isSlow(algorithm)) {
+    standIn ??= generateKey('p256');
+    prepare((await standIn).spki).free();
+  }
+  return generateKey(algorithm);
+}
+
+/** Signs a pending certificate's TBS bytes with `privateKey` and finishes it. */
+async function sign(pending, privateKey, pkcs8) {
+  const params = ALGORITHMS[pending.signer].sign;
+  try {
+    const signature = new Uint8Array(await subtle().sign(params, privateKey, pending.tbs));
+    return pending.finish(signature, pkcs8 ? await pkcs8 : undefined);
+  } finally {
+    pending.free();
+  }
+}
+
+/** Tags a result with the crypto that made it and, for a CA, the CryptoKey that signs for it. */
+function made(result, crypto, signingKey = null) {
+  result.crypto = crypto;
+  result.signingKey = signingKey;
+  return result;
+}
+
+// ---- the fallback: the core's own crypto, off the main thread for slow keys -------------------
+
+let worker;
+let calls = 0;
+const waiting = new Map();
+
+function inWorker(name, args) {
+  if (!worker) {
+    worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
+    worker.onmessage = ({ data }) => {
+      const { resolve, reject } = waiting.get(data.id);
+      waiting.delete(data.id);
+      if (!data.error) return resolve(data.result);
+      const error = new Error(data.error.message);
+      error.name = data.error.name ?? 'Error';
+      if (data.error.field) error.field = data.error.field;
+      reject(error);
+    };
+  }
+  const id = ++calls;
+  return new Promise((resolve, reject) => {
+    waiting.set(id, { resolve, reject });
+    worker.postMessage({ id, name, args });
+  });
+}
+
+/** The synchronous API call `name`, in the worker when its key is slow to make. */
+async function fallback(selfsign, algorithm, name, ...args) {
+  const result = isSlow(algorithm) ? await inWorker(name, args) : selfsign[name](...args);
+  return made(result, 'wasm');
+}
+
+// ---- what the page makes -------------------------------------------------------------------
+
+/** A self-signed leaf, like `selfsign.generateSelfSigned`. */
+export async function selfSigned(selfsign, options) {
+  const algorithm = options.key || 'p256';
+  if (!(await supports(algorithm))) return fallback(selfsign, algorithm, 'generateSelfSigned', options);
+  const key = await checkedKey(algorithm, (spki) => selfsign.prepareSelfSigned(options, spki));
+  const pending = selfsign.prepareSelfSigned(options, key.spki);
+  return made(await sign(pending, key.privateKey, key.pkcs8), 'webcrypto');
+}
+
+/** A WebTransport certificate (P-256), like `selfsign.webTransport`. */
+export async function webTransport(selfsign, options) {
+  if (!(await supports('p256'))) return fallback(selfsign, 'p256', 'webTransport', options);
+  const key = await generateKey('p256');
+  const pending = selfsign.prepareWebTransport(options, key.spki);
+  return made(await sign(pending, key.privateKey, key.pkcs8), 'webcrypto');
+}
+
+/** A root CA, like `selfsign.generateCa`; the result keeps its CryptoKey as `signingKey`. */
+export async function ca(selfsign, options) {
+  const algorithm = options.key || 'p256';
+  if (!(await supports(algorithm))) return fallback(selfsign, algorithm, 'generateCa', options);
+  const key = await checkedKey(algorithm, (spki) => selfsign.prepareCa(options, spki));
+  const pending = selfsign.prepareCa(options, key.spki);
+  return made(await sign(pending, key.privateKey, key.pkcs8), 'webcrypto', key.privateKey);
+}
+
+/**
+ * The CryptoKey that signs for a CA result: the one it was made with, or its private key
+ * imported into WebCrypto (then kept on the CA); null when WebCrypto cannot hold it.
+ */
+export async function signingKeyOf(authority) {
+  if (authority.signingKey) return authority.signingKey;
+  const algorithm = algorithmOf(authority.info);
+  if (!authority.keyDer || !(await supports(algorithm))) return null;
+  try {
+    authority.signingKey = await subtle().importKey('pkcs8', authority.keyDer, ALGORITHMS[algorithm].import, false, ['sign']);
+  } catch {
+    authority.signingKey = null;
+  }
+  return authority.signingKey;
+}
+
+/** The PEM to issue with: the CA with any issuers above it. */
+const issuerPem = (authority) => authority.chainPem ?? authority.certificatePem;
+
+/** A leaf issued by `authority` (a CA result), like `selfsign.issueLeaf`. */
+export async function leaf(selfsign, authority, options) {
+  const algorithm = options.key || 'p256';
+  const signingKey = (await supports(algorithm)) ? await signingKeyOf(authority) : null;
+  if (!signingKey) {
+    return fallback(selfsign, algorithm, 'issueLeaf', issuerPem(authority), authority.keyPem, options);
+  }
+  const key = await checkedKey(algorithm, (spki) => selfsign.prepareLeaf(issuerPem(authority), options, spki));
+  const pending = selfsign.prepareLeaf(issuerPem(authority), options, key.spki);
+  return made(await sign(pending, signingKey, key.pkcs8), 'webcrypto');
+}
+
+/** A certificate for a CSR, issued by `authority`, like `selfsign.signCsr`. */
+export async function signCsr(selfsign, authority, csr, options) {
+  const signingKey = await signingKeyOf(authority);
+  if (!signingKey) return made(selfsign.signCsr(issuerPem(authority), authority.keyPem, csr, options), 'wasm');
+  const pending = selfsign.prepareSignCsr(issuerPem(authority), csr, options);
+  return made(await sign(pending, signingKey), 'webcrypto');
+}
