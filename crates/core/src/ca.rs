@@ -17,7 +17,8 @@ use crate::{parse_certificates, Certificate, Error, KeyAlgorithm, KeyPair, Publi
 #[derive(Debug)]
 pub struct Ca {
     authority: Authority,
-    key: KeyPair,
+    /// The subject, key identifier and key that sign, read from the certificate once.
+    issuer: rcgen::Issuer<'static, KeyPair>,
 }
 
 /// A CA certificate, its issuers and what issuance needs to know about them, whoever holds its
@@ -44,19 +45,34 @@ impl Ca {
         let params = root_params(options, now)?;
         let key = KeyPair::generate(options.key)?;
         let cert = params.self_signed(key.rcgen())?;
-        Ca::from_parts(Certificate::from_der(cert.der().clone())?, key, Vec::new())
+        Ca::made(
+            Certificate::from_encoded(cert.der().clone()),
+            params,
+            key,
+            Vec::new(),
+        )
     }
 
     /// Makes an intermediate CA signed by this one.
     pub fn new_intermediate(&self, options: &CaOptions, now: UnixTime) -> Result<Ca, Error> {
         let params = self.authority.intermediate_params(options, now)?;
         let key = KeyPair::generate(options.key)?;
-        let cert = params.signed_by(key.rcgen(), &self.issuer()?)?;
-        Ca::from_parts(
-            Certificate::from_der(cert.der().clone())?,
-            key,
-            self.authority.chain(),
-        )
+        let cert = params.signed_by(key.rcgen(), &self.issuer)?;
+        let cert = Certificate::from_encoded(cert.der().clone());
+        Ca::made(cert, params, key, self.authority.chain())
+    }
+
+    /// A CA this crate has just made from `params`: no need to read its issuer back.
+    fn made(
+        certificate: Certificate,
+        params: rcgen::CertificateParams,
+        key: KeyPair,
+        parents: Vec<Certificate>,
+    ) -> Result<Ca, Error> {
+        Ok(Ca {
+            authority: Authority::new(certificate, parents)?,
+            issuer: rcgen::Issuer::new(params, key),
+        })
     }
 
     /// Loads a CA from a PEM certificate (optionally followed by its own issuers) and its key.
@@ -77,7 +93,8 @@ impl Ca {
         if authority.public_key_der()? != key.public_key().der() {
             return Err(Error::KeyMismatch);
         }
-        Ok(Ca { authority, key })
+        let issuer = rcgen::Issuer::from_ca_cert_der(authority.certificate.der(), key)?;
+        Ok(Ca { authority, issuer })
     }
 
     /// The CA's own certificate.
@@ -87,7 +104,7 @@ impl Ca {
 
     /// The CA's private key.
     pub fn key(&self) -> &KeyPair {
-        &self.key
+        self.issuer.key()
     }
 
     /// Certificates above this CA, nearest first (empty for a root).
@@ -132,14 +149,14 @@ impl Ca {
         now: UnixTime,
     ) -> Result<Certificate, Error> {
         let params = self.authority.leaf_params(options, key.algorithm(), now)?;
-        let cert = params.signed_by(&key.rcgen(), &self.issuer()?)?;
-        Certificate::from_der(cert.der().clone())
+        let cert = params.signed_by(&key.rcgen(), &self.issuer)?;
+        Ok(Certificate::from_encoded(cert.der().clone()))
     }
 
     fn issue_inner(&self, params: rcgen::CertificateParams, key: KeyPair) -> Result<Issued, Error> {
-        let cert = params.signed_by(key.rcgen(), &self.issuer()?)?;
+        let cert = params.signed_by(key.rcgen(), &self.issuer)?;
         Ok(Issued {
-            certificate: Certificate::from_der(cert.der().clone())?,
+            certificate: Certificate::from_encoded(cert.der().clone()),
             key,
             chain: self.chain(),
         })
@@ -153,11 +170,8 @@ impl Ca {
         &self.authority
     }
 
-    pub(crate) fn issuer(&self) -> Result<rcgen::Issuer<'static, &rcgen::KeyPair>, Error> {
-        Ok(rcgen::Issuer::from_ca_cert_der(
-            self.authority.certificate.der(),
-            self.key.rcgen(),
-        )?)
+    pub(crate) fn issuer(&self) -> &rcgen::Issuer<'static, KeyPair> {
+        &self.issuer
     }
 }
 

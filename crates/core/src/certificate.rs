@@ -26,6 +26,11 @@ impl Certificate {
         Ok(Certificate { der })
     }
 
+    /// Wraps DER this crate has just encoded, which needs no second parse.
+    pub(crate) fn from_encoded(der: CertificateDer<'static>) -> Self {
+        Certificate { der }
+    }
+
     /// Reads the first certificate of a PEM text.
     pub fn from_pem(pem: &str) -> Result<Self, Error> {
         parse_certificates(pem.as_bytes())?

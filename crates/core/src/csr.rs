@@ -16,10 +16,21 @@ use crate::validity::{Validity, LEAF_DAYS};
 use crate::{Ca, Certificate, Error, KeyAlgorithm, KeyPair, PublicKey, UnsignedCsr};
 
 /// A PKCS#10 certificate signing request.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug)]
 pub struct Csr {
     der: CertificateSigningRequestDer<'static>,
+    /// The request as parsed (and its signature checked) by [`Csr::parse`], kept so signing it
+    /// does not check the signature a second time.
+    parsed: Option<CertificateSigningRequestParams>,
 }
+
+impl PartialEq for Csr {
+    fn eq(&self, other: &Self) -> bool {
+        self.der == other.der
+    }
+}
+
+impl Eq for Csr {}
 
 /// How to sign a CSR: the names come from the request, everything else from here.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -46,6 +57,7 @@ impl Csr {
         let csr = params.serialize_request(key.rcgen())?;
         Ok(Csr {
             der: csr.der().clone(),
+            parsed: None,
         })
     }
 
@@ -68,14 +80,13 @@ impl Csr {
         } else {
             CertificateSigningRequestDer::from(input.to_vec())
         };
-        let csr = Csr { der };
-        csr.params()?;
-        Ok(csr)
+        let parsed = Some(parse_request(&der)?);
+        Ok(Csr { der, parsed })
     }
 
     /// Wraps DER this crate has just encoded.
     pub(crate) fn from_der_unchecked(der: CertificateSigningRequestDer<'static>) -> Csr {
-        Csr { der }
+        Csr { der, parsed: None }
     }
 
     /// The DER bytes.
@@ -104,22 +115,31 @@ impl Csr {
     }
 
     fn params(&self) -> Result<CertificateSigningRequestParams, Error> {
-        CertificateSigningRequestParams::from_der(&self.der).map_err(|e| {
-            Error::InvalidCsr(match e {
-                rcgen::Error::InvalidCertificationRequestSignature => {
-                    "its signature does not verify (was it altered?)".to_string()
-                }
-                rcgen::Error::UnsupportedExtension => {
-                    "it requests an extension selfsign does not sign; request only names"
-                        .to_string()
-                }
-                rcgen::Error::CouldNotParseCertificationRequest => {
-                    "not a PKCS#10 certificate request".to_string()
-                }
-                other => other.to_string(),
-            })
-        })
+        match &self.parsed {
+            Some(parsed) => Ok(parsed.clone()),
+            None => parse_request(&self.der),
+        }
     }
+}
+
+/// Parses a CSR and checks its signature.
+fn parse_request(
+    der: &CertificateSigningRequestDer<'_>,
+) -> Result<CertificateSigningRequestParams, Error> {
+    CertificateSigningRequestParams::from_der(der).map_err(|e| {
+        Error::InvalidCsr(match e {
+            rcgen::Error::InvalidCertificationRequestSignature => {
+                "its signature does not verify (was it altered?)".to_string()
+            }
+            rcgen::Error::UnsupportedExtension => {
+                "it requests an extension selfsign does not sign; request only names".to_string()
+            }
+            rcgen::Error::CouldNotParseCertificationRequest => {
+                "not a PKCS#10 certificate request".to_string()
+            }
+            other => other.to_string(),
+        })
+    })
 }
 
 impl Ca {
@@ -131,8 +151,8 @@ impl Ca {
         now: UnixTime,
     ) -> Result<Certificate, Error> {
         let request = self.authority().csr_request(csr, options, now)?;
-        let signed = request.signed_by(&self.issuer()?)?;
-        Certificate::from_der(signed.der().clone())
+        let signed = request.signed_by(self.issuer())?;
+        Ok(Certificate::from_encoded(signed.der().clone()))
     }
 }
 

@@ -150,7 +150,7 @@ pub fn self_signed_with_key(
     let params = profile::leaf(&names, options.usage, key.algorithm(), &period, false)?;
     let cert = params.self_signed(key.rcgen())?;
     Ok(Issued {
-        certificate: Certificate::from_der(cert.der().clone())?,
+        certificate: Certificate::from_encoded(cert.der().clone()),
         key,
         chain: Vec::new(),
     })

@@ -169,6 +169,24 @@ impl Drop for KeyPair {
     }
 }
 
+/// Lets a [`Ca`](crate::Ca) own its key inside rcgen's issuer.
+impl rcgen::PublicKeyData for KeyPair {
+    fn der_bytes(&self) -> &[u8] {
+        self.inner.der_bytes()
+    }
+
+    fn algorithm(&self) -> &'static SignatureAlgorithm {
+        PublicKeyData::algorithm(&self.inner)
+    }
+}
+
+/// Signs with the inner ring key.
+impl rcgen::SigningKey for KeyPair {
+    fn sign(&self, msg: &[u8]) -> Result<Vec<u8>, rcgen::Error> {
+        self.inner.sign(msg)
+    }
+}
+
 impl KeyPair {
     /// Generates a fresh key from the system CSPRNG (RSA keys with the `rsa` crate, the rest with ring).
     pub fn generate(algorithm: KeyAlgorithm) -> Result<Self, Error> {
