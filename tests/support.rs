@@ -6,9 +6,12 @@ use std::process::{Command, Output};
 
 use selfsign_core::UnixTime;
 
-/// The real clock: peers such as openssl check validity against it.
+/// The real clock, read once per test process: peers such as openssl check validity against it,
+/// and one instant for all issuance keeps "a leaf may not outlive its issuer" from turning on
+/// which second each certificate happened to be made in.
 pub fn now() -> UnixTime {
-    UnixTime::now()
+    static START: std::sync::OnceLock<UnixTime> = std::sync::OnceLock::new();
+    *START.get_or_init(UnixTime::now)
 }
 
 /// A temporary directory that files are written into by name.
