@@ -45,12 +45,9 @@ impl Ca {
         let params = root_params(options, now)?;
         let key = KeyPair::generate(options.key)?;
         let cert = params.self_signed(key.rcgen())?;
-        Ca::made(
-            Certificate::from_encoded(cert.der().clone()),
-            params,
-            key,
-            Vec::new(),
-        )
+        let facts = CaFacts::made(&params, options, None)?;
+        let cert = Certificate::from_encoded(cert.der().clone());
+        Ok(Ca::made(cert, params, key, Vec::new(), facts))
     }
 
     /// Makes an intermediate CA signed by this one.
@@ -59,20 +56,26 @@ impl Ca {
         let key = KeyPair::generate(options.key)?;
         let cert = params.signed_by(key.rcgen(), &self.issuer)?;
         let cert = Certificate::from_encoded(cert.der().clone());
-        Ca::made(cert, params, key, self.authority.chain())
+        let facts = CaFacts::made(&params, options, Some(&self.authority.facts))?;
+        Ok(Ca::made(cert, params, key, self.authority.chain(), facts))
     }
 
-    /// A CA this crate has just made from `params`: no need to read its issuer back.
+    /// A CA this crate has just made from `params`: nothing needs reading back from its DER.
     fn made(
         certificate: Certificate,
         params: rcgen::CertificateParams,
         key: KeyPair,
         parents: Vec<Certificate>,
-    ) -> Result<Ca, Error> {
-        Ok(Ca {
-            authority: Authority::new(certificate, parents)?,
+        facts: CaFacts,
+    ) -> Ca {
+        Ca {
+            authority: Authority {
+                certificate,
+                parents,
+                facts,
+            },
             issuer: rcgen::Issuer::new(params, key),
-        })
+        }
     }
 
     /// Loads a CA from a PEM certificate (optionally followed by its own issuers) and its key.
@@ -315,6 +318,29 @@ fn ca_params(
         period,
         has_issuer,
     )
+}
+
+impl CaFacts {
+    /// The facts of a CA made from `params` and `options` below `parent` (none for a root).
+    fn made(
+        params: &rcgen::CertificateParams,
+        options: &CaOptions,
+        parent: Option<&CaFacts>,
+    ) -> Result<CaFacts, Error> {
+        let mut constraints = parent.map(|p| p.constraints.clone()).unwrap_or_default();
+        if !options.name_constraints.is_empty() {
+            constraints.push(NameConstraints::permit(&options.name_constraints)?);
+        }
+        Ok(CaFacts {
+            not_before: params.not_before.unix_timestamp(),
+            not_after: params.not_after.unix_timestamp(),
+            path_len: match params.is_ca {
+                rcgen::IsCa::Ca(rcgen::BasicConstraints::Constrained(n)) => Some(u32::from(n)),
+                _ => None,
+            },
+            constraints,
+        })
+    }
 }
 
 fn read_facts(cert: &Certificate, parents: &[Certificate]) -> Result<CaFacts, Error> {

@@ -65,7 +65,7 @@ impl Csr {
     /// (e.g. in WebCrypto), then puts in with [`UnsignedCsr::finish`].
     pub fn prepare<S: AsRef<str>>(names: &[S], key: &PublicKey) -> Result<UnsignedCsr, Error> {
         let params = profile::request(&parse_names(names)?)?;
-        UnsignedCsr::prepare(params, key)
+        UnsignedCsr::prepare(&params, key)
     }
 
     /// Reads a CSR from PEM (`CERTIFICATE REQUEST`) or DER and checks its signature.

@@ -26,7 +26,7 @@ impl ExternalCa {
         key: &PublicKey,
         now: UnixTime,
     ) -> Result<UnsignedCertificate, Error> {
-        UnsignedCertificate::self_signed(root_params(options, now)?, key)
+        UnsignedCertificate::self_signed(&root_params(options, now)?, key)
     }
 
     /// Takes a CA certificate and the certificates above it (nearest first); the key that signs
@@ -83,7 +83,7 @@ impl ExternalCa {
         now: UnixTime,
     ) -> Result<UnsignedCertificate, Error> {
         let params = self.authority.leaf_params(options, key.algorithm(), now)?;
-        UnsignedCertificate::issued(params, key, self.certificate(), &self.key)
+        UnsignedCertificate::issued(&params, key, self.certificate(), &self.key)
     }
 
     /// Prepares an intermediate CA for `key` (`options.key` is ignored).
@@ -94,7 +94,7 @@ impl ExternalCa {
         now: UnixTime,
     ) -> Result<UnsignedCertificate, Error> {
         let params = self.authority.intermediate_params(options, now)?;
-        UnsignedCertificate::issued(params, key, self.certificate(), &self.key)
+        UnsignedCertificate::issued(&params, key, self.certificate(), &self.key)
     }
 
     /// Prepares a leaf for a CSR: its names and public key, our profile and validity.
@@ -105,7 +105,7 @@ impl ExternalCa {
         now: UnixTime,
     ) -> Result<UnsignedCertificate, Error> {
         let request = self.authority.csr_request(csr, options, now)?;
-        UnsignedCertificate::from_csr(request, self.certificate(), &self.key)
+        UnsignedCertificate::from_csr(&request, self.certificate(), &self.key)
     }
 
     /// The algorithm the CA's key signs with.

@@ -4,6 +4,7 @@ use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
+use base64::Engine;
 use rustls_pki_types::UnixTime;
 use x509_parser::extensions::{GeneralName, ParsedExtension};
 use x509_parser::prelude::X509Certificate;
@@ -83,7 +84,19 @@ pub fn inspect(input: &[u8], now: UnixTime) -> Result<Vec<CertInfo>, Error> {
 impl Certificate {
     /// Decodes this certificate, judged at `now`.
     pub fn inspect(&self, now: UnixTime) -> Result<CertInfo, Error> {
+        self.decode(now, true)
+    }
+
+    /// Like [`inspect`](Self::inspect) without checking any signature, for a certificate this
+    /// crate has just made (e.g. finished with a WebCrypto signature): `self_signed` then means
+    /// that subject and issuer are the same and the authority key id, if any, is its own.
+    pub fn inspect_unverified(&self, now: UnixTime) -> Result<CertInfo, Error> {
+        self.decode(now, false)
+    }
+
+    fn decode(&self, now: UnixTime, verify: bool) -> Result<CertInfo, Error> {
         let x = self.parsed()?;
+        let sha256 = self.sha256();
         let now = i64::try_from(now.as_secs()).unwrap_or(i64::MAX);
         let not_before = x.validity().not_before.timestamp();
         let not_after = x.validity().not_after.timestamp();
@@ -116,14 +129,21 @@ impl Certificate {
             excluded_names: Vec::new(),
             subject_key_id: None,
             authority_key_id: None,
-            sha256_fingerprint: self.sha256_fingerprint(),
-            sha256_hex: self.sha256().iter().map(|b| format!("{b:02x}")).collect(),
-            spki_sha256_base64: self.spki_sha256_base64(),
-            self_signed: x.subject() == x.issuer() && x.verify_signature(None).is_ok(),
+            sha256_fingerprint: hex_colon(&sha256),
+            sha256_hex: sha256.iter().map(|b| format!("{b:02x}")).collect(),
+            spki_sha256_base64: base64::engine::general_purpose::STANDARD.encode(
+                crate::certificate::sha256(x.tbs_certificate.subject_pki.raw),
+            ),
+            self_signed: x.subject() == x.issuer(),
         };
         for ext in x.extensions() {
             read_extension(ext.parsed_extension(), &mut info);
         }
+        info.self_signed &= if verify {
+            x.verify_signature(None).is_ok()
+        } else {
+            info.authority_key_id.is_none() || info.authority_key_id == info.subject_key_id
+        };
         Ok(info)
     }
 }

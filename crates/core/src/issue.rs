@@ -166,5 +166,5 @@ pub fn prepare_self_signed(
     let names = parse_names(&options.names)?;
     let period = options.validity.resolve(now)?;
     let params = profile::leaf(&names, options.usage, key.algorithm(), &period, false)?;
-    UnsignedCertificate::self_signed(params, key)
+    UnsignedCertificate::self_signed(&params, key)
 }

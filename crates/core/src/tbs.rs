@@ -2,18 +2,21 @@
 //! built and encoded here exactly as the native path does, their to-be-signed bytes handed out,
 //! and the signature put in afterwards.
 //!
-//! rcgen encodes deterministically, so the same parameters (serial and validity fixed when
-//! prepared) are encoded twice: once with a signer that records the to-be-signed bytes, and once
-//! with a signer that returns the caller's signature after checking the bytes are the same.
+//! rcgen encodes the certificate once, with a signer that records the to-be-signed bytes it is
+//! given and signs nothing. A signed X.509 structure is `SEQUENCE { tbs, signatureAlgorithm,
+//! signature BIT STRING }` (certificates and PKCS#10 requests alike), so finishing decodes that
+//! encoding with the `der` crate, puts the caller's signature into the BIT STRING and encodes it
+//! again: the to-be-signed bytes cannot change between the two steps.
 
 use alloc::format;
+use alloc::string::String;
 use alloc::vec::Vec;
-use core::cell::{Cell, RefCell};
+use core::cell::RefCell;
 
-use der::asn1::UintRef;
-use der::Encode;
+use der::asn1::{AnyRef, BitStringRef, UintRef};
+use der::{Decode, Encode};
 use rcgen::{CertificateParams, CertificateSigningRequestParams, PublicKeyData, SigningKey};
-use rustls_pki_types::{CertificateDer, CertificateSigningRequestDer};
+use rustls_pki_types::CertificateSigningRequestDer;
 
 use crate::{Certificate, Csr, Error, KeyAlgorithm, PublicKey};
 
@@ -21,214 +24,166 @@ use crate::{Certificate, Csr, Error, KeyAlgorithm, PublicKey};
 /// private key of [`signer`](Self::signer), then [`finish`](Self::finish).
 #[derive(Debug)]
 pub struct UnsignedCertificate {
-    job: Job,
-    signer: PublicKey,
-    tbs: Vec<u8>,
+    unsigned: Unsigned,
 }
 
 /// A CSR built and encoded, waiting for its signature by the subject's own key.
 #[derive(Debug)]
 pub struct UnsignedCsr {
-    params: CertificateParams,
-    signer: PublicKey,
-    tbs: Vec<u8>,
+    unsigned: Unsigned,
 }
 
-/// How the certificate is encoded: the parameters are fixed once, so both passes agree.
+/// An encoded signed structure with an empty signature, and the bytes to sign.
 #[derive(Debug)]
-enum Job {
-    SelfSigned(CertificateParams),
-    Issued {
-        params: CertificateParams,
-        subject: PublicKey,
-        issuer: CertificateDer<'static>,
-    },
-    FromCsr {
-        request: CertificateSigningRequestParams,
-        issuer: CertificateDer<'static>,
-    },
+struct Unsigned {
+    encoded: Vec<u8>,
+    tbs: Vec<u8>,
+    signer: PublicKey,
 }
 
-impl Job {
-    fn encode(&self, signer: &Signer<'_>) -> Result<CertificateDer<'static>, rcgen::Error> {
-        let cert = match self {
-            Job::SelfSigned(params) => params.self_signed(signer)?,
-            Job::Issued {
-                params,
-                subject,
-                issuer,
-            } => params.signed_by(
-                &subject.rcgen(),
-                &rcgen::Issuer::from_ca_cert_der(issuer, signer)?,
-            )?,
-            Job::FromCsr { request, issuer } => {
-                request.signed_by(&rcgen::Issuer::from_ca_cert_der(issuer, signer)?)?
-            }
+/// `Certificate` (RFC 5280) and `CertificationRequest` (RFC 2986) share this shape.
+#[derive(der::Sequence)]
+struct Signed<'a> {
+    tbs: AnyRef<'a>,
+    algorithm: AnyRef<'a>,
+    signature: BitStringRef<'a>,
+}
+
+impl Unsigned {
+    /// Encodes with a signer that records what it is asked to sign.
+    fn record(
+        signer: &PublicKey,
+        encode: impl FnOnce(&Recorder<'_>) -> Result<Vec<u8>, rcgen::Error>,
+    ) -> Result<Self, Error> {
+        let recorder = Recorder {
+            key: signer,
+            tbs: RefCell::new(None),
         };
-        Ok(cert.der().clone())
+        let encoded = encode(&recorder)?;
+        let tbs = recorder
+            .tbs
+            .into_inner()
+            .ok_or_else(|| Error::Generation("nothing was given to sign".into()))?;
+        let first = Signed::from_der(&encoded)
+            .and_then(|s| s.tbs.to_der())
+            .map_err(|e| Error::Generation(format!("cannot read what was encoded: {e}")))?;
+        if first != tbs {
+            return Err(Error::Generation(
+                "the signed bytes are not the encoded ones".into(),
+            ));
+        }
+        Ok(Unsigned {
+            encoded,
+            tbs,
+            signer: signer.clone(),
+        })
+    }
+
+    /// The encoding with `signature` (WebCrypto's form) in place of the empty one.
+    fn finish(&self, signature: &[u8]) -> Result<Vec<u8>, Error> {
+        let signature = signature_der(&self.signer, signature)?;
+        let failed = |e: der::Error| Error::Generation(format!("cannot encode the signature: {e}"));
+        let unsigned = Signed::from_der(&self.encoded).map_err(failed)?;
+        Signed {
+            signature: BitStringRef::from_bytes(&signature).map_err(failed)?,
+            ..unsigned
+        }
+        .to_der()
+        .map_err(failed)
     }
 }
 
 impl UnsignedCertificate {
     /// A self-signed certificate: `key` is both subject and signer.
-    pub(crate) fn self_signed(params: CertificateParams, key: &PublicKey) -> Result<Self, Error> {
-        Self::prepare(Job::SelfSigned(params), key)
+    pub(crate) fn self_signed(params: &CertificateParams, key: &PublicKey) -> Result<Self, Error> {
+        let unsigned =
+            Unsigned::record(key, |signer| Ok(params.self_signed(signer)?.der().to_vec()))?;
+        Ok(UnsignedCertificate { unsigned })
     }
 
     /// A certificate for `subject` signed by the key of the CA certificate `issuer`.
     pub(crate) fn issued(
-        params: CertificateParams,
+        params: &CertificateParams,
         subject: &PublicKey,
         issuer: &Certificate,
         signer: &PublicKey,
     ) -> Result<Self, Error> {
-        let job = Job::Issued {
-            params,
-            subject: subject.clone(),
-            issuer: issuer.der().clone(),
-        };
-        Self::prepare(job, signer)
+        let unsigned = Unsigned::record(signer, |signer| {
+            let issuer = rcgen::Issuer::from_ca_cert_der(issuer.der(), signer)?;
+            Ok(params.signed_by(&subject.rcgen(), &issuer)?.der().to_vec())
+        })?;
+        Ok(UnsignedCertificate { unsigned })
     }
 
     /// A certificate for a CSR's key and names, signed by the key of the CA certificate `issuer`.
     pub(crate) fn from_csr(
-        request: CertificateSigningRequestParams,
+        request: &CertificateSigningRequestParams,
         issuer: &Certificate,
         signer: &PublicKey,
     ) -> Result<Self, Error> {
-        let job = Job::FromCsr {
-            request,
-            issuer: issuer.der().clone(),
-        };
-        Self::prepare(job, signer)
-    }
-
-    fn prepare(job: Job, signer: &PublicKey) -> Result<Self, Error> {
-        let recorder = Signer::recording(signer);
-        job.encode(&recorder)?;
-        Ok(UnsignedCertificate {
-            tbs: recorder.recorded()?,
-            job,
-            signer: signer.clone(),
-        })
+        let unsigned = Unsigned::record(signer, |signer| {
+            let issuer = rcgen::Issuer::from_ca_cert_der(issuer.der(), signer)?;
+            Ok(request.signed_by(&issuer)?.der().to_vec())
+        })?;
+        Ok(UnsignedCertificate { unsigned })
     }
 
     /// The DER TBSCertificate: the bytes to sign.
     pub fn tbs(&self) -> &[u8] {
-        &self.tbs
+        &self.unsigned.tbs
     }
 
     /// The key that must sign: its algorithm says how (ECDSA P-256 with SHA-256, P-384 with
     /// SHA-384, Ed25519, or RSASSA-PKCS1-v1_5 with SHA-256).
     pub fn signer(&self) -> &PublicKey {
-        &self.signer
+        &self.unsigned.signer
     }
 
     /// Puts in the signature over [`tbs`](Self::tbs), in the form WebCrypto's `sign` returns:
     /// raw `r || s` for ECDSA, 64 bytes for Ed25519, the modulus length for RSA. The signature
     /// itself is not verified here.
     pub fn finish(self, signature: &[u8]) -> Result<Certificate, Error> {
-        let signature = signature_der(&self.signer, signature)?;
-        let replayer = Signer::replaying(&self.signer, &self.tbs, &signature);
-        let der = self
-            .job
-            .encode(&replayer)
-            .map_err(|e| replayer.explain(e))?;
-        Certificate::from_der(der)
+        let der = self.unsigned.finish(signature)?;
+        Ok(Certificate::from_encoded(der.into()))
     }
 }
 
 impl UnsignedCsr {
     /// A request signed by its own subject key.
-    pub(crate) fn prepare(params: CertificateParams, key: &PublicKey) -> Result<Self, Error> {
-        let recorder = Signer::recording(key);
-        params.serialize_request(&recorder)?;
-        Ok(UnsignedCsr {
-            tbs: recorder.recorded()?,
-            params,
-            signer: key.clone(),
-        })
+    pub(crate) fn prepare(params: &CertificateParams, key: &PublicKey) -> Result<Self, Error> {
+        let unsigned = Unsigned::record(key, |signer| {
+            Ok(params.serialize_request(signer)?.der().to_vec())
+        })?;
+        Ok(UnsignedCsr { unsigned })
     }
 
     /// The DER CertificationRequestInfo: the bytes to sign.
     pub fn tbs(&self) -> &[u8] {
-        &self.tbs
+        &self.unsigned.tbs
     }
 
     /// The key that must sign (the subject's own).
     pub fn signer(&self) -> &PublicKey {
-        &self.signer
+        &self.unsigned.signer
     }
 
     /// Puts in the signature over [`tbs`](Self::tbs), in WebCrypto's form as for
     /// [`UnsignedCertificate::finish`].
     pub fn finish(self, signature: &[u8]) -> Result<Csr, Error> {
-        let signature = signature_der(&self.signer, signature)?;
-        let replayer = Signer::replaying(&self.signer, &self.tbs, &signature);
-        let csr = self
-            .params
-            .serialize_request(&replayer)
-            .map_err(|e| replayer.explain(e))?;
+        let der = self.unsigned.finish(signature)?;
         Ok(Csr::from_der_unchecked(CertificateSigningRequestDer::from(
-            csr.der().to_vec(),
+            der,
         )))
     }
 }
 
-/// rcgen's view of the external key: records what it is asked to sign, or answers with the
-/// caller's signature when asked to sign the same bytes again.
-struct Signer<'a> {
+/// rcgen's view of the outside key: it records the bytes it is asked to sign and signs nothing.
+struct Recorder<'a> {
     key: &'a PublicKey,
-    step: Step<'a>,
+    tbs: RefCell<Option<Vec<u8>>>,
 }
 
-enum Step<'a> {
-    Record(RefCell<Option<Vec<u8>>>),
-    Replay {
-        tbs: &'a [u8],
-        signature: &'a [u8],
-        mismatch: Cell<bool>,
-    },
-}
-
-impl<'a> Signer<'a> {
-    fn recording(key: &'a PublicKey) -> Self {
-        Signer {
-            key,
-            step: Step::Record(RefCell::new(None)),
-        }
-    }
-
-    fn replaying(key: &'a PublicKey, tbs: &'a [u8], signature: &'a [u8]) -> Self {
-        Signer {
-            key,
-            step: Step::Replay {
-                tbs,
-                signature,
-                mismatch: Cell::new(false),
-            },
-        }
-    }
-
-    fn recorded(&self) -> Result<Vec<u8>, Error> {
-        match &self.step {
-            Step::Record(cell) => cell.borrow_mut().take(),
-            Step::Replay { .. } => None,
-        }
-        .ok_or_else(|| Error::Generation("nothing was given to sign".into()))
-    }
-
-    fn explain(&self, e: rcgen::Error) -> Error {
-        match &self.step {
-            Step::Replay { mismatch, .. } if mismatch.get() => Error::Generation(
-                "the to-be-signed bytes changed between preparing and finishing".into(),
-            ),
-            _ => e.into(),
-        }
-    }
-}
-
-impl PublicKeyData for Signer<'_> {
+impl PublicKeyData for Recorder<'_> {
     fn der_bytes(&self) -> &[u8] {
         self.key.raw()
     }
@@ -238,26 +193,10 @@ impl PublicKeyData for Signer<'_> {
     }
 }
 
-impl SigningKey for Signer<'_> {
+impl SigningKey for Recorder<'_> {
     fn sign(&self, msg: &[u8]) -> Result<Vec<u8>, rcgen::Error> {
-        match &self.step {
-            Step::Record(cell) => {
-                *cell.borrow_mut() = Some(msg.to_vec());
-                Ok(Vec::new())
-            }
-            Step::Replay {
-                tbs,
-                signature,
-                mismatch,
-            } => {
-                if msg == *tbs {
-                    Ok(signature.to_vec())
-                } else {
-                    mismatch.set(true);
-                    Err(rcgen::Error::RemoteKeyError)
-                }
-            }
-        }
+        *self.tbs.borrow_mut() = Some(msg.to_vec());
+        Ok(Vec::new())
     }
 }
 
@@ -270,7 +209,7 @@ struct EcdsaSigValue<'a> {
 
 /// Converts a signature from WebCrypto's form into the one X.509 carries, checking its length.
 fn signature_der(key: &PublicKey, signature: &[u8]) -> Result<Vec<u8>, Error> {
-    let bad = |why: alloc::string::String| Error::InvalidSignature(why);
+    let bad = |why: String| Error::InvalidSignature(why);
     let expected = match key.algorithm() {
         KeyAlgorithm::P256 => 64,
         KeyAlgorithm::P384 => 96,
@@ -291,7 +230,7 @@ fn signature_der(key: &PublicKey, signature: &[u8]) -> Result<Vec<u8>, Error> {
     if r.iter().all(|b| *b == 0) || s.iter().all(|b| *b == 0) {
         return Err(bad("an ECDSA signature cannot have a zero r or s".into()));
     }
-    let value = UintRef::new(r)
+    UintRef::new(r)
         .and_then(|r| {
             Ok(EcdsaSigValue {
                 r,
@@ -299,6 +238,5 @@ fn signature_der(key: &PublicKey, signature: &[u8]) -> Result<Vec<u8>, Error> {
             })
         })
         .and_then(|v| v.to_der())
-        .map_err(|e| bad(format!("cannot encode the ECDSA signature: {e}")))?;
-    Ok(value)
+        .map_err(|e| bad(format!("cannot encode the ECDSA signature: {e}")))
 }

@@ -260,7 +260,30 @@ fn finish_does_not_verify_so_a_signature_by_another_key_makes_a_certificate_that
     let unsigned = prepare_self_signed(&LeafOptions::new(["a.test"]), key.public_key(), now());
     let unsigned = unsigned.unwrap();
     let signature = sign_outside(&other, unsigned.tbs());
-    assert!(!info(&unsigned.finish(&signature).unwrap()).self_signed);
+    let cert = unsigned.finish(&signature).unwrap();
+    assert!(!info(&cert).self_signed);
+    assert!(
+        cert.inspect_unverified(now()).unwrap().self_signed,
+        "judged by names and key ids only"
+    );
+}
+
+#[test]
+fn inspecting_without_verifying_decodes_our_certificates_the_same() {
+    let root = common::root();
+    let inter = root
+        .new_intermediate(&CaOptions::intermediate(), now())
+        .unwrap();
+    let leaf = inter.issue(&LeafOptions::new(["a.test"]), now()).unwrap();
+    let self_signed = selfsign_core::self_signed(&LeafOptions::new(["b.test"]), now()).unwrap();
+    for cert in [
+        root.certificate(),
+        inter.certificate(),
+        &leaf.certificate,
+        &self_signed.certificate,
+    ] {
+        assert_eq!(cert.inspect_unverified(now()).unwrap(), info(cert));
+    }
 }
 
 #[test]

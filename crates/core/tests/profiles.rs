@@ -235,3 +235,29 @@ fn usage_names_parse_and_unknown_ones_list_the_choices() {
     let err = "mail".parse::<Usage>().unwrap_err();
     assert!(err.to_string().contains("server, client or both"), "{err}");
 }
+
+#[test]
+fn an_intermediate_inherits_its_roots_name_constraints_and_path_length() {
+    let opts = CaOptions {
+        name_constraints: vec!["example.test".into()],
+        path_len: Some(2),
+        ..CaOptions::default()
+    };
+    let root = selfsign_core::Ca::new_root(&opts, now()).unwrap();
+    let inter = root
+        .new_intermediate(&CaOptions::intermediate(), now())
+        .unwrap();
+    let err = inter
+        .issue(&LeafOptions::new(["evil.test"]), now())
+        .unwrap_err();
+    assert!(matches!(err, Error::OutsideNameConstraints { .. }), "{err}");
+    assert!(inter
+        .issue(&LeafOptions::new(["a.example.test"]), now())
+        .is_ok());
+    let loaded =
+        selfsign_core::Ca::from_pem(&inter.chain_pem(), &inter.key().private_key_pem()).unwrap();
+    assert!(loaded
+        .issue(&LeafOptions::new(["evil.test"]), now())
+        .is_err());
+    assert_eq!(info(inter.certificate()).path_len, Some(0));
+}
