@@ -139,11 +139,12 @@ impl Certificate {
         for ext in x.extensions() {
             read_extension(ext.parsed_extension(), &mut info);
         }
-        info.self_signed &= if verify {
-            x.verify_signature(None).is_ok()
-        } else {
-            info.authority_key_id.is_none() || info.authority_key_id == info.subject_key_id
-        };
+        info.self_signed = info.self_signed
+            && if verify {
+                x.verify_signature(None).is_ok()
+            } else {
+                info.authority_key_id.is_none() || info.authority_key_id == info.subject_key_id
+            };
         Ok(info)
     }
 }
