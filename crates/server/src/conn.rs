@@ -288,9 +288,14 @@ impl<S: Socket> Conn<S> {
         &mut self.socket
     }
 
-    /// When the connection last read or wrote anything (or was accepted).
-    pub(crate) fn last_activity(&self) -> Instant {
-        self.last_activity
+    /// When the connection may be shed for a newcomer at the cap: `silent` after it was accepted
+    /// if nothing was ever read or written, else `idle` after it last read or wrote.
+    pub(crate) fn sheddable_at(&self, silent: Duration, idle: Duration) -> Instant {
+        if self.last_activity == self.accepted {
+            self.accepted + silent
+        } else {
+            self.last_activity + idle
+        }
     }
 
     /// Whether everything was sent and only the peer's EOF is awaited.

@@ -31,6 +31,11 @@ const SIGNALS: Token = Token(usize::MAX - 2);
 /// the handshake and idle timeouts that hostile clients would otherwise hold slots for.
 const SHED_AFTER: Duration = Duration::from_secs(1);
 
+/// At the cap, a connection whose peer has sent nothing at all since it was accepted may be closed
+/// after this long: a real client sends its ClientHello right after connecting, while a client
+/// hoarding connections queues hundreds of silent ones in the backlog ahead of everyone else.
+const SHED_SILENT_AFTER: Duration = Duration::from_millis(250);
+
 /// What each connection runs, resolved at bind time.
 enum Serving {
     Http(Arc<WebRoot>),
@@ -283,8 +288,8 @@ impl Server {
     /// Accepts from listener `i` until it is empty, the cap is reached or accepting fails.
     ///
     /// At the cap a newcomer replaces the connection whose peer has been silent longest, if for
-    /// at least [`SHED_AFTER`] (see [`Server::shed_victim`]); with none, accepting pauses until
-    /// a connection leaves or one has been silent that long.
+    /// long enough (see [`Server::shed_victim`]); with none, accepting pauses until a connection
+    /// leaves or one has been silent that long.
     fn accept(&mut self, i: usize, now: Instant) {
         while self.draining_since.is_none() && self.listeners.pause == Pause::No {
             let mut victim = None;
@@ -326,17 +331,18 @@ impl Server {
 
     /// The connection to close for a newcomer at the cap: the one that has gone longest without
     /// reading or writing anything (a silent or dripping peer, a peer that stopped reading, an
-    /// idle keep-alive), if that is at least [`SHED_AFTER`]; otherwise `Err` with when it will be.
-    /// A client that is actually talking is never shed, however many connections others hold.
+    /// idle keep-alive), if that is at least [`SHED_AFTER`] ([`SHED_SILENT_AFTER`] for a peer
+    /// that never sent a byte); otherwise `Err` with when one will be. A client that is actually
+    /// talking is never shed, however many connections others hold.
     fn shed_victim(&self, now: Instant) -> Result<usize, Option<Instant>> {
-        let stalest = self
+        let first = self
             .conns
             .iter()
-            .map(|(slot, conn)| (conn.last_activity(), slot))
+            .map(|(slot, conn)| (conn.sheddable_at(SHED_SILENT_AFTER, SHED_AFTER), slot))
             .min();
-        match stalest {
-            Some((at, slot)) if at + SHED_AFTER <= now => Ok(slot),
-            Some((at, _)) => Err(Some(at + SHED_AFTER)),
+        match first {
+            Some((at, slot)) if at <= now => Ok(slot),
+            Some((at, _)) => Err(Some(at)),
             None => Err(None),
         }
     }
