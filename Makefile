@@ -64,7 +64,7 @@ fuzz: bootstrap
 
 # Hostile crowd against `selfsign serve` on loopback for SOAK_SECONDS; prints the report.
 soak: build
-	soak/soak.py --binary target/release/selfsign --seconds $(SOAK_SECONDS)
+	soak/soak.py --binary $${CARGO_TARGET_DIR:-target}/release/selfsign --seconds $(SOAK_SECONDS)
 
 # Benchmarks (BENCHMARKS.md): each prints a table of ratios to a real peer; none runs in `make test`.
 bench: bench-core bench-cli bench-web bench-server
