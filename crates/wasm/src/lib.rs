@@ -23,8 +23,8 @@ use wasm_bindgen::prelude::*;
 
 use selfsign_core::validity::{CA_DAYS, LEAF_DAYS, MAX_DAYS, WEBTRANSPORT_DAYS};
 use selfsign_core::{
-    parse_certificates, parse_names, Ca, Certificate, Csr, KeyAlgorithm, KeyPair, Name, UnixTime,
-    Usage,
+    parse_certificates, parse_names, Ca, CertInfo, Certificate, Csr, KeyAlgorithm, KeyPair, Name,
+    UnixTime, Usage,
 };
 
 use error::At;
@@ -319,13 +319,22 @@ fn leaf_result(
         issued.key.private_key_pem(),
         issued.key.private_key_der().secret_der().to_vec(),
     );
-    leaf_view(&issued.certificate, Some(key), &issued.chain, names, usage)
+    let info = issued.certificate.inspect(now())?;
+    leaf_view(
+        &issued.certificate,
+        info,
+        Some(key),
+        &issued.chain,
+        names,
+        usage,
+    )
 }
 
-/// Describes a leaf from its parts: its key as (PEM, DER) when there is one, and the issuers
-/// above it, nearest first (empty when self-signed).
+/// Describes a leaf from its parts: its decoded view, its key as (PEM, DER) when there is one,
+/// and the issuers above it, nearest first (empty when self-signed).
 fn leaf_view(
     certificate: &Certificate,
+    info: CertInfo,
     key: Option<(String, Vec<u8>)>,
     chain: &[Certificate],
     names: &[String],
@@ -347,7 +356,7 @@ fn leaf_view(
                 .collect()
         }),
         ca_pem: chain.last().map(Certificate::pem),
-        info: certificate.inspect(now())?.into(),
+        info: info.into(),
         files: files::leaf(&names, usage, has_key, has_chain),
     })
 }

@@ -7,8 +7,8 @@
 use wasm_bindgen::prelude::*;
 
 use selfsign_core::{
-    parse_certificates, Certificate, Csr, ExternalCa, PrivateKey, PublicKey, UnsignedCertificate,
-    Usage,
+    parse_certificates, CertInfo, Certificate, Csr, ExternalCa, PrivateKey, PublicKey,
+    UnsignedCertificate, Usage,
 };
 
 use crate::error::{At, Error, Field};
@@ -74,6 +74,9 @@ impl Pending {
                 Error::Options("this certificate was already finished; prepare a new one".into())
             })?;
             let certificate = unsigned.finish(signature)?;
+            // WebCrypto made the signature with the key whose SPKI was given; verifying it again
+            // in wasm would cost more than making the whole certificate.
+            let info = certificate.inspect_unverified(now())?;
             let key = match (&self.subject, pkcs8) {
                 (Some(public), Some(der)) => {
                     let key = PrivateKey::from_pkcs8_der(&der, public).at(Field::KeyPem)?;
@@ -86,10 +89,10 @@ impl Pending {
                     names,
                     usage,
                     chain,
-                } => Done::Issued(leaf_view(&certificate, key, chain, names, *usage)?),
-                Outcome::Ca => Done::Issued(ca_view(&certificate, key)?),
+                } => Done::Issued(leaf_view(&certificate, info, key, chain, names, *usage)?),
+                Outcome::Ca => Done::Issued(ca_view(&certificate, info, key)),
                 Outcome::WebTransport { names } => {
-                    let issued = leaf_view(&certificate, key, &[], names, Usage::Server)?;
+                    let issued = leaf_view(&certificate, info, key, &[], names, Usage::Server)?;
                     Done::WebTransport(web_transport_result(issued, &certificate, names)?)
                 }
             })
@@ -250,19 +253,19 @@ fn external_ca(ca_cert: &JsValue) -> Result<ExternalCa, Error> {
 }
 
 /// Describes a root CA made on the WebCrypto path, as `generateCa` does.
-fn ca_view(certificate: &Certificate, key: Option<(String, Vec<u8>)>) -> Result<Issued, Error> {
+fn ca_view(certificate: &Certificate, info: CertInfo, key: Option<(String, Vec<u8>)>) -> Issued {
     let (key_pem, key_der) = key.map_or((None, None), |(pem, der)| (Some(pem), Some(Bytes(der))));
-    Ok(Issued {
+    Issued {
         certificate_pem: certificate.pem(),
         certificate_der: Bytes(certificate.der().to_vec()),
         key_pem,
         key_der,
         ca_pem: None,
         chain_pem: None,
-        info: certificate.inspect(now())?.into(),
+        info: info.into(),
         files: FileNames {
             chain: None,
             ..files::ca()
         },
-    })
+    }
 }
