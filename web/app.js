@@ -166,12 +166,14 @@ function onKeyChange() {
     : hints[$('key').value];
 }
 
-function makeCa(names, key, days) {
+function caOptions(names, key, days) {
   const options = { key };
   if (days !== undefined) options.days = days;
   if ($('constrain').checked) options.nameConstraints = selfsign.nameConstraintsFor(names);
-  return webcrypto.ca(selfsign, options);
+  return options;
 }
+
+const makeCa = (names, key, days) => webcrypto.ca(selfsign, caOptions(names, key, days));
 
 /** Status while generating; slow (RSA) keys say so, and the button shows it is busy. */
 async function busyStatus(button, key, twoKeys) {
@@ -216,10 +218,12 @@ async function onGenerate(event) {
       cards = [caCard(ca)];
     } else {
       const usage = kind === 'client' ? 'client' : 'server';
-      const fresh = ca ? null : await makeCa(names, key, undefined);
-      const issuer = ca ?? { ...fresh, origin: 'new' };
-      const leaf = await webcrypto.leaf(selfsign, issuer, { names, key, days, usage });
-      if (fresh) setCa(issuer, 'new');
+      const options = { names, key, days, usage };
+      const made = ca
+        ? { ca, leaf: await webcrypto.leaf(selfsign, ca, options) }
+        : await webcrypto.caAndLeaf(selfsign, caOptions(names, key, undefined), options);
+      const leaf = made.leaf;
+      if (made.ca !== ca) setCa(made.ca, 'new');
       cards = [leafCard(leaf, usage === 'client' ? 'Client certificate' : 'Server certificate'), caCard(ca)];
     }
     showResults(cards);

@@ -198,6 +198,25 @@ export async function leaf(selfsign, authority, options) {
   return made(await sign(pending, signingKey, key.pkcs8), 'webcrypto');
 }
 
+/**
+ * A new root CA and a leaf it issues, like `selfsign.generateCa` then `selfsign.issueLeaf`: the
+ * leaf's key is made by WebCrypto while the CA's certificate is built. Returns { ca, leaf }.
+ */
+export async function caAndLeaf(selfsign, caOptions, leafOptions) {
+  const caAlgorithm = caOptions.key || 'p256';
+  const leafAlgorithm = leafOptions.key || 'p256';
+  if (isSlow(leafAlgorithm) || !(await supports(caAlgorithm)) || !(await supports(leafAlgorithm))) {
+    const authority = await ca(selfsign, caOptions);
+    return { ca: authority, leaf: await leaf(selfsign, authority, leafOptions) };
+  }
+  const leafKey = generateKey(leafAlgorithm);
+  leafKey.catch(() => {});
+  const authority = await ca(selfsign, caOptions);
+  const key = await leafKey;
+  const pending = selfsign.prepareLeaf(issuerPem(authority), leafOptions, key.spki);
+  return { ca: authority, leaf: made(await sign(pending, authority.signingKey, key.pkcs8), 'webcrypto') };
+}
+
 /** A certificate for a CSR, issued by `authority`, like `selfsign.signCsr`. */
 export async function signCsr(selfsign, authority, csr, options) {
   const signingKey = await signingKeyOf(authority);
