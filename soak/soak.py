@@ -28,6 +28,7 @@ import argparse
 import http.client
 import os
 import random
+import resource
 import socket
 import ssl
 import struct
@@ -93,8 +94,14 @@ class Soak:
             "--idle-timeout", str(a.idle_timeout),
         ]
         self.log = open(os.path.join(self.dir, "server.log"), "wb")
+        nofile = a.server_nofile
+
+        def limit_fds():
+            if nofile:
+                resource.setrlimit(resource.RLIMIT_NOFILE, (nofile, nofile))
+
         self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT,
-                                     stdin=subprocess.DEVNULL)
+                                     stdin=subprocess.DEVNULL, preexec_fn=limit_fds)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -379,7 +386,8 @@ class Soak:
         p(f"selfsign soak: {a.seconds:.0f} s on 127.0.0.1:{self.port}, crowd from "
           f"{crowd_start:.0f} s to {crowd_end:.0f} s")
         p(f"  server limits: --max-connections {a.max_connections} --handshake-timeout "
-          f"{a.handshake_timeout} --idle-timeout {a.idle_timeout} (request head 16 KiB)")
+          f"{a.handshake_timeout} --idle-timeout {a.idle_timeout} (request head 16 KiB)"
+          + (f", RLIMIT_NOFILE {a.server_nofile}" if a.server_nofile else ""))
         p(f"  crowd: {a.crowd} slowloris (one byte every {a.drip:g} s), 2 garbage, 2 never-read, "
           f"2 handshake flood, 1 reset, 1 hoarder (up to {a.hoard} silent connections)")
         p("good client (full handshake + GET /index.html, new connection each time):")
@@ -468,6 +476,9 @@ def main():
     ap.add_argument("--crowd", type=int, help="slowloris connections [default: the cap]")
     ap.add_argument("--drip", type=float, default=2.0, help="seconds between slowloris bytes")
     ap.add_argument("--hoard", type=int, help="hoarder connections [default: 4 x the cap]")
+    ap.add_argument("--server-nofile", type=int,
+                    help="run the server with this RLIMIT_NOFILE, e.g. below the cap to make "
+                         "accept fail with EMFILE [default: inherited]")
     ap.add_argument("--good-timeout", type=float, default=10.0,
                     help="seconds the good client waits for one request before counting a failure")
     a = ap.parse_args()

@@ -291,6 +291,8 @@ impl Server {
     /// long enough (see [`Server::shed_victim`]); with none, accepting pauses until a connection
     /// leaves or one has been silent that long.
     fn accept(&mut self, i: usize, now: Instant) {
+        // Shed for a file descriptor at most once between two successful accepts.
+        let mut shed_for_fd = false;
         while self.draining_since.is_none() && self.listeners.pause == Pause::No {
             let mut victim = None;
             if self.conns.len() >= self.limits.max_connections {
@@ -310,6 +312,7 @@ impl Server {
             }
             match self.listeners.accept(i) {
                 Accepted::Conn(socket, peer) => {
+                    shed_for_fd = false;
                     if let Some(slot) = victim {
                         let gone = Gone("closed to make room at the connection cap".into());
                         self.remove(slot, gone, now);
@@ -317,16 +320,30 @@ impl Server {
                     self.add_conn(socket, peer, now);
                 }
                 Accepted::Empty => return,
+                Accepted::Failed(e) if !shed_for_fd && out_of_fds(&e) => {
+                    // Below the cap but out of descriptors (EMFILE): same remedy as at the cap.
+                    match self.shed_victim(now) {
+                        Ok(slot) => {
+                            shed_for_fd = true;
+                            let gone = Gone("closed to free a file descriptor".into());
+                            self.remove(slot, gone, now);
+                        }
+                        Err(_) => self.pause_accepting(&e, now),
+                    }
+                }
                 Accepted::Failed(e) => {
-                    tracing::warn!(
-                        "cannot accept connections: {e}; pausing accepts for {ACCEPT_PAUSE:?}"
-                    );
-                    self.listeners.deregister(self.poll.registry());
-                    self.listeners.pause = Pause::Until(now + ACCEPT_PAUSE);
+                    self.pause_accepting(&e, now);
                     return;
                 }
             }
         }
+    }
+
+    /// Stops accepting for [`ACCEPT_PAUSE`] after an accept error.
+    fn pause_accepting(&mut self, e: &std::io::Error, now: Instant) {
+        tracing::warn!("cannot accept connections: {e}; pausing accepts for {ACCEPT_PAUSE:?}");
+        self.listeners.deregister(self.poll.registry());
+        self.listeners.pause = Pause::Until(now + ACCEPT_PAUSE);
     }
 
     /// The connection to close for a newcomer at the cap: the one that has gone longest without
@@ -458,4 +475,10 @@ impl Server {
             self.settle(slot, next, now);
         }
     }
+}
+
+/// Whether an accept failed for want of file descriptors (EMFILE for the process, ENFILE for the
+/// system; the same numbers on Linux, the BSDs and macOS).
+fn out_of_fds(e: &std::io::Error) -> bool {
+    matches!(e.raw_os_error(), Some(23 | 24))
 }
