@@ -15,6 +15,8 @@ help:
 	@echo "make run-server   build the page and serve it on https://localhost:$(PORT) (PORT=... to change)"
 	@echo "make test         fmt, clippy, unit + interop tests, wasm build, browser tests"
 	@echo "make web          build the wasm package into web/pkg"
+	@echo "make fuzz         every fuzz target for FUZZ_SECONDS (60) each under libFuzzer (RELIABILITY.md)"
+	@echo "make soak         hostile clients against selfsign serve for SOAK_SECONDS (60); prints a report"
 
 bootstrap:
 	@scripts/bootstrap
