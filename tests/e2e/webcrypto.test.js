@@ -3,6 +3,7 @@
 // fallback; slow RSA keys then run in a worker). Both must make certificates that verify and that
 // decode identically except for keys, serials and signatures; RSA keys of every size work, and the
 // page stays responsive while a 4096-bit key is made. Expects web/pkg built (scripts/web-build).
+// Serves web/ on 127.0.0.1 unless BASE_URL points at a running server (e.g. `selfsign serve`).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -56,7 +57,8 @@ function openssl(args, cwd) {
 
 /** The page (with `?crypto=wasm` for the fallback), ready, failing the test on any page error. */
 async function openPage(t, query = '') {
-  const context = await browser.newContext();
+  // STRICT_TLS=1: a BASE_URL server's certificate must verify (its CA in $HOME/.pki/nssdb).
+  const context = await browser.newContext({ ignoreHTTPSErrors: Boolean(process.env.BASE_URL) && !process.env.STRICT_TLS });
   const page = await context.newPage();
   page.setDefaultTimeout(60_000);
   const problems = [];
@@ -128,8 +130,12 @@ before(async () => {
     throw new Error('web/pkg is not built: run scripts/web-build first');
   });
   work = await mkdtemp(path.join(tmpdir(), 'selfsign-e2e-webcrypto-'));
-  server = await serveWeb();
-  baseUrl = `http://127.0.0.1:${server.address().port}/`;
+  if (process.env.BASE_URL) {
+    baseUrl = new URL(process.env.BASE_URL).href;
+  } else {
+    server = await serveWeb();
+    baseUrl = `http://127.0.0.1:${server.address().port}/`;
+  }
   browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: FLAGS, timeout: 30_000 });
 });
 
