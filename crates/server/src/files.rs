@@ -30,6 +30,8 @@ pub(crate) enum Lookup {
     NotFound,
     /// It exists but the server may not read it.
     Forbidden,
+    /// It could not be opened for want of file descriptors: a passing overload, not a 404.
+    Busy,
 }
 
 /// A request path that must be refused before touching the file system.
@@ -107,6 +109,7 @@ fn open_regular(path: &Path) -> Lookup {
     let file = match File::open(path) {
         Ok(f) => f,
         Err(e) if e.kind() == io::ErrorKind::PermissionDenied => return Lookup::Forbidden,
+        Err(e) if crate::server::out_of_fds(&e) => return Lookup::Busy,
         Err(_) => return Lookup::NotFound,
     };
     match file.metadata() {

@@ -143,6 +143,10 @@ impl Http {
             Err(BadPath(why)) => self.error(out, 400, head_only, &req, why),
             Ok(Lookup::NotFound) => self.error(out, 404, head_only, &req, "not found"),
             Ok(Lookup::Forbidden) => self.error(out, 403, head_only, &req, "not readable"),
+            Ok(Lookup::Busy) => {
+                self.close = true;
+                self.error(out, 503, head_only, &req, "out of file descriptors, retry")
+            }
             Ok(Lookup::Directory) => {
                 let location = format!("Location: {path}/\r\n");
                 self.head(out, 301, "text/plain; charset=utf-8", 0, &location);
@@ -176,10 +180,10 @@ impl Http {
     /// Sends an error status with a one-line text body (no body for HEAD).
     fn refuse(&mut self, out: &mut Vec<u8>, status: u16, head_only: bool) {
         let body = format!("{status} {}\n", reason(status));
-        let extra = if status == 405 {
-            "Allow: GET, HEAD\r\n"
-        } else {
-            ""
+        let extra = match status {
+            405 => "Allow: GET, HEAD\r\n",
+            503 => "Retry-After: 1\r\n",
+            _ => "",
         };
         self.head(
             out,
@@ -352,6 +356,7 @@ fn reason(status: u16) -> &'static str {
         413 => "Content Too Large",
         414 => "URI Too Long",
         431 => "Request Header Fields Too Large",
+        503 => "Service Unavailable",
         _ => "Error",
     }
 }

@@ -477,8 +477,8 @@ impl Server {
     }
 }
 
-/// Whether an accept failed for want of file descriptors (EMFILE for the process, ENFILE for the
-/// system; the same numbers on Linux, the BSDs and macOS).
-fn out_of_fds(e: &std::io::Error) -> bool {
+/// Whether an accept or open failed for want of file descriptors (EMFILE for the process, ENFILE
+/// for the system; the same numbers on Linux, the BSDs and macOS).
+pub(crate) fn out_of_fds(e: &std::io::Error) -> bool {
     matches!(e.raw_os_error(), Some(23 | 24))
 }

@@ -70,3 +70,51 @@ fn exhaust_descriptors() {
     assert_echoes(running.addr(), &pki);
     running.stop();
 }
+
+const FILE_CHILD: &str = "SELFSIGN_SERVER_FD_LIMIT_FILE_CHILD";
+const FILE_TEST: &str = "a_file_that_cannot_be_opened_for_want_of_descriptors_is_a_503_not_a_404";
+
+#[test]
+fn a_file_that_cannot_be_opened_for_want_of_descriptors_is_a_503_not_a_404() {
+    if std::env::var_os(FILE_CHILD).is_some() {
+        return open_with_no_descriptors_left();
+    }
+    let exe = std::env::current_exe().expect("test binary");
+    let out = run_with_timeout(
+        Command::new("prlimit")
+            .arg("--nofile=128:128")
+            .arg(exe)
+            .args(["--exact", FILE_TEST, "--nocapture", "--test-threads=1"])
+            .env(FILE_CHILD, "1"),
+        b"",
+        Duration::from_secs(60),
+    );
+    assert_eq!(
+        out.status,
+        Some(0),
+        "child failed:\n{}\n{}",
+        out.stdout,
+        out.stderr
+    );
+}
+
+/// With a connection open, takes every descriptor left, asks for a file, then lets go.
+fn open_with_no_descriptors_left() {
+    let (pki, _web, running) = http_server(Limits::default());
+    let mut http = Http::new(connect(running.addr(), &pki.client_config()).expect("connect"));
+    assert_eq!(http.get("/").expect("first GET").status, 200);
+    let mut held = Vec::new();
+    while held.len() < 1000 {
+        match std::fs::File::open("/dev/null") {
+            Ok(f) => held.push(f),
+            Err(_) => break,
+        }
+    }
+    assert!(held.len() < 1000, "the descriptor limit was never reached");
+    let r = http.get("/").expect("GET with no descriptors left");
+    assert_eq!(r.status, 503, "{}", r.text());
+    assert_eq!(r.header("Retry-After"), Some("1"));
+    drop(held);
+    assert_serves_index(running.addr(), &pki);
+    running.stop();
+}
