@@ -64,9 +64,13 @@ pub struct ServeArgs {
     /// Turn session resumption off (every handshake is a full one), e.g. for benchmarks
     #[arg(long)]
     pub no_resumption: bool,
-    /// Connections served at once; more wait in the kernel backlog
+    /// Connections served at once; at the cap a newcomer replaces the longest-silent one
+    /// (lowered to fit the open-file limit, two descriptors per connection)
     #[arg(long, value_name = "N", default_value_t = Limits::default().max_connections)]
     pub max_connections: usize,
+    /// Largest request line + headers accepted, in bytes (431/414 beyond)
+    #[arg(long, value_name = "BYTES", default_value_t = Limits::default().max_request_head)]
+    pub max_request_head: usize,
     /// Seconds a client has to finish the TLS handshake
     #[arg(long, value_name = "SECS", default_value_t = Limits::default().handshake_timeout.as_secs())]
     pub handshake_timeout: u64,
@@ -84,6 +88,33 @@ struct Identity {
     key: KeyPair,
     cert_file: PathBuf,
     ca_file: Option<PathBuf>,
+}
+
+/// Descriptors kept aside for listeners, stdio, logs and the poll itself.
+const RESERVED_FDS: u64 = 32;
+
+/// Raises the soft open-file limit to the hard one and caps `wanted` connections so each can hold
+/// its socket and one open file: out of descriptors, a server can neither accept nor serve.
+fn fit_to_descriptors(wanted: usize) -> usize {
+    let limit = match rlimit::increase_nofile_limit(u64::MAX) {
+        Ok(limit) => limit,
+        Err(e) => {
+            tracing::warn!(
+                "cannot read the open-file limit ({e}); keeping --max-connections {wanted}"
+            );
+            return wanted;
+        }
+    };
+    let fits = usize::try_from(limit.saturating_sub(RESERVED_FDS) / 2).unwrap_or(usize::MAX);
+    if wanted > fits {
+        tracing::warn!(
+            "--max-connections {wanted} needs {} open files but the limit is {limit}; serving at most {} at once (raise it with `ulimit -n`)",
+            wanted as u64 * 2 + RESERVED_FDS,
+            fits.max(1)
+        );
+        return fits.max(1);
+    }
+    wanted
 }
 
 /// Runs `selfsign serve` until SIGINT/SIGTERM.
@@ -140,11 +171,11 @@ pub fn run(args: &ServeArgs, global: &Global) -> Result<(), Error> {
         resumption: !args.no_resumption,
     })?;
     let limits = Limits {
-        max_connections: args.max_connections,
+        max_connections: fit_to_descriptors(args.max_connections),
+        max_request_head: args.max_request_head,
         handshake_timeout: Duration::from_secs(args.handshake_timeout),
         idle_timeout: Duration::from_secs(args.idle_timeout),
         shutdown_grace: Duration::from_secs(args.shutdown_grace),
-        ..Limits::default()
     };
     let served = match &mode {
         Mode::Http { root } => Some(root.clone()),

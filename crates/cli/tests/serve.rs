@@ -514,3 +514,41 @@ fn a_kept_leaf_expiring_within_a_day_is_reissued() {
         "the new leaf is valid for more than ten days"
     );
 }
+
+#[test]
+fn a_connection_cap_beyond_the_open_file_limit_is_lowered_with_a_warning() {
+    let env = Env::new();
+    std::fs::create_dir(env.file("www")).unwrap();
+    std::fs::write(env.file("www/index.html"), PAGE).unwrap();
+    let data = env.data();
+    let mut child = std::process::Command::new("prlimit")
+        .arg("--nofile=100:100")
+        .arg(env!("CARGO_BIN_EXE_selfsign"))
+        .arg("--data-dir")
+        .arg(&data)
+        .args(["serve", "--listen", "127.0.0.1:0", "--root", "www"])
+        .current_dir(env.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let warning = std::iter::from_fn(|| {
+        rx.recv_timeout(deadline.saturating_duration_since(Instant::now()))
+            .ok()
+    })
+    .find(|line| line.contains("--max-connections"));
+    let _ = child.kill();
+    let _ = child.wait();
+    let warning = warning.expect("a warning about --max-connections");
+    assert!(warning.contains("serving at most 34 at once"), "{warning}");
+}
