@@ -175,7 +175,10 @@ function caOptions(names, key, days) {
 
 const makeCa = (names, key, days) => webcrypto.ca(selfsign, caOptions(names, key, days));
 
-/** Status while generating; slow (RSA) keys say so, and the button shows it is busy. */
+/**
+ * Status while generating; slow (RSA) keys say so next to the button too, with the seconds so far,
+ * and the button shows it is busy. Returns what stops the progress display, if any.
+ */
 async function busyStatus(button, key, twoKeys) {
   button.setAttribute('aria-busy', 'true');
   const crypto = await webcrypto.cryptoFor(key);
@@ -183,12 +186,21 @@ async function busyStatus(button, key, twoKeys) {
   if (!webcrypto.isSlow(key)) return setStatus('Generating\u2026');
   const keys = twoKeys ? 'two RSA keys' : 'an RSA key';
   const started = performance.now();
+  const progress = $('generate-progress');
+  progress.hidden = false;
   const tick = () => {
     const seconds = Math.floor((performance.now() - started) / 1000);
-    setStatus(`Generating ${keys} (${key.slice(3)} bits) with ${by}\u2026 ${seconds ? `${seconds} s` : ''}`.trim());
+    const text = `Generating ${keys} (${key.slice(3)} bits) with ${by}\u2026 ${seconds ? `${seconds} s` : ''}`.trim();
+    setStatus(text);
+    progress.textContent = `${text} \u2014 the page stays usable meanwhile.`;
   };
   tick();
-  return setInterval(tick, 1000);
+  const timer = setInterval(tick, 1000);
+  return () => {
+    clearInterval(timer);
+    progress.hidden = true;
+    progress.textContent = '';
+  };
 }
 
 /** The PEM to issue with: the CA with any issuers above it. */
@@ -230,7 +242,7 @@ async function onGenerate(event) {
   } catch (error) {
     showError('generate', error);
   } finally {
-    clearInterval(ticker);
+    ticker?.();
     button.removeAttribute('aria-busy');
     button.disabled = false;
   }

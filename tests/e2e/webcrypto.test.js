@@ -193,11 +193,14 @@ describe('the page with WebCrypto keys, and with the WebAssembly fallback', { ti
         busy: document.getElementById('generate-button').getAttribute('aria-busy'),
         disabled: document.getElementById('generate-button').disabled,
         status: document.getElementById('status').textContent,
+        progress: document.getElementById('generate-progress').hidden ? '' : document.getElementById('generate-progress').textContent,
       }));
       assert.equal(during.busy, 'true', `${query}: the page answered while the key was being made`);
       assert.ok(during.disabled, 'the button cannot start a second generation');
       assert.match(during.status, /Generating an RSA key \(4096 bits\) with (the browser’s WebCrypto|WebAssembly)/);
+      assert.match(during.progress, /Generating an RSA key \(4096 bits\)/, 'progress next to the button');
       await page.locator('#generate-button:not([aria-busy])').waitFor({ timeout: 100_000 });
+      assert.ok(await page.locator('#generate-progress').isHidden(), 'the progress line goes away');
       const dir = await mkdtemp(path.join(work, 'rsa4096-'));
       await writeFile(path.join(dir, 'c.pem'), await pemOf(page, 'leaf', 'certificate'));
       await openssl(['verify', '-x509_strict', '-CAfile', 'c.pem', 'c.pem'], dir);
