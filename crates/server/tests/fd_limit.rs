@@ -8,23 +8,24 @@ use std::time::Duration;
 use common::*;
 use selfsign_server::{ClientAuth, Limits, Mode};
 
-/// Set in the child process that runs under a low descriptor limit.
+/// Set in the child process that runs one test under a low descriptor limit.
 const CHILD: &str = "SELFSIGN_SERVER_FD_LIMIT_CHILD";
-const TEST: &str = "accept_hitting_emfile_pauses_and_the_server_keeps_serving";
 
-#[test]
-fn accept_hitting_emfile_pauses_and_the_server_keeps_serving() {
-    if std::env::var_os(CHILD).is_some() {
-        return exhaust_descriptors();
-    }
-    // Re-run this test alone in a child whose descriptor limit is 128 (prlimit, util-linux).
+/// Whether this process is the low-limit child running `test`.
+fn in_child(test: &str) -> bool {
+    std::env::var_os(CHILD).is_some_and(|t| t == test)
+}
+
+/// Re-runs `test` alone in a child whose descriptor limit is 128 (prlimit, util-linux) and returns
+/// its output after checking it passed.
+fn run_in_child(test: &str) -> Output {
     let exe = std::env::current_exe().expect("test binary");
     let out = run_with_timeout(
         Command::new("prlimit")
             .arg("--nofile=128:128")
             .arg(exe)
-            .args(["--exact", TEST, "--nocapture", "--test-threads=1"])
-            .env(CHILD, "1")
+            .args(["--exact", test, "--nocapture", "--test-threads=1"])
+            .env(CHILD, test)
             .env("RUST_LOG", "selfsign_server=warn"),
         b"",
         Duration::from_secs(60),
@@ -36,6 +37,16 @@ fn accept_hitting_emfile_pauses_and_the_server_keeps_serving() {
         out.stdout,
         out.stderr
     );
+    out
+}
+
+#[test]
+fn accept_hitting_emfile_pauses_and_the_server_keeps_serving() {
+    const TEST: &str = "accept_hitting_emfile_pauses_and_the_server_keeps_serving";
+    if in_child(TEST) {
+        return exhaust_descriptors();
+    }
+    let out = run_in_child(TEST);
     assert!(
         out.stdout.contains("Too many open files"),
         "the server never hit EMFILE:\n{}",
@@ -71,31 +82,13 @@ fn exhaust_descriptors() {
     running.stop();
 }
 
-const FILE_CHILD: &str = "SELFSIGN_SERVER_FD_LIMIT_FILE_CHILD";
-const FILE_TEST: &str = "a_file_that_cannot_be_opened_for_want_of_descriptors_is_a_503_not_a_404";
-
 #[test]
 fn a_file_that_cannot_be_opened_for_want_of_descriptors_is_a_503_not_a_404() {
-    if std::env::var_os(FILE_CHILD).is_some() {
+    const TEST: &str = "a_file_that_cannot_be_opened_for_want_of_descriptors_is_a_503_not_a_404";
+    if in_child(TEST) {
         return open_with_no_descriptors_left();
     }
-    let exe = std::env::current_exe().expect("test binary");
-    let out = run_with_timeout(
-        Command::new("prlimit")
-            .arg("--nofile=128:128")
-            .arg(exe)
-            .args(["--exact", FILE_TEST, "--nocapture", "--test-threads=1"])
-            .env(FILE_CHILD, "1"),
-        b"",
-        Duration::from_secs(60),
-    );
-    assert_eq!(
-        out.status,
-        Some(0),
-        "child failed:\n{}\n{}",
-        out.stdout,
-        out.stderr
-    );
+    run_in_child(TEST);
 }
 
 /// With a connection open, takes every descriptor left, asks for a file, then lets go.
