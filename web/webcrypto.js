@@ -200,7 +200,9 @@ export async function leaf(selfsign, authority, options) {
 
 /**
  * A new root CA and a leaf it issues, like `selfsign.generateCa` then `selfsign.issueLeaf`: the
- * leaf's key is made by WebCrypto while the CA's certificate is built. Returns { ca, leaf }.
+ * leaf's key is made by WebCrypto while the CA's certificate is built, the leaf is prepared from
+ * the CA kept parsed in wasm, and the CA's result is described while WebCrypto signs the leaf.
+ * Returns { ca, leaf }.
  */
 export async function caAndLeaf(selfsign, caOptions, leafOptions) {
   const caAlgorithm = caOptions.key || 'p256';
@@ -211,10 +213,28 @@ export async function caAndLeaf(selfsign, caOptions, leafOptions) {
   }
   const leafKey = generateKey(leafAlgorithm);
   leafKey.catch(() => {});
-  const authority = await ca(selfsign, caOptions);
-  const key = await leafKey;
-  const pending = selfsign.prepareLeaf(issuerPem(authority), leafOptions, key.spki);
-  return { ca: authority, leaf: made(await sign(pending, authority.signingKey, key.pkcs8), 'webcrypto') };
+  const caKey = await checkedKey(caAlgorithm, (spki) => selfsign.prepareCa(caOptions, spki));
+  const caPending = selfsign.prepareCa(caOptions, caKey.spki);
+  let leafPending;
+  try {
+    const caSignature = await subtle().sign(ALGORITHMS[caPending.signer].sign, caKey.privateKey, caPending.tbs);
+    caPending.seal(new Uint8Array(caSignature));
+    const issuer = caPending.issuer();
+    try {
+      const key = await leafKey;
+      leafPending = issuer.prepareLeaf(leafOptions, key.spki);
+      const leafSignature = subtle().sign(ALGORITHMS[leafPending.signer].sign, caKey.privateKey, leafPending.tbs);
+      leafSignature.catch(() => {});
+      const authority = made(caPending.describe(await caKey.pkcs8), 'webcrypto', caKey.privateKey);
+      const result = leafPending.finish(new Uint8Array(await leafSignature), await key.pkcs8);
+      return { ca: authority, leaf: made(result, 'webcrypto') };
+    } finally {
+      issuer.free();
+    }
+  } finally {
+    caPending.free();
+    leafPending?.free();
+  }
 }
 
 /** A certificate for a CSR, issued by `authority`, like `selfsign.signCsr`. */

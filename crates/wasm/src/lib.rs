@@ -32,7 +32,8 @@ pub use error::{Error, Field};
 use options::{bytes_from_js, from_js, key_from_bytes};
 use options::{CaInput, CsrInput, LeafInput, NameList, SignInput, WebTransportInput};
 pub use pending::{
-    prepare_ca, prepare_leaf, prepare_self_signed, prepare_sign_csr, prepare_web_transport, Pending,
+    prepare_ca, prepare_leaf, prepare_self_signed, prepare_sign_csr, prepare_web_transport, Issuer,
+    Pending,
 };
 use results::{Bytes, CertView, CsrResult, Defaults, Issued, WebTransport};
 
@@ -241,14 +242,8 @@ fn now() -> UnixTime {
 
 /// Turns a result into a plain JS object (DER as `Uint8Array`), or a thrown JS `Error`.
 fn respond<T: Serialize>(result: Result<T, Error>) -> Result<JsValue, JsValue> {
-    let serializer =
-        serde_wasm_bindgen::Serializer::json_compatible().serialize_bytes_as_arrays(false);
     result
-        .and_then(|value| {
-            value
-                .serialize(&serializer)
-                .map_err(|e| Error::Internal(e.to_string()))
-        })
+        .and_then(|value| results::to_js(&value).map_err(Error::Internal))
         .map_err(JsValue::from)
 }
 
@@ -344,18 +339,21 @@ fn leaf_view(
     let has_chain = !chain.is_empty();
     let has_key = key.is_some();
     let (key_pem, key_der) = key.map_or((None, None), |(pem, der)| (Some(pem), Some(Bytes(der))));
+    // Each certificate is PEM-encoded once, however many fields show it.
+    let certificate_pem = certificate.pem();
+    let issuer_pems: Vec<String> = chain.iter().map(Certificate::pem).collect();
     Ok(Issued {
-        certificate_pem: certificate.pem(),
+        chain_pem: has_chain.then(|| {
+            core::iter::once(&certificate_pem)
+                .chain(&issuer_pems)
+                .map(String::as_str)
+                .collect()
+        }),
+        ca_pem: issuer_pems.last().cloned(),
+        certificate_pem,
         certificate_der: Bytes(certificate.der().to_vec()),
         key_pem,
         key_der,
-        chain_pem: has_chain.then(|| {
-            core::iter::once(certificate)
-                .chain(chain)
-                .map(Certificate::pem)
-                .collect()
-        }),
-        ca_pem: chain.last().map(Certificate::pem),
         info: info.into(),
         files: files::leaf(&names, usage, has_key, has_chain),
     })

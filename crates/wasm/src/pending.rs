@@ -20,6 +20,8 @@ use crate::{files, leaf_view, now, respond, web_transport_result};
 #[wasm_bindgen]
 pub struct Pending {
     unsigned: Option<UnsignedCertificate>,
+    /// The certificate once its signature is in (`seal`), until `describe` hands it out.
+    signed: Option<Certificate>,
     /// The key the certificate is for, whose PKCS#8 `finish` takes (none for a signed CSR).
     subject: Option<PublicKey>,
     outcome: Outcome,
@@ -69,13 +71,56 @@ impl Pending {
         signature: &[u8],
         #[wasm_bindgen(unchecked_param_type = "Uint8Array | undefined")] pkcs8: Option<Vec<u8>>,
     ) -> Result<JsValue, JsValue> {
+        self.seal(signature)?;
+        self.describe(pkcs8)
+    }
+
+    /// Puts in the signature over `tbs` (as `finish` does) without describing the result yet:
+    /// then `issuer` (for a CA) and `describe` follow.
+    pub fn seal(&mut self, signature: &[u8]) -> Result<(), JsValue> {
         let result = (|| {
             let unsigned = self.unsigned.take().ok_or_else(|| {
                 Error::Options("this certificate was already finished; prepare a new one".into())
             })?;
-            let certificate = unsigned.finish(signature)?;
             // WebCrypto made the signature with the key whose SPKI was given; verifying it again
             // in wasm would cost more than making the whole certificate.
+            self.signed = Some(unsigned.finish(signature)?);
+            Ok(())
+        })();
+        result.map_err(|e: Error| JsValue::from(e))
+    }
+
+    /// The sealed root CA as an issuer, whose `prepareLeaf` needs no PEM read back. Its
+    /// `CryptoKey` is the one that signed this CA.
+    pub fn issuer(&self) -> Result<Issuer, JsValue> {
+        let result = (|| {
+            let certificate = match (&self.outcome, &self.signed) {
+                (Outcome::Ca, Some(certificate)) => certificate.clone(),
+                _ => {
+                    return Err(Error::Options(
+                        "only a root CA whose signature is in (seal) can issue".into(),
+                    ))
+                }
+            };
+            let ca = ExternalCa::from_parts(certificate, Vec::new()).or_at(Field::CaCert)?;
+            Ok(Issuer { ca })
+        })();
+        result.map_err(JsValue::from)
+    }
+
+    /// The result object for a sealed certificate (as `finish` returns), with the new key's
+    /// PKCS#8 (omitted for a signed CSR).
+    #[wasm_bindgen(unchecked_return_type = "Issued")]
+    pub fn describe(
+        &mut self,
+        #[wasm_bindgen(unchecked_param_type = "Uint8Array | undefined")] pkcs8: Option<Vec<u8>>,
+    ) -> Result<JsValue, JsValue> {
+        let result = (|| {
+            let certificate = self.signed.take().ok_or_else(|| {
+                Error::Options(
+                    "this certificate has no signature yet or was already described".into(),
+                )
+            })?;
             let info = certificate.inspect_unverified(now())?;
             let key = match (&self.subject, pkcs8) {
                 (Some(public), Some(der)) => {
@@ -101,6 +146,25 @@ impl Pending {
     }
 }
 
+/// A root CA made on the WebCrypto path, kept parsed so its leaves skip reading it back.
+#[wasm_bindgen]
+pub struct Issuer {
+    ca: ExternalCa,
+}
+
+#[wasm_bindgen]
+impl Issuer {
+    /// Prepares a leaf issued by this CA for the key whose SPKI is given, like `prepareLeaf`.
+    #[wasm_bindgen(js_name = prepareLeaf)]
+    pub fn prepare_leaf(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "LeafOptions")] options: JsValue,
+        spki: &[u8],
+    ) -> Result<Pending, JsValue> {
+        pending(leaf_of(&self.ca, options, spki))
+    }
+}
+
 /// A finished result: the same shapes the synchronous functions return.
 #[derive(serde::Serialize)]
 #[serde(untagged)]
@@ -122,6 +186,7 @@ pub fn prepare_self_signed(
         let unsigned = selfsign_core::prepare_self_signed(&options, &key, now())?;
         Ok(Pending {
             unsigned: Some(unsigned),
+            signed: None,
             subject: Some(key),
             outcome: Outcome::Leaf {
                 names: options.names,
@@ -151,6 +216,7 @@ pub fn prepare_web_transport(
         let unsigned = selfsign_core::prepare_self_signed(&options, &key, now())?;
         Ok(Pending {
             unsigned: Some(unsigned),
+            signed: None,
             subject: Some(key),
             outcome: Outcome::WebTransport {
                 names: options.names,
@@ -171,6 +237,7 @@ pub fn prepare_ca(
         let unsigned = ExternalCa::prepare_root(&options, &key, now())?;
         Ok(Pending {
             unsigned: Some(unsigned),
+            signed: None,
             subject: Some(key),
             outcome: Outcome::Ca,
         })
@@ -185,21 +252,24 @@ pub fn prepare_leaf(
     #[wasm_bindgen(unchecked_param_type = "LeafOptions")] options: JsValue,
     spki: &[u8],
 ) -> Result<Pending, JsValue> {
-    pending((|| {
-        let ca = external_ca(&ca_cert)?;
-        let options = from_js::<LeafInput>(options)?.to_core()?;
-        let key = public_key(spki)?;
-        let unsigned = ca.prepare_issue(&options, &key, now())?;
-        Ok(Pending {
-            unsigned: Some(unsigned),
-            subject: Some(key),
-            outcome: Outcome::Leaf {
-                names: options.names,
-                usage: options.usage,
-                chain: ca.chain(),
-            },
-        })
-    })())
+    pending(external_ca(&ca_cert).and_then(|ca| leaf_of(&ca, options, spki)))
+}
+
+/// Prepares a leaf issued by `ca` for the key whose SPKI is given.
+fn leaf_of(ca: &ExternalCa, options: JsValue, spki: &[u8]) -> Result<Pending, Error> {
+    let options = from_js::<LeafInput>(options)?.to_core()?;
+    let key = public_key(spki)?;
+    let unsigned = ca.prepare_issue(&options, &key, now())?;
+    Ok(Pending {
+        unsigned: Some(unsigned),
+        signed: None,
+        subject: Some(key),
+        outcome: Outcome::Leaf {
+            names: options.names,
+            usage: options.usage,
+            chain: ca.chain(),
+        },
+    })
 }
 
 /// Prepares a leaf for a CSR (PEM or DER) issued by the given CA: the names and public key come
@@ -220,6 +290,7 @@ pub fn prepare_sign_csr(
         let names = csr.names().at(Field::Csr)?;
         Ok(Pending {
             unsigned: Some(unsigned),
+            signed: None,
             subject: None,
             outcome: Outcome::Leaf {
                 names: names.iter().map(|n| n.value()).collect(),

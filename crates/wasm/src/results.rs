@@ -1,7 +1,11 @@
 //! Results as JS receives them: plain objects with PEM text, DER bytes (`Uint8Array`),
 //! fingerprints, decoded fields and suggested file names.
 
+use std::cell::RefCell;
+
+use js_sys::{JsString, Object, Reflect, Uint8Array, JSON};
 use serde::{Serialize, Serializer};
+use wasm_bindgen::{JsCast, JsValue};
 
 use selfsign_core::CertInfo;
 
@@ -9,10 +13,63 @@ use selfsign_core::CertInfo;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Bytes(pub Vec<u8>);
 
+thread_local! {
+    /// While [`to_js`] writes JSON: the bytes set aside, to reach JS as `Uint8Array`s.
+    static SET_ASIDE: RefCell<Option<Vec<Vec<u8>>>> = const { RefCell::new(None) };
+}
+
+/// Marks a JSON string that stands for the set-aside bytes with the index after it.
+const MARK: char = '\u{0}';
+
 impl Serialize for Bytes {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_bytes(&self.0)
+        let index = SET_ASIDE.with(|aside| {
+            aside.borrow_mut().as_mut().map(|list| {
+                list.push(self.0.clone());
+                list.len() - 1
+            })
+        });
+        match index {
+            Some(index) => serializer.serialize_str(&format!("{MARK}{index}")),
+            None => serializer.serialize_bytes(&self.0),
+        }
     }
+}
+
+/// A result as a plain JS object, made by one `JSON.parse` (far cheaper than setting each field
+/// from wasm); its `Bytes`, which must be top-level fields, become `Uint8Array`s.
+pub fn to_js<T: Serialize>(value: &T) -> Result<JsValue, String> {
+    SET_ASIDE.with(|aside| *aside.borrow_mut() = Some(Vec::new()));
+    let json = serde_json::to_string(value);
+    let set_aside = SET_ASIDE
+        .with(|aside| aside.borrow_mut().take())
+        .unwrap_or_default();
+    let object = JSON::parse(&json.map_err(|e| e.to_string())?)
+        .map_err(|_| "the result is not valid JSON".to_string())?;
+    let mut restored = 0;
+    if !set_aside.is_empty() {
+        for key in Object::keys(object.unchecked_ref::<Object>()).iter() {
+            let field = Reflect::get(&object, &key).unwrap_or(JsValue::UNDEFINED);
+            let Some(text) = field.dyn_ref::<JsString>() else {
+                continue;
+            };
+            if text.length() == 0 || text.char_code_at(0) != f64::from(u32::from(MARK)) {
+                continue;
+            }
+            let bytes = String::from(text)[MARK.len_utf8()..]
+                .parse::<usize>()
+                .ok()
+                .and_then(|index| set_aside.get(index))
+                .ok_or_else(|| "a byte field was lost in the result".to_string())?;
+            Reflect::set(&object, &key, &Uint8Array::from(bytes.as_slice()))
+                .map_err(|_| "the result cannot take its bytes".to_string())?;
+            restored += 1;
+        }
+    }
+    if restored != set_aside.len() {
+        return Err("byte fields must be top-level fields of a result".into());
+    }
+    Ok(object)
 }
 
 /// A decoded certificate: the core's `CertInfo` with JS-style (camelCase) field names.

@@ -223,6 +223,54 @@ async fn a_webcrypto_ca_issues_leaves_and_signs_csrs_and_its_key_imports_back() 
 }
 
 #[wasm_bindgen_test]
+async fn a_sealed_ca_issues_through_its_handle_as_through_its_pem() {
+    let ca_key = key("p256").await;
+    let mut pending = api::prepare_ca(JsValue::UNDEFINED, &ca_key.spki).expect("prepares");
+    let err = pending.issuer().err().expect("no signature yet");
+    assert!(message(err).contains("seal"));
+    let signature = webcrypto_sign("p256", &ca_key.private_key, &pending.tbs())
+        .await
+        .expect("WebCrypto signs");
+    pending
+        .seal(&Uint8Array::new(&signature).to_vec())
+        .expect("seals");
+    let issuer = pending.issuer().expect("a sealed root issues");
+    let ca = ok(pending.describe(Some(ca_key.pkcs8.clone())));
+    assert!(verifies_itself(&ca));
+    let err = pending.describe(None).expect_err("described once");
+    assert!(message(err).contains("already described"));
+
+    let leaf_key = key("p256").await;
+    let options = r#"{"names": "localhost"}"#;
+    let pending = issuer
+        .prepare_leaf(js(options), &leaf_key.spki)
+        .expect("prepares");
+    let leaf = sign(pending, &ca_key, Some(&leaf_key)).await;
+    let by_pem = api::prepare_leaf(get(&ca, "certificatePem"), js(options), &leaf_key.spki)
+        .expect("prepares");
+    let by_pem = sign(by_pem, &ca_key, Some(&leaf_key)).await;
+    assert_eq!(profile(&leaf), profile(&by_pem));
+    for field in ["caPem", "info.issuer", "info.authorityKeyId"] {
+        assert_eq!(
+            get(&leaf, field).as_string(),
+            get(&by_pem, field).as_string(),
+            "{field}"
+        );
+    }
+    assert_eq!(text(&leaf, "caPem"), text(&ca, "certificatePem"));
+    let chain = format!(
+        "{}{}",
+        text(&leaf, "certificatePem"),
+        text(&ca, "certificatePem")
+    );
+    assert_eq!(text(&leaf, "chainPem"), chain);
+
+    let leaf_pending = issuer.prepare_leaf(js(options), &leaf_key.spki).unwrap();
+    let err = leaf_pending.issuer().err().expect("a leaf issues nothing");
+    assert!(message(err).contains("root CA"));
+}
+
+#[wasm_bindgen_test]
 async fn finishing_checks_the_signature_and_happens_once() {
     let key = key("p256").await;
     let mut pending = api::prepare_self_signed(js(r#"{"names": "a.test"}"#), &key.spki).unwrap();
