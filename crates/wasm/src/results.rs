@@ -72,95 +72,43 @@ pub fn to_js<T: Serialize>(value: &T) -> Result<JsValue, String> {
     Ok(object)
 }
 
-/// A decoded certificate: the core's `CertInfo` with JS-style (camelCase) field names.
+/// A decoded certificate: the core's `CertInfo`, its keys renamed to JS style (camelCase), so the
+/// fields stay the core's own and no copy of them can drift.
 #[derive(Clone, Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct CertView {
-    /// Subject distinguished name.
-    pub subject: String,
-    /// Subject common name, if any.
-    pub common_name: Option<String>,
-    /// Issuer distinguished name.
-    pub issuer: String,
-    /// Serial number as colon-separated hex.
-    pub serial: String,
-    /// notBefore in Unix seconds.
-    pub not_before: i64,
-    /// notAfter in Unix seconds.
-    pub not_after: i64,
-    /// notBefore as RFC 3339.
-    pub not_before_rfc3339: String,
-    /// notAfter as RFC 3339.
-    pub not_after_rfc3339: String,
-    /// Whether it is within its validity period now.
-    pub valid_now: bool,
-    /// Whole days until notAfter (negative once expired).
-    pub days_left: i64,
-    /// Subject alternative names with their type, e.g. `DNS:localhost`.
-    pub subject_alt_names: Vec<String>,
-    /// Public key description, e.g. `ECDSA P-256`.
-    pub key_algorithm: String,
-    /// Public key size in bits.
-    pub key_bits: usize,
-    /// Signature algorithm, e.g. `ecdsa-with-SHA256`.
-    pub signature_algorithm: String,
-    /// basicConstraints CA flag.
-    pub is_ca: bool,
-    /// basicConstraints pathLenConstraint.
-    pub path_len: Option<u32>,
-    /// keyUsage bits.
-    pub key_usage: Vec<String>,
-    /// Extended key usages.
-    pub extended_key_usage: Vec<String>,
-    /// Permitted name-constraint subtrees.
-    pub permitted_names: Vec<String>,
-    /// Excluded name-constraint subtrees.
-    pub excluded_names: Vec<String>,
-    /// Subject key identifier, colon hex.
-    pub subject_key_id: Option<String>,
-    /// Authority key identifier, colon hex.
-    pub authority_key_id: Option<String>,
-    /// SHA-256 of the certificate, colon hex.
-    pub sha256_fingerprint: String,
-    /// SHA-256 of the certificate, lower-case hex.
-    pub sha256_hex: String,
-    /// Base64 SHA-256 of the SubjectPublicKeyInfo (SPKI pin).
-    pub spki_sha256_base64: String,
-    /// Whether it is self-signed.
-    pub self_signed: bool,
-}
+#[serde(transparent)]
+pub struct CertView(serde_json::Value);
 
 impl From<CertInfo> for CertView {
-    fn from(i: CertInfo) -> Self {
-        CertView {
-            subject: i.subject,
-            common_name: i.common_name,
-            issuer: i.issuer,
-            serial: i.serial,
-            not_before: i.not_before,
-            not_after: i.not_after,
-            not_before_rfc3339: i.not_before_rfc3339,
-            not_after_rfc3339: i.not_after_rfc3339,
-            valid_now: i.valid_now,
-            days_left: i.days_left,
-            subject_alt_names: i.subject_alt_names,
-            key_algorithm: i.key_algorithm,
-            key_bits: i.key_bits,
-            signature_algorithm: i.signature_algorithm,
-            is_ca: i.is_ca,
-            path_len: i.path_len,
-            key_usage: i.key_usage,
-            extended_key_usage: i.extended_key_usage,
-            permitted_names: i.permitted_names,
-            excluded_names: i.excluded_names,
-            subject_key_id: i.subject_key_id,
-            authority_key_id: i.authority_key_id,
-            sha256_fingerprint: i.sha256_fingerprint,
-            sha256_hex: i.sha256_hex,
-            spki_sha256_base64: i.spki_sha256_base64,
-            self_signed: i.self_signed,
+    fn from(info: CertInfo) -> Self {
+        let value = match serde_json::to_value(&info) {
+            Ok(serde_json::Value::Object(fields)) => serde_json::Value::Object(
+                fields
+                    .into_iter()
+                    .map(|(key, v)| (camel_case(&key), v))
+                    .collect(),
+            ),
+            Ok(other) => other,
+            Err(_) => serde_json::Value::Null,
+        };
+        CertView(value)
+    }
+}
+
+/// `not_before_rfc3339` -> `notBeforeRfc3339`, as serde's `rename_all = "camelCase"` spells it.
+fn camel_case(snake: &str) -> String {
+    let mut out = String::with_capacity(snake.len());
+    let mut upper = false;
+    for c in snake.chars() {
+        match c {
+            '_' => upper = true,
+            c if upper => {
+                out.extend(c.to_uppercase());
+                upper = false;
+            }
+            c => out.push(c),
         }
     }
+    out
 }
 
 /// Suggested file names, mkcert style.
@@ -254,4 +202,35 @@ pub struct Defaults {
     pub max_days: u32,
     /// Key algorithms that can be generated, as `[name, description]` pairs.
     pub algorithms: Vec<(String, String)>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cert_view_has_every_core_field_in_camel_case() {
+        let now = selfsign_core::UnixTime::since_unix_epoch(core::time::Duration::from_secs(
+            1_767_225_600,
+        ));
+        let opts = selfsign_core::LeafOptions::new(["localhost"]);
+        let info = selfsign_core::self_signed(&opts, now)
+            .unwrap()
+            .certificate
+            .inspect(now)
+            .unwrap();
+        let core_keys = serde_json::to_value(&info).unwrap();
+        let view = serde_json::to_value(CertView::from(info)).unwrap();
+        let (core_keys, view) = (core_keys.as_object().unwrap(), view.as_object().unwrap());
+        assert_eq!(core_keys.len(), view.len());
+        for key in [
+            "notBeforeRfc3339",
+            "spkiSha256Base64",
+            "isCa",
+            "subjectAltNames",
+        ] {
+            assert!(view.contains_key(key), "{key} missing from {view:?}");
+        }
+        assert!(view.keys().all(|k| !k.contains('_')));
+    }
 }
