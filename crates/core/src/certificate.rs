@@ -68,6 +68,12 @@ impl Certificate {
         base64::engine::general_purpose::STANDARD.encode(spki.unwrap_or_default())
     }
 
+    /// Whether subject and issuer are the same name: a root, for chain building.
+    pub(crate) fn is_self_issued(&self) -> bool {
+        self.parsed()
+            .is_ok_and(|c| c.tbs_certificate.subject.as_raw() == c.tbs_certificate.issuer.as_raw())
+    }
+
     pub(crate) fn parsed(&self) -> Result<X509Certificate<'_>, Error> {
         parse(&self.der)
     }

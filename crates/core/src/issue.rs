@@ -115,11 +115,11 @@ pub struct Issued {
 }
 
 impl Issued {
-    /// The chain a TLS server sends: this certificate and its intermediates, without the root.
+    /// The chain a TLS server sends: this certificate and its intermediates, without a
+    /// self-issued root (an intermediate loaded without its root stays in).
     pub fn tls_chain(&self) -> Vec<CertificateDer<'static>> {
-        let root_count = usize::from(!self.chain.is_empty());
         core::iter::once(&self.certificate)
-            .chain(&self.chain[..self.chain.len() - root_count])
+            .chain(self.chain.iter().filter(|c| !c.is_self_issued()))
             .map(|c| c.der().clone())
             .collect()
     }

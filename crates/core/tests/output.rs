@@ -111,3 +111,16 @@ fn bad_certificate_input_gets_specific_errors() {
         Error::NoCertificate
     );
 }
+
+#[test]
+fn an_intermediate_loaded_without_its_root_stays_in_the_tls_chain() {
+    let ca = root();
+    let inter = ca
+        .new_intermediate(&CaOptions::intermediate(), now())
+        .unwrap();
+    let alone = Ca::from_pem(&inter.certificate().pem(), &inter.key().private_key_pem()).unwrap();
+    let leaf = alone.issue(&LeafOptions::new(["a.test"]), now()).unwrap();
+    let tls = leaf.tls_chain();
+    assert_eq!(tls.len(), 2);
+    assert_eq!(&tls[1], inter.certificate().der());
+}
