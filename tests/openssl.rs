@@ -364,8 +364,8 @@ fn certificates_signed_outside_verify_and_decode_like_native_ones_but_for_serial
         let unsigned =
             ExternalCa::prepare_root(&CaOptions::default(), ca_key.public_key(), now()).unwrap();
         let signature = sign_outside(ca_key, unsigned.tbs());
-        let root = unsigned.finish(&signature).unwrap();
-        let external = ExternalCa::from_parts(root.clone(), Vec::new()).unwrap();
+        let external = unsigned.finish(&signature).unwrap();
+        let root = external.certificate().clone();
         let local = Ca::from_parts(root.clone(), same(ca_key), Vec::new()).unwrap();
         let dir = Dir::new();
         let root_path = dir.write("root.pem", root.pem());

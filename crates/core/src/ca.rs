@@ -32,7 +32,7 @@ pub(crate) struct Authority {
 
 /// What issuance needs to know about a CA, read once from its certificates.
 #[derive(Debug, Clone)]
-struct CaFacts {
+pub(crate) struct CaFacts {
     not_before: i64,
     not_after: i64,
     path_len: Option<u32>,
@@ -47,7 +47,11 @@ impl Ca {
         let cert = params.self_signed(key.rcgen())?;
         let facts = CaFacts::made(&params, options, None)?;
         let cert = Certificate::from_encoded(cert.der().clone());
-        Ok(Ca::made(cert, params, key, Vec::new(), facts))
+        let authority = Authority::made(cert, Vec::new(), facts);
+        Ok(Ca {
+            authority,
+            issuer: rcgen::Issuer::new(params, key),
+        })
     }
 
     /// Makes an intermediate CA signed by this one.
@@ -57,25 +61,11 @@ impl Ca {
         let cert = params.signed_by(key.rcgen(), &self.issuer)?;
         let cert = Certificate::from_encoded(cert.der().clone());
         let facts = CaFacts::made(&params, options, Some(&self.authority.facts))?;
-        Ok(Ca::made(cert, params, key, self.authority.chain(), facts))
-    }
-
-    /// A CA this crate has just made from `params`: nothing needs reading back from its DER.
-    fn made(
-        certificate: Certificate,
-        params: rcgen::CertificateParams,
-        key: KeyPair,
-        parents: Vec<Certificate>,
-        facts: CaFacts,
-    ) -> Ca {
-        Ca {
-            authority: Authority {
-                certificate,
-                parents,
-                facts,
-            },
+        let authority = Authority::made(cert, self.authority.chain(), facts);
+        Ok(Ca {
+            authority,
             issuer: rcgen::Issuer::new(params, key),
-        }
+        })
     }
 
     /// Loads a CA from a PEM certificate (optionally followed by its own issuers) and its key.
@@ -189,8 +179,26 @@ impl Authority {
         })
     }
 
+    /// A CA this crate has just made, with the facts of the parameters that made it: nothing
+    /// needs reading back from its DER.
+    pub(crate) fn made(
+        certificate: Certificate,
+        parents: Vec<Certificate>,
+        facts: CaFacts,
+    ) -> Self {
+        Authority {
+            certificate,
+            parents,
+            facts,
+        }
+    }
+
     pub(crate) fn certificate(&self) -> &Certificate {
         &self.certificate
+    }
+
+    pub(crate) fn facts(&self) -> &CaFacts {
+        &self.facts
     }
 
     pub(crate) fn parents(&self) -> &[Certificate] {
@@ -296,7 +304,7 @@ pub(crate) fn root_params(
     ca_params(options, &period, false)
 }
 
-fn ca_params(
+pub(crate) fn ca_params(
     options: &CaOptions,
     period: &Period,
     has_issuer: bool,
@@ -322,7 +330,7 @@ fn ca_params(
 
 impl CaFacts {
     /// The facts of a CA made from `params` and `options` below `parent` (none for a root).
-    fn made(
+    pub(crate) fn made(
         params: &rcgen::CertificateParams,
         options: &CaOptions,
         parent: Option<&CaFacts>,

@@ -131,7 +131,24 @@ pub(crate) fn sha256(data: &[u8]) -> [u8; 32] {
     out
 }
 
+/// Bytes as colon-separated upper-case hex (`AB:CD:…`), as openssl prints fingerprints and serials.
 pub(crate) fn hex_colon(bytes: &[u8]) -> String {
-    let parts: Vec<String> = bytes.iter().map(|b| format!("{b:02X}")).collect();
-    parts.join(":")
+    hex(bytes, b"0123456789ABCDEF", Some(':'))
+}
+
+/// Bytes as lower-case hex without separators.
+pub(crate) fn hex_lower(bytes: &[u8]) -> String {
+    hex(bytes, b"0123456789abcdef", None)
+}
+
+fn hex(bytes: &[u8], digits: &[u8; 16], separator: Option<char>) -> String {
+    let mut out = String::with_capacity(bytes.len() * 3);
+    for (i, b) in bytes.iter().enumerate() {
+        if let (Some(sep), true) = (separator, i > 0) {
+            out.push(sep);
+        }
+        out.push(char::from(digits[usize::from(b >> 4)]));
+        out.push(char::from(digits[usize::from(b & 0x0f)]));
+    }
+    out
 }

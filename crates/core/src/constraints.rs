@@ -129,6 +129,32 @@ impl NameConstraints {
         }
     }
 
+    /// The constraints rcgen writes from `nc`, as decoding the certificate reads them back;
+    /// `None` for subtrees other than DNS names and IP ranges (this crate writes no others).
+    pub(crate) fn from_rcgen(nc: &rcgen::NameConstraints) -> Option<NameConstraints> {
+        let conv = |trees: &[rcgen::GeneralSubtree]| {
+            trees
+                .iter()
+                .map(|t| match t {
+                    rcgen::GeneralSubtree::DnsName(d) => Some(Subtree::Dns(d.to_ascii_lowercase())),
+                    rcgen::GeneralSubtree::IpAddress(rcgen::CidrSubnet::V4(addr, mask)) => {
+                        let prefix = u32::from_be_bytes(*mask).leading_ones() as u8;
+                        Some(Subtree::Ip(IpAddr::from(*addr), prefix))
+                    }
+                    rcgen::GeneralSubtree::IpAddress(rcgen::CidrSubnet::V6(addr, mask)) => {
+                        let prefix = u128::from_be_bytes(*mask).leading_ones() as u8;
+                        Some(Subtree::Ip(IpAddr::from(*addr), prefix))
+                    }
+                    _ => None,
+                })
+                .collect::<Option<Vec<_>>>()
+        };
+        Some(NameConstraints {
+            permitted: conv(&nc.permitted_subtrees)?,
+            excluded: conv(&nc.excluded_subtrees)?,
+        })
+    }
+
     pub(crate) fn from_x509(nc: &X509NameConstraints<'_>) -> NameConstraints {
         let conv = |trees: &Option<Vec<x509_parser::extensions::GeneralSubtree<'_>>>| {
             trees

@@ -2,21 +2,46 @@
 //! and builds certificates exactly as [`Ca`](crate::Ca) does, and the caller signs them.
 
 use alloc::string::String;
+use alloc::sync::Arc;
 use alloc::vec::Vec;
 
 use rustls_pki_types::UnixTime;
 
-use crate::ca::{root_params, Authority};
+use crate::ca::{root_params, Authority, CaFacts};
 use crate::issue::{CaOptions, LeafOptions};
+use crate::preview::IssuerView;
+use crate::tbs::OutsideKey;
 use crate::{parse_certificates, Certificate, Csr, CsrOptions, Error, PublicKey};
-use crate::{KeyAlgorithm, UnsignedCertificate};
+use crate::{CertInfo, KeyAlgorithm, UnsignedCertificate};
 
 /// A CA certificate whose key signs elsewhere: each `prepare_*` returns an
 /// [`UnsignedCertificate`] to sign with that key and finish.
 #[derive(Debug, Clone)]
 pub struct ExternalCa {
     authority: Authority,
+    /// The subject, key identifier and public key that issuance needs, read or made once.
+    issuer: Arc<rcgen::Issuer<'static, OutsideKey>>,
+    /// How the certificates it issues show it (for their decoded view).
+    view: Option<IssuerView>,
+}
+
+/// A CA certificate prepared for a key held elsewhere, waiting for its signature: sign
+/// [`tbs`](Self::tbs) with the private key of [`signer`](Self::signer), then
+/// [`finish`](Self::finish) it into an [`ExternalCa`] that issues without reading it back.
+#[derive(Debug)]
+pub struct UnsignedCa {
+    certificate: UnsignedCertificate,
+    ca: CaParts,
+}
+
+/// What a prepared CA becomes an [`ExternalCa`] with once its certificate is signed.
+#[derive(Debug)]
+struct CaParts {
+    params: rcgen::CertificateParams,
+    /// The CA's own key.
     key: PublicKey,
+    parents: Vec<Certificate>,
+    facts: CaFacts,
 }
 
 impl ExternalCa {
@@ -25,8 +50,17 @@ impl ExternalCa {
         options: &CaOptions,
         key: &PublicKey,
         now: UnixTime,
-    ) -> Result<UnsignedCertificate, Error> {
-        UnsignedCertificate::self_signed(&root_params(options, now)?, key)
+    ) -> Result<UnsignedCa, Error> {
+        let params = root_params(options, now)?;
+        Ok(UnsignedCa {
+            certificate: UnsignedCertificate::self_signed(&params, key)?,
+            ca: CaParts {
+                facts: CaFacts::made(&params, options, None)?,
+                params,
+                key: key.clone(),
+                parents: Vec::new(),
+            },
+        })
     }
 
     /// Takes a CA certificate and the certificates above it (nearest first); the key that signs
@@ -34,7 +68,14 @@ impl ExternalCa {
     pub fn from_parts(certificate: Certificate, parents: Vec<Certificate>) -> Result<Self, Error> {
         let authority = Authority::new(certificate, parents)?;
         let key = PublicKey::from_der(&authority.public_key_der()?)?;
-        Ok(ExternalCa { authority, key })
+        let view = IssuerView::of_certificate(authority.certificate(), &key)?;
+        let issuer =
+            rcgen::Issuer::from_ca_cert_der(authority.certificate().der(), OutsideKey(key))?;
+        Ok(ExternalCa {
+            authority,
+            issuer: Arc::new(issuer),
+            view: Some(view),
+        })
     }
 
     /// Reads a PEM CA certificate, optionally followed by its own issuers.
@@ -51,7 +92,7 @@ impl ExternalCa {
 
     /// The public key whose private half must sign what this CA prepares.
     pub fn public_key(&self) -> &PublicKey {
-        &self.key
+        &self.issuer.key().0
     }
 
     /// Certificates above this CA, nearest first (empty for a root).
@@ -83,7 +124,7 @@ impl ExternalCa {
         now: UnixTime,
     ) -> Result<UnsignedCertificate, Error> {
         let params = self.authority.leaf_params(options, key.algorithm(), now)?;
-        UnsignedCertificate::issued(&params, key, self.certificate(), &self.key)
+        UnsignedCertificate::issued(&params, key, &self.issuer, self.view.as_ref())
     }
 
     /// Prepares an intermediate CA for `key` (`options.key` is ignored).
@@ -92,9 +133,22 @@ impl ExternalCa {
         options: &CaOptions,
         key: &PublicKey,
         now: UnixTime,
-    ) -> Result<UnsignedCertificate, Error> {
+    ) -> Result<UnsignedCa, Error> {
         let params = self.authority.intermediate_params(options, now)?;
-        UnsignedCertificate::issued(&params, key, self.certificate(), &self.key)
+        Ok(UnsignedCa {
+            certificate: UnsignedCertificate::issued(
+                &params,
+                key,
+                &self.issuer,
+                self.view.as_ref(),
+            )?,
+            ca: CaParts {
+                facts: CaFacts::made(&params, options, Some(self.authority.facts()))?,
+                params,
+                key: key.clone(),
+                parents: self.chain(),
+            },
+        })
     }
 
     /// Prepares a leaf for a CSR: its names and public key, our profile and validity.
@@ -105,11 +159,52 @@ impl ExternalCa {
         now: UnixTime,
     ) -> Result<UnsignedCertificate, Error> {
         let request = self.authority.csr_request(csr, options, now)?;
-        UnsignedCertificate::from_csr(&request, self.certificate(), &self.key)
+        UnsignedCertificate::from_csr(&request, &self.issuer)
     }
 
     /// The algorithm the CA's key signs with.
     pub fn key_algorithm(&self) -> KeyAlgorithm {
-        self.key.algorithm()
+        self.public_key().algorithm()
+    }
+}
+
+impl UnsignedCa {
+    /// The DER TBSCertificate: the bytes to sign.
+    pub fn tbs(&self) -> &[u8] {
+        self.certificate.tbs()
+    }
+
+    /// The key that must sign: the CA's own for a root, its issuer's for an intermediate.
+    pub fn signer(&self) -> &PublicKey {
+        self.certificate.signer()
+    }
+
+    /// Puts in the signature over [`tbs`](Self::tbs) (WebCrypto's form, as for
+    /// [`UnsignedCertificate::finish`]) and returns the CA, ready to issue.
+    pub fn finish(self, signature: &[u8]) -> Result<ExternalCa, Error> {
+        let certificate = self.certificate.finish(signature)?;
+        Ok(self.ca.into_ca(certificate))
+    }
+
+    /// Like [`finish`](Self::finish), with the CA certificate's decoded view as
+    /// [`UnsignedCertificate::finish_described`] gives it.
+    pub fn finish_described(
+        self,
+        signature: &[u8],
+        now: UnixTime,
+    ) -> Result<(ExternalCa, CertInfo), Error> {
+        let (certificate, info) = self.certificate.finish_described(signature, now)?;
+        Ok((self.ca.into_ca(certificate), info))
+    }
+}
+
+impl CaParts {
+    fn into_ca(self, certificate: Certificate) -> ExternalCa {
+        let view = IssuerView::of_params(&self.params, &self.key);
+        ExternalCa {
+            authority: Authority::made(certificate, self.parents, self.facts),
+            issuer: Arc::new(rcgen::Issuer::new(self.params, OutsideKey(self.key))),
+            view,
+        }
     }
 }

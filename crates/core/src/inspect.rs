@@ -6,11 +6,17 @@ use alloc::vec::Vec;
 
 use base64::Engine;
 use rustls_pki_types::UnixTime;
+use x509_parser::der_parser::oid::Oid;
 use x509_parser::extensions::{GeneralName, ParsedExtension};
+use x509_parser::oid_registry::{
+    OID_EC_P256, OID_NIST_EC_P384, OID_NIST_EC_P521, OID_PKCS1_SHA256WITHRSA,
+    OID_PKCS1_SHA384WITHRSA, OID_PKCS1_SHA512WITHRSA, OID_SIG_ECDSA_WITH_SHA256,
+    OID_SIG_ECDSA_WITH_SHA384, OID_SIG_ECDSA_WITH_SHA512, OID_SIG_ED25519, OID_SIG_ED448,
+};
 use x509_parser::prelude::X509Certificate;
 use x509_parser::public_key::PublicKey;
 
-use crate::certificate::hex_colon;
+use crate::certificate::{hex_colon, hex_lower};
 use crate::constraints::NameConstraints;
 use crate::validity::rfc3339;
 use crate::{parse_certificates, Certificate, Error};
@@ -130,7 +136,7 @@ impl Certificate {
             subject_key_id: None,
             authority_key_id: None,
             sha256_fingerprint: hex_colon(&sha256),
-            sha256_hex: sha256.iter().map(|b| format!("{b:02x}")).collect(),
+            sha256_hex: hex_lower(&sha256),
             spki_sha256_base64: base64::engine::general_purpose::STANDARD.encode(
                 crate::certificate::sha256(x.tbs_certificate.subject_pki.raw),
             ),
@@ -232,36 +238,37 @@ fn key_description(x: &X509Certificate<'_>) -> (String, usize) {
                 .algorithm
                 .parameters
                 .as_ref()
-                .and_then(|p| p.as_oid().ok())
-                .map(|oid| oid.to_id_string());
-            let name = match curve.as_deref() {
-                Some("1.2.840.10045.3.1.7") => "ECDSA P-256",
-                Some("1.3.132.0.34") => "ECDSA P-384",
-                Some("1.3.132.0.35") => "ECDSA P-521",
+                .and_then(|p| p.as_oid().ok());
+            let name = match curve {
+                Some(c) if c == OID_EC_P256 => "ECDSA P-256",
+                Some(c) if c == OID_NIST_EC_P384 => "ECDSA P-384",
+                Some(c) if c == OID_NIST_EC_P521 => "ECDSA P-521",
                 _ => "ECDSA",
             };
             (name.to_string(), point.key_size())
         }
         Ok(PublicKey::RSA(rsa)) => ("RSA".to_string(), rsa.key_size()),
-        _ => match spki.algorithm.algorithm.to_id_string().as_str() {
-            "1.3.101.112" => ("Ed25519".to_string(), 256),
-            "1.3.101.113" => ("Ed448".to_string(), 456),
+        _ => match &spki.algorithm.algorithm {
+            oid if *oid == OID_SIG_ED25519 => ("Ed25519".to_string(), 256),
+            oid if *oid == OID_SIG_ED448 => ("Ed448".to_string(), 456),
             other => (format!("unknown ({other})"), 0),
         },
     }
 }
 
 fn signature_name(x: &X509Certificate<'_>) -> String {
-    let oid = x.signature_algorithm.algorithm.to_id_string();
-    match oid.as_str() {
-        "1.2.840.10045.4.3.2" => "ecdsa-with-SHA256",
-        "1.2.840.10045.4.3.3" => "ecdsa-with-SHA384",
-        "1.2.840.10045.4.3.4" => "ecdsa-with-SHA512",
-        "1.3.101.112" => "ED25519",
-        "1.2.840.113549.1.1.11" => "sha256WithRSAEncryption",
-        "1.2.840.113549.1.1.12" => "sha384WithRSAEncryption",
-        "1.2.840.113549.1.1.13" => "sha512WithRSAEncryption",
-        _ => return oid,
-    }
-    .to_string()
+    const NAMES: [(Oid<'static>, &str); 7] = [
+        (OID_SIG_ECDSA_WITH_SHA256, "ecdsa-with-SHA256"),
+        (OID_SIG_ECDSA_WITH_SHA384, "ecdsa-with-SHA384"),
+        (OID_SIG_ECDSA_WITH_SHA512, "ecdsa-with-SHA512"),
+        (OID_SIG_ED25519, "ED25519"),
+        (OID_PKCS1_SHA256WITHRSA, "sha256WithRSAEncryption"),
+        (OID_PKCS1_SHA384WITHRSA, "sha384WithRSAEncryption"),
+        (OID_PKCS1_SHA512WITHRSA, "sha512WithRSAEncryption"),
+    ];
+    let oid = &x.signature_algorithm.algorithm;
+    NAMES
+        .iter()
+        .find(|(known, _)| known == oid)
+        .map_or_else(|| oid.to_id_string(), |(_, name)| name.to_string())
 }

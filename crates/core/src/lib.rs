@@ -24,6 +24,7 @@ mod issue;
 mod key;
 pub mod names;
 mod pem;
+mod preview;
 mod private_key;
 mod profile;
 mod public_key;
@@ -35,14 +36,14 @@ pub use certificate::{parse_certificates, Certificate};
 pub use constraints::{NameConstraints, Subtree};
 pub use csr::{Csr, CsrOptions};
 pub use error::Error;
-pub use external_ca::ExternalCa;
+pub use external_ca::{ExternalCa, UnsignedCa};
 pub use inspect::{inspect, CertInfo};
 pub use issue::{
     prepare_self_signed, self_signed, self_signed_with_key, CaOptions, Issued, LeafOptions,
 };
 pub use key::{KeyAlgorithm, KeyPair};
 pub use names::{parse_names, Name};
-pub use private_key::PrivateKey;
+pub use private_key::{read_exported_key, PrivateKey};
 pub use profile::Usage;
 pub use public_key::PublicKey;
 pub use tbs::{UnsignedCertificate, UnsignedCsr};

@@ -2,19 +2,22 @@
 //! against their public key and written the way this crate writes its own keys.
 
 use alloc::format;
-use alloc::string::{String, ToString};
+use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt;
 
 use pkcs8::der::{Decode, Encode};
+use pkcs8::ObjectIdentifier;
 use rustls_pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
-use zeroize::Zeroize;
+use zeroize::{Zeroize, Zeroizing};
 
 use crate::{Error, KeyAlgorithm, PublicKey};
 
-const EC_PUBLIC_KEY: &str = "1.2.840.10045.2.1";
-const ED25519: &str = "1.3.101.112";
-const RSA_ENCRYPTION: &str = "1.2.840.113549.1.1.1";
+const EC_PUBLIC_KEY: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.2.1");
+const ED25519: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.101.112");
+const RSA_ENCRYPTION: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1");
+const P256: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.3.1.7");
+const P384: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.132.0.34");
 
 /// A PKCS#8 private key with its public half, held as bytes only (it signs where it was made).
 #[derive(Clone, PartialEq, Eq)]
@@ -39,46 +42,54 @@ impl Drop for PrivateKey {
 }
 
 impl PrivateKey {
-    /// Takes PKCS#8 DER for `public`, checks that its algorithm (and, for EC keys, its embedded
-    /// public key) match, and re-encodes it as PKCS#8 v1 with EC keys in ring's form, as
+    /// Takes PKCS#8 DER for `public`, checks that its algorithm and any public key it carries
+    /// match, and re-encodes it as PKCS#8 v1 with EC keys in ring's form, as
     /// [`KeyPair::private_key_der`](crate::KeyPair::private_key_der) writes them.
     pub fn from_pkcs8_der(der: &[u8], public: &PublicKey) -> Result<Self, Error> {
-        let bad = |why: &str| Error::InvalidKey(why.to_string());
-        let info = pkcs8::PrivateKeyInfo::from_der(der)
-            .map_err(|e| bad(&format!("not a PKCS#8 private key ({e})")))?;
-        let oid = info.algorithm.oid.to_string();
-        let curve = info
-            .algorithm
-            .parameters_oid()
-            .ok()
-            .map(|oid| oid.to_string());
-        let algorithm_matches = match public.algorithm() {
-            KeyAlgorithm::P256 => oid == EC_PUBLIC_KEY && curve.as_deref() == Some(P256),
-            KeyAlgorithm::P384 => oid == EC_PUBLIC_KEY && curve.as_deref() == Some(P384),
-            KeyAlgorithm::Ed25519 => oid == ED25519,
-            _ => oid == RSA_ENCRYPTION,
+        Self::read(&parse(der)?, Some(public))
+    }
+
+    /// Takes PKCS#8 DER that carries its public key (EC keys as WebCrypto and openssl export
+    /// them, RSA keys, Ed25519 in PKCS#8 v2), so no separate SubjectPublicKeyInfo is needed;
+    /// re-encoded as [`from_pkcs8_der`](Self::from_pkcs8_der) does.
+    pub fn from_pkcs8(der: &[u8]) -> Result<Self, Error> {
+        Self::read(&parse(der)?, None)
+    }
+
+    /// Reads a parsed PKCS#8 key for `public`, or for the public key it carries if none is given.
+    fn read(info: &pkcs8::PrivateKeyInfo<'_>, public: Option<&PublicKey>) -> Result<Self, Error> {
+        let algorithm = algorithm_of(info)?;
+        let same_kind = |p: &PublicKey| match algorithm {
+            KeyAlgorithm::Rsa => p.algorithm().is_rsa(),
+            other => p.algorithm() == other,
         };
-        if !algorithm_matches {
+        if public.is_some_and(|p| !same_kind(p)) {
             return Err(mismatch());
         }
-        let ec_inner;
-        let private_key = if oid == EC_PUBLIC_KEY {
-            ec_inner = ec_private_key(info.private_key, public)?;
-            ec_inner.as_slice()
-        } else {
-            info.private_key
+        let (private_key, public) = match algorithm {
+            KeyAlgorithm::P256 | KeyAlgorithm::P384 => ec_private_key(info, algorithm, public)?,
+            KeyAlgorithm::Ed25519 => {
+                let carried = match info.public_key {
+                    Some(raw) => Some(PublicKey::from_raw(algorithm, raw)?),
+                    None => None,
+                };
+                let public = matching(public, carried)?;
+                (Zeroizing::new(info.private_key.to_vec()), public)
+            }
+            _ => {
+                let carried = rsa_public_key(info.private_key)?;
+                let public = matching(public, Some(carried))?;
+                (Zeroizing::new(info.private_key.to_vec()), public)
+            }
         };
         let v1 = pkcs8::PrivateKeyInfo {
             algorithm: info.algorithm,
-            private_key,
+            private_key: &private_key,
             public_key: None,
         }
         .to_der()
-        .map_err(|e| bad(&format!("cannot re-encode the key ({e})")))?;
-        Ok(PrivateKey {
-            pkcs8: v1,
-            public: public.clone(),
-        })
+        .map_err(|e| Error::InvalidKey(format!("cannot re-encode the key ({e})")))?;
+        Ok(PrivateKey { pkcs8: v1, public })
     }
 
     /// The key's algorithm.
@@ -102,27 +113,102 @@ impl PrivateKey {
     }
 }
 
-const P256: &str = "1.2.840.10045.3.1.7";
-const P384: &str = "1.3.132.0.34";
-
-/// The SEC1 `ECPrivateKey` inside PKCS#8, without the curve repeated and with the public key
-/// (which ring needs to load it), after checking any embedded public key is `public`'s.
-fn ec_private_key(sec1_der: &[u8], public: &PublicKey) -> Result<Vec<u8>, Error> {
-    let key = sec1::EcPrivateKey::from_der(sec1_der)
-        .map_err(|e| Error::InvalidKey(format!("EC private key: {e}")))?;
-    if key
-        .public_key
-        .is_some_and(|embedded| embedded != public.raw())
-    {
-        return Err(mismatch());
+/// Reads a key as WebCrypto exports it: PKCS#8 (`"pkcs8"`) that carries its public key, giving
+/// both halves (the private one re-encoded as [`PrivateKey::from_pkcs8`] does), or a
+/// SubjectPublicKeyInfo (`"spki"`), giving the public half only.
+pub fn read_exported_key(der: &[u8]) -> Result<(PublicKey, Option<PrivateKey>), Error> {
+    match pkcs8::PrivateKeyInfo::from_der(der) {
+        Ok(info) => {
+            let private = PrivateKey::read(&info, None)?;
+            Ok((private.public.clone(), Some(private)))
+        }
+        Err(_) => match PublicKey::from_der(der) {
+            Ok(public) => Ok((public, None)),
+            Err(Error::InvalidPublicKey(why)) => Err(Error::InvalidPublicKey(format!(
+                "neither a PKCS#8 private key nor a SubjectPublicKeyInfo ({why})"
+            ))),
+            Err(other) => Err(other),
+        },
     }
-    sec1::EcPrivateKey {
+}
+
+fn parse(der: &[u8]) -> Result<pkcs8::PrivateKeyInfo<'_>, Error> {
+    pkcs8::PrivateKeyInfo::from_der(der)
+        .map_err(|e| Error::InvalidKey(format!("not a PKCS#8 private key ({e})")))
+}
+
+/// The key algorithm a PKCS#8 AlgorithmIdentifier names (RSA of any size).
+fn algorithm_of(info: &pkcs8::PrivateKeyInfo<'_>) -> Result<KeyAlgorithm, Error> {
+    let oid = info.algorithm.oid;
+    if oid == EC_PUBLIC_KEY {
+        return match info.algorithm.parameters_oid() {
+            Ok(curve) if curve == P256 => Ok(KeyAlgorithm::P256),
+            Ok(curve) if curve == P384 => Ok(KeyAlgorithm::P384),
+            _ => Err(Error::InvalidKey(
+                "only P-256 and P-384 EC keys are supported".into(),
+            )),
+        };
+    }
+    if oid == ED25519 {
+        return Ok(KeyAlgorithm::Ed25519);
+    }
+    if oid == RSA_ENCRYPTION {
+        return Ok(KeyAlgorithm::Rsa);
+    }
+    Err(Error::InvalidKey(
+        "not an ECDSA P-256/P-384, Ed25519 or RSA key".into(),
+    ))
+}
+
+/// The public key: the one given, checked against the one the key carries, or else that one.
+fn matching(given: Option<&PublicKey>, carried: Option<PublicKey>) -> Result<PublicKey, Error> {
+    match (given, carried) {
+        (Some(given), Some(carried)) if carried.raw() != given.raw() => Err(mismatch()),
+        (Some(given), _) => Ok(given.clone()),
+        (None, Some(carried)) => Ok(carried),
+        (None, None) => Err(Error::InvalidKey(
+            "this PKCS#8 key does not carry its public key; give its SubjectPublicKeyInfo too"
+                .into(),
+        )),
+    }
+}
+
+/// The SEC1 `ECPrivateKey` inside PKCS#8 in ring's form (no curve repeated, the public key in,
+/// which ring needs to load it), and its public key.
+fn ec_private_key(
+    info: &pkcs8::PrivateKeyInfo<'_>,
+    algorithm: KeyAlgorithm,
+    public: Option<&PublicKey>,
+) -> Result<(Zeroizing<Vec<u8>>, PublicKey), Error> {
+    let failed = |e: pkcs8::der::Error| Error::InvalidKey(format!("EC private key: {e}"));
+    let key = sec1::EcPrivateKey::from_der(info.private_key).map_err(failed)?;
+    let carried = match key.public_key {
+        Some(point) => Some(PublicKey::from_ec_point(algorithm, point)?),
+        None => None,
+    };
+    let public = matching(public, carried)?;
+    let der = sec1::EcPrivateKey {
         parameters: None,
         public_key: Some(public.raw()),
         ..key
     }
     .to_der()
-    .map_err(|e| Error::InvalidKey(format!("EC private key: {e}")))
+    .map_err(failed)?;
+    Ok((Zeroizing::new(der), public))
+}
+
+/// The public key of a PKCS#1 `RSAPrivateKey`: its modulus and public exponent.
+fn rsa_public_key(pkcs1_der: &[u8]) -> Result<PublicKey, Error> {
+    use rsa::pkcs1::der::{Decode as _, Encode as _};
+    let failed = |e: rsa::pkcs1::der::Error| Error::InvalidKey(format!("RSA private key: {e}"));
+    let key = rsa::pkcs1::RsaPrivateKeyRef::from_der(pkcs1_der).map_err(failed)?;
+    let public = rsa::pkcs1::RsaPublicKeyRef {
+        modulus: key.modulus,
+        public_exponent: key.public_exponent,
+    }
+    .to_der()
+    .map_err(failed)?;
+    PublicKey::from_raw(KeyAlgorithm::Rsa, &public)
 }
 
 fn mismatch() -> Error {

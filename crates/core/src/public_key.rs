@@ -72,6 +72,32 @@ impl PublicKey {
         Ok(key)
     }
 
+    /// Reads the subjectPublicKey bits of a key of `algorithm` (the EC point, the Ed25519 key or
+    /// the PKCS#1 RSA public key; any RSA size), checked as [`from_der`](Self::from_der) checks.
+    pub(crate) fn from_raw(algorithm: KeyAlgorithm, raw: &[u8]) -> Result<PublicKey, Error> {
+        PublicKey::from_der(&rcgen::PublicKeyData::subject_public_key_info(&Raw(
+            algorithm, raw,
+        )))
+    }
+
+    /// An uncompressed P-256 or P-384 point (as an `ECPrivateKey` carries it), without the
+    /// full parse [`from_der`](Self::from_der) makes of a whole SubjectPublicKeyInfo.
+    pub(crate) fn from_ec_point(algorithm: KeyAlgorithm, point: &[u8]) -> Result<PublicKey, Error> {
+        let length = match algorithm {
+            KeyAlgorithm::P256 => 65,
+            KeyAlgorithm::P384 => 97,
+            _ => return PublicKey::from_raw(algorithm, point),
+        };
+        if point.len() != length || point.first() != Some(&0x04) {
+            return Err(Error::InvalidPublicKey(format!(
+                "an uncompressed {} point has {length} bytes and starts with 04",
+                algorithm.description()
+            )));
+        }
+        let spki = rcgen::PublicKeyData::subject_public_key_info(&Raw(algorithm, point));
+        Ok(PublicKey::of_generated(spki, point.to_vec(), algorithm))
+    }
+
     /// The public half of a key just generated for `algorithm` (known, so not parsed again).
     pub(crate) fn of_generated(spki: Vec<u8>, raw: Vec<u8>, algorithm: KeyAlgorithm) -> PublicKey {
         let bits = match algorithm {
@@ -125,6 +151,19 @@ impl PublicKey {
     /// The key as rcgen takes it.
     pub(crate) fn rcgen(&self) -> RcgenPublicKey<'_> {
         RcgenPublicKey(self)
+    }
+}
+
+/// Key bits and their algorithm, for rcgen to encode as a SubjectPublicKeyInfo.
+struct Raw<'a>(KeyAlgorithm, &'a [u8]);
+
+impl rcgen::PublicKeyData for Raw<'_> {
+    fn der_bytes(&self) -> &[u8] {
+        self.1
+    }
+
+    fn algorithm(&self) -> &'static rcgen::SignatureAlgorithm {
+        self.0.signature_algorithm()
     }
 }
 

@@ -2,29 +2,31 @@
 //! built and encoded here exactly as the native path does, their to-be-signed bytes handed out,
 //! and the signature put in afterwards.
 //!
-//! rcgen encodes the certificate once, with a signer that records the to-be-signed bytes it is
-//! given and signs nothing. A signed X.509 structure is `SEQUENCE { tbs, signatureAlgorithm,
-//! signature BIT STRING }` (certificates and PKCS#10 requests alike), so finishing decodes that
-//! encoding with the `der` crate, puts the caller's signature into the BIT STRING and encodes it
+//! rcgen encodes the certificate once, with a signer ([`OutsideKey`]) that signs nothing. A signed
+//! X.509 structure is `SEQUENCE { tbs, signatureAlgorithm, signature BIT STRING }` (certificates
+//! and PKCS#10 requests alike), so the to-be-signed bytes are read from that encoding with the
+//! `der` crate, and finishing puts the caller's signature into the BIT STRING and encodes it
 //! again: the to-be-signed bytes cannot change between the two steps.
 
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
-use core::cell::RefCell;
 
 use der::asn1::{AnyRef, BitStringRef, UintRef};
 use der::{Decode, Encode};
 use rcgen::{CertificateParams, CertificateSigningRequestParams, PublicKeyData, SigningKey};
-use rustls_pki_types::CertificateSigningRequestDer;
+use rustls_pki_types::{CertificateSigningRequestDer, UnixTime};
 
-use crate::{Certificate, Csr, Error, KeyAlgorithm, PublicKey};
+use crate::preview::{IssuerView, Preview};
+use crate::{CertInfo, Certificate, Csr, Error, KeyAlgorithm, PublicKey};
 
 /// A certificate built and encoded, waiting for its signature: sign [`tbs`](Self::tbs) with the
 /// private key of [`signer`](Self::signer), then [`finish`](Self::finish).
 #[derive(Debug)]
 pub struct UnsignedCertificate {
     unsigned: Unsigned,
+    /// Its decoded view from the parameters, when they are ones the preview covers.
+    preview: Option<Preview>,
 }
 
 /// A CSR built and encoded, waiting for its signature by the subject's own key.
@@ -50,32 +52,20 @@ struct Signed<'a> {
 }
 
 impl Unsigned {
-    /// Encodes with a signer that records what it is asked to sign.
-    fn record(
+    /// Encodes with [`OutsideKey`] and reads back the bytes to sign.
+    fn encode(
         signer: &PublicKey,
-        encode: impl FnOnce(&Recorder<'_>) -> Result<Vec<u8>, rcgen::Error>,
+        encode: impl FnOnce(&OutsideKey) -> Result<Vec<u8>, rcgen::Error>,
     ) -> Result<Self, Error> {
-        let recorder = Recorder {
-            key: signer,
-            tbs: RefCell::new(None),
-        };
-        let encoded = encode(&recorder)?;
-        let tbs = recorder
-            .tbs
-            .into_inner()
-            .ok_or_else(|| Error::Generation("nothing was given to sign".into()))?;
-        let first = Signed::from_der(&encoded)
+        let outside = OutsideKey(signer.clone());
+        let encoded = encode(&outside)?;
+        let tbs = Signed::from_der(&encoded)
             .and_then(|s| s.tbs.to_der())
             .map_err(|e| Error::Generation(format!("cannot read what was encoded: {e}")))?;
-        if first != tbs {
-            return Err(Error::Generation(
-                "the signed bytes are not the encoded ones".into(),
-            ));
-        }
         Ok(Unsigned {
             encoded,
             tbs,
-            signer: signer.clone(),
+            signer: outside.0,
         })
     }
 
@@ -97,35 +87,41 @@ impl UnsignedCertificate {
     /// A self-signed certificate: `key` is both subject and signer.
     pub(crate) fn self_signed(params: &CertificateParams, key: &PublicKey) -> Result<Self, Error> {
         let unsigned =
-            Unsigned::record(key, |signer| Ok(params.self_signed(signer)?.der().to_vec()))?;
-        Ok(UnsignedCertificate { unsigned })
+            Unsigned::encode(key, |signer| Ok(params.self_signed(signer)?.der().to_vec()))?;
+        Ok(UnsignedCertificate {
+            unsigned,
+            preview: Preview::new(params, key, key.algorithm(), None),
+        })
     }
 
-    /// A certificate for `subject` signed by the key of the CA certificate `issuer`.
+    /// A certificate for `subject` issued by `issuer` (described by `view`), whose key signs
+    /// elsewhere.
     pub(crate) fn issued(
         params: &CertificateParams,
         subject: &PublicKey,
-        issuer: &Certificate,
-        signer: &PublicKey,
+        issuer: &rcgen::Issuer<'_, OutsideKey>,
+        view: Option<&IssuerView>,
     ) -> Result<Self, Error> {
-        let unsigned = Unsigned::record(signer, |signer| {
-            let issuer = rcgen::Issuer::from_ca_cert_der(issuer.der(), signer)?;
-            Ok(params.signed_by(&subject.rcgen(), &issuer)?.der().to_vec())
+        let signer = &issuer.key().0;
+        let unsigned = Unsigned::encode(signer, |_| {
+            Ok(params.signed_by(&subject.rcgen(), issuer)?.der().to_vec())
         })?;
-        Ok(UnsignedCertificate { unsigned })
+        let preview = view.and_then(|v| Preview::new(params, subject, signer.algorithm(), Some(v)));
+        Ok(UnsignedCertificate { unsigned, preview })
     }
 
-    /// A certificate for a CSR's key and names, signed by the key of the CA certificate `issuer`.
+    /// A certificate for a CSR's key and names, issued by `issuer`.
     pub(crate) fn from_csr(
         request: &CertificateSigningRequestParams,
-        issuer: &Certificate,
-        signer: &PublicKey,
+        issuer: &rcgen::Issuer<'_, OutsideKey>,
     ) -> Result<Self, Error> {
-        let unsigned = Unsigned::record(signer, |signer| {
-            let issuer = rcgen::Issuer::from_ca_cert_der(issuer.der(), signer)?;
-            Ok(request.signed_by(&issuer)?.der().to_vec())
+        let unsigned = Unsigned::encode(&issuer.key().0, |_| {
+            Ok(request.signed_by(issuer)?.der().to_vec())
         })?;
-        Ok(UnsignedCertificate { unsigned })
+        Ok(UnsignedCertificate {
+            unsigned,
+            preview: None,
+        })
     }
 
     /// The DER TBSCertificate: the bytes to sign.
@@ -146,12 +142,29 @@ impl UnsignedCertificate {
         let der = self.unsigned.finish(signature)?;
         Ok(Certificate::from_encoded(der.into()))
     }
+
+    /// Like [`finish`](Self::finish), with the certificate's decoded view as
+    /// [`Certificate::inspect_unverified`] gives it at `now`, built from the parameters that
+    /// made it rather than by parsing it back where they allow.
+    pub fn finish_described(
+        self,
+        signature: &[u8],
+        now: UnixTime,
+    ) -> Result<(Certificate, CertInfo), Error> {
+        let der = self.unsigned.finish(signature)?;
+        let certificate = Certificate::from_encoded(der.into());
+        let info = match self.preview {
+            Some(preview) => preview.finish(certificate.der(), now),
+            None => certificate.inspect_unverified(now)?,
+        };
+        Ok((certificate, info))
+    }
 }
 
 impl UnsignedCsr {
     /// A request signed by its own subject key.
     pub(crate) fn prepare(params: &CertificateParams, key: &PublicKey) -> Result<Self, Error> {
-        let unsigned = Unsigned::record(key, |signer| {
+        let unsigned = Unsigned::encode(key, |signer| {
             Ok(params.serialize_request(signer)?.der().to_vec())
         })?;
         Ok(UnsignedCsr { unsigned })
@@ -177,25 +190,23 @@ impl UnsignedCsr {
     }
 }
 
-/// rcgen's view of the outside key: it records the bytes it is asked to sign and signs nothing.
-struct Recorder<'a> {
-    key: &'a PublicKey,
-    tbs: RefCell<Option<Vec<u8>>>,
-}
+/// rcgen's view of a key whose private half is elsewhere: it has the public key and signs
+/// nothing (an empty signature), so rcgen encodes everything but the signature.
+#[derive(Debug, Clone)]
+pub(crate) struct OutsideKey(pub(crate) PublicKey);
 
-impl PublicKeyData for Recorder<'_> {
+impl PublicKeyData for OutsideKey {
     fn der_bytes(&self) -> &[u8] {
-        self.key.raw()
+        self.0.raw()
     }
 
     fn algorithm(&self) -> &'static rcgen::SignatureAlgorithm {
-        self.key.algorithm().signature_algorithm()
+        self.0.algorithm().signature_algorithm()
     }
 }
 
-impl SigningKey for Recorder<'_> {
-    fn sign(&self, msg: &[u8]) -> Result<Vec<u8>, rcgen::Error> {
-        *self.tbs.borrow_mut() = Some(msg.to_vec());
+impl SigningKey for OutsideKey {
+    fn sign(&self, _msg: &[u8]) -> Result<Vec<u8>, rcgen::Error> {
         Ok(Vec::new())
     }
 }

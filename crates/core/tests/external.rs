@@ -8,8 +8,9 @@ use common::{info, now};
 use ring::rand::SystemRandom;
 use ring::signature::{self, EcdsaKeyPair, Ed25519KeyPair, RsaKeyPair};
 use selfsign_core::{
-    prepare_self_signed, self_signed_with_key, Ca, CaOptions, CertInfo, Csr, CsrOptions, Error,
-    ExternalCa, KeyAlgorithm, KeyPair, LeafOptions, PrivateKey, PrivateKeyDer, PublicKey, Usage,
+    prepare_self_signed, read_exported_key, self_signed_with_key, Ca, CaOptions, CertInfo,
+    Certificate, Csr, CsrOptions, Error, ExternalCa, KeyAlgorithm, KeyPair, LeafOptions,
+    PrivateKey, PrivateKeyDer, PublicKey, UnsignedCertificate, Usage,
 };
 
 /// Signs like WebCrypto's `crypto.subtle.sign`: raw r||s for ECDSA, plain bytes otherwise.
@@ -99,7 +100,7 @@ fn an_outside_root_decodes_like_a_native_root_but_for_key_and_serial() {
     for key in keys() {
         let unsigned = ExternalCa::prepare_root(&opts, key.public_key(), now()).unwrap();
         let signature = sign_outside(&key, unsigned.tbs());
-        let outside = info(&unsigned.finish(&signature).unwrap());
+        let outside = info(unsigned.finish(&signature).unwrap().certificate());
         let native = Ca::new_root(
             &CaOptions {
                 key: key.algorithm(),
@@ -113,7 +114,8 @@ fn an_outside_root_decodes_like_a_native_root_but_for_key_and_serial() {
     }
 }
 
-/// A root made outside, as an `ExternalCa`, and the same root with its key loaded as a `Ca`.
+/// A root made outside, as the `ExternalCa` its finish returns, and the same root with its key
+/// loaded as a `Ca`.
 fn outside_root(key: &KeyPair) -> (ExternalCa, Ca) {
     let opts = CaOptions {
         name_constraints: vec!["example.test".into()],
@@ -121,9 +123,12 @@ fn outside_root(key: &KeyPair) -> (ExternalCa, Ca) {
     };
     let unsigned = ExternalCa::prepare_root(&opts, key.public_key(), now()).unwrap();
     let signature = sign_outside(key, unsigned.tbs());
-    let root = unsigned.finish(&signature).unwrap();
-    let external = ExternalCa::from_parts(root.clone(), Vec::new()).unwrap();
+    let external = unsigned.finish(&signature).unwrap();
     assert_eq!(external.public_key(), key.public_key());
+    let root = external.certificate().clone();
+    let reloaded = ExternalCa::from_parts(root.clone(), Vec::new()).unwrap();
+    assert_eq!(reloaded.public_key(), key.public_key());
+    assert_eq!(reloaded.not_after(), external.not_after());
     let local = Ca::from_parts(root, same_key(key), Vec::new()).unwrap();
     (external, local)
 }
@@ -188,30 +193,44 @@ fn an_outside_ca_signs_csrs_and_intermediates_with_the_same_checks_as_a_local_ca
         .unwrap();
     let signature = sign_outside(&ca_key, unsigned.tbs());
     let inter = unsigned.finish(&signature).unwrap();
-    let i = info(&inter);
+    let i = info(inter.certificate());
     assert!(i.is_ca);
     assert_eq!(i.path_len, Some(0));
     assert_eq!(
         i.authority_key_id,
         info(external.certificate()).subject_key_id
     );
-    let inter = ExternalCa::from_parts(inter, external.chain()).unwrap();
-    assert_eq!(inter.chain().len(), 2);
-    let err = inter
-        .prepare_intermediate(&CaOptions::intermediate(), inter_key.public_key(), now())
-        .unwrap_err();
-    assert_eq!(err, Error::PathLenExceeded);
-    let err = inter
-        .prepare_issue(
-            &LeafOptions::new(["evil.test"]),
-            leaf_key.public_key(),
-            now(),
-        )
-        .unwrap_err();
-    assert!(
-        matches!(err, Error::OutsideNameConstraints { .. }),
-        "constraints above bind: {err}"
-    );
+    let reloaded = ExternalCa::from_parts(inter.certificate().clone(), external.chain()).unwrap();
+    for inter in [inter, reloaded] {
+        assert_eq!(inter.chain().len(), 2);
+        assert_eq!(inter.public_key(), inter_key.public_key());
+        let err = inter
+            .prepare_intermediate(&CaOptions::intermediate(), inter_key.public_key(), now())
+            .unwrap_err();
+        assert_eq!(err, Error::PathLenExceeded);
+        let err = inter
+            .prepare_issue(
+                &LeafOptions::new(["evil.test"]),
+                leaf_key.public_key(),
+                now(),
+            )
+            .unwrap_err();
+        assert!(
+            matches!(err, Error::OutsideNameConstraints { .. }),
+            "constraints above bind: {err}"
+        );
+        let unsigned = inter
+            .prepare_issue(
+                &LeafOptions::new(["a.example.test"]),
+                leaf_key.public_key(),
+                now(),
+            )
+            .unwrap();
+        let signature = sign_outside(&inter_key, unsigned.tbs());
+        let leaf = unsigned.finish(&signature).unwrap();
+        assert_eq!(info(&leaf).authority_key_id, i.subject_key_id);
+        assert_eq!(info(&leaf).issuer, i.subject);
+    }
 }
 
 #[test]
@@ -331,4 +350,168 @@ fn private_keys_exported_elsewhere_are_written_like_our_own() {
     let taken = PrivateKey::from_pkcs8_der(v2.as_ref(), loaded.public_key()).unwrap();
     assert_eq!(taken.pem(), loaded.private_key_pem());
     assert!(PrivateKey::from_pkcs8_der(b"junk", loaded.public_key()).is_err());
+}
+
+#[test]
+fn private_keys_that_carry_their_public_key_load_without_an_spki() {
+    for key in keys() {
+        let PrivateKeyDer::Pkcs8(der) = key.private_key_der() else {
+            panic!("PKCS#8 expected")
+        };
+        let loaded = PrivateKey::from_pkcs8(der.secret_pkcs8_der());
+        if key.algorithm() == KeyAlgorithm::Ed25519 {
+            // We write Ed25519 as PKCS#8 v1, which has no room for the public key.
+            let err = loaded.unwrap_err().to_string();
+            assert!(err.contains("SubjectPublicKeyInfo"), "{err}");
+            continue;
+        }
+        let loaded = loaded.unwrap();
+        assert_eq!(loaded.public_key(), key.public_key(), "{}", key.algorithm());
+        assert_eq!(loaded.pem(), key.private_key_pem());
+    }
+    let v2 = ring::signature::Ed25519KeyPair::generate_pkcs8(&SystemRandom::new()).unwrap();
+    let ring_loaded = KeyPair::from_der(v2.as_ref()).unwrap();
+    let loaded = PrivateKey::from_pkcs8(v2.as_ref()).unwrap();
+    assert_eq!(loaded.public_key(), ring_loaded.public_key());
+    assert_eq!(loaded.pem(), ring_loaded.private_key_pem());
+    let err = PrivateKey::from_pkcs8(b"junk").unwrap_err().to_string();
+    assert!(err.contains("PKCS#8"), "{err}");
+}
+
+#[test]
+fn an_exported_key_is_read_as_pkcs8_with_both_halves_or_as_spki_with_the_public_one() {
+    for key in keys() {
+        let (public, private) = read_exported_key(key.public_key().der()).unwrap();
+        assert_eq!(&public, key.public_key());
+        assert!(private.is_none());
+        let PrivateKeyDer::Pkcs8(der) = key.private_key_der() else {
+            panic!("PKCS#8 expected")
+        };
+        match read_exported_key(der.secret_pkcs8_der()) {
+            Ok((public, Some(private))) => {
+                assert_eq!(&public, key.public_key());
+                assert_eq!(private.pem(), key.private_key_pem());
+            }
+            Ok(other) => panic!("{}: {other:?}", key.algorithm()),
+            Err(e) => {
+                assert_eq!(key.algorithm(), KeyAlgorithm::Ed25519, "{e}");
+                assert!(e.to_string().contains("SubjectPublicKeyInfo"), "{e}");
+            }
+        }
+    }
+    let err = read_exported_key(b"\x30\x03\x02\x01\x00").unwrap_err();
+    assert!(err.to_string().contains("neither a PKCS#8"), "{err}");
+}
+
+/// Finishes `unsigned` with `signer`'s signature and checks that the view built from the
+/// parameters is the one decoding the certificate gives.
+fn described(unsigned: UnsignedCertificate, signer: &KeyPair, context: &str) -> Certificate {
+    let signature = sign_outside(signer, unsigned.tbs());
+    let (certificate, info) = unsigned.finish_described(&signature, now()).unwrap();
+    assert_eq!(
+        info,
+        certificate.inspect_unverified(now()).unwrap(),
+        "{context}"
+    );
+    certificate
+}
+
+#[test]
+fn the_view_built_while_making_a_certificate_is_the_view_decoding_it_gives() {
+    let keys = keys();
+    let leaves = [
+        LeafOptions::new(["localhost"]),
+        LeafOptions::new(["localhost", "127.0.0.1", "::1", "*.example.test"]).usage(Usage::Both),
+        LeafOptions::new(["bücher.example", "me@example.test"]).usage(Usage::Client),
+        LeafOptions::new([format!("{}.example.test", "a".repeat(60))]).days(1),
+    ];
+    let roots = [
+        CaOptions::default(),
+        CaOptions {
+            common_name: "Ünïcode, with a comma".into(),
+            organization: String::new(),
+            path_len: None,
+            name_constraints: vec!["example.test".into(), "10.0.0.0/8".into(), "::1".into()],
+            ..CaOptions::default()
+        },
+        CaOptions {
+            path_len: Some(0),
+            name_constraints: vec![".example.test".into()],
+            ..CaOptions::default()
+        },
+    ];
+    for key in &keys {
+        for (i, opts) in leaves.iter().enumerate() {
+            let unsigned = prepare_self_signed(opts, key.public_key(), now()).unwrap();
+            described(
+                unsigned,
+                key,
+                &format!("self-signed {i} {}", key.algorithm()),
+            );
+        }
+    }
+    for (ca_key, leaf_key) in keys.iter().zip(keys.iter().rev()) {
+        for (r, opts) in roots.iter().enumerate() {
+            let context = format!("root {r} {}", ca_key.algorithm());
+            let unsigned = ExternalCa::prepare_root(opts, ca_key.public_key(), now()).unwrap();
+            let signature = sign_outside(ca_key, unsigned.tbs());
+            let (made, info) = unsigned.finish_described(&signature, now()).unwrap();
+            assert_eq!(
+                info,
+                made.certificate().inspect_unverified(now()).unwrap(),
+                "{context}"
+            );
+            let loaded = ExternalCa::from_parts(made.certificate().clone(), Vec::new()).unwrap();
+            for (how, ca) in [("made", &made), ("loaded", &loaded)] {
+                let opts = if opts.name_constraints.is_empty() {
+                    LeafOptions::new(["localhost", "127.0.0.1"])
+                } else {
+                    LeafOptions::new(["a.example.test"])
+                };
+                let unsigned = ca
+                    .prepare_issue(&opts, leaf_key.public_key(), now())
+                    .unwrap();
+                described(
+                    unsigned,
+                    ca_key,
+                    &format!("{context}: leaf by the {how} CA"),
+                );
+                if opts.names.len() > 1 {
+                    let unsigned = ca
+                        .prepare_intermediate(
+                            &CaOptions::intermediate(),
+                            leaf_key.public_key(),
+                            now(),
+                        )
+                        .unwrap();
+                    let signature = sign_outside(ca_key, unsigned.tbs());
+                    let (inter, info) = unsigned.finish_described(&signature, now()).unwrap();
+                    assert_eq!(info, inter.certificate().inspect_unverified(now()).unwrap());
+                    let unsigned = inter
+                        .prepare_issue(&LeafOptions::new(["localhost"]), ca_key.public_key(), now())
+                        .unwrap();
+                    described(
+                        unsigned,
+                        leaf_key,
+                        &format!("{context}: leaf by an intermediate"),
+                    );
+                }
+            }
+        }
+    }
+    // A CA made elsewhere (here: natively) issues leaves whose view names it as decoding does.
+    let native = Ca::new_root(&CaOptions::default(), now()).unwrap();
+    let outside = ExternalCa::from_parts(native.certificate().clone(), Vec::new()).unwrap();
+    let unsigned = outside
+        .prepare_issue(
+            &LeafOptions::new(["localhost"]),
+            keys[0].public_key(),
+            now(),
+        )
+        .unwrap();
+    described(
+        unsigned,
+        &same_key(native.key()),
+        "leaf by a loaded native CA",
+    );
 }
