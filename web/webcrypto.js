@@ -65,14 +65,18 @@ export async function cryptoFor(algorithm) {
 }
 
 /**
- * A new extractable key pair: its CryptoKey for signing, its SPKI, and its PKCS#8 export (a
- * promise started now, which runs alongside the certificate work).
+ * A new extractable key pair: its CryptoKey for signing and `der`, the export `prepare*` takes.
+ * EC and RSA keys export once, as PKCS#8 (which carries their public key); an Ed25519 PKCS#8 does
+ * not, so `der` is its SPKI and `pkcs8` a promise of the PKCS#8 export, for `finish`.
  */
 export async function generateKey(algorithm) {
   const pair = await subtle().generateKey(ALGORITHMS[algorithm].generate, true, ['sign', 'verify']);
-  const pkcs8 = subtle().exportKey('pkcs8', pair.privateKey).then((der) => new Uint8Array(der));
-  const spki = new Uint8Array(await subtle().exportKey('spki', pair.publicKey));
-  return { algorithm, privateKey: pair.privateKey, spki, pkcs8 };
+  const exported = async (format, key) => new Uint8Array(await subtle().exportKey(format, key));
+  if (algorithm !== 'ed25519') {
+    return { algorithm, privateKey: pair.privateKey, der: await exported('pkcs8', pair.privateKey) };
+  }
+  const pkcs8 = exported('pkcs8', pair.privateKey);
+  return { algorithm, privateKey: pair.privateKey, der: await exported('spki', pair.publicKey), pkcs8 };
 }
 
 let standIn;
@@ -84,7 +88,7 @@ let standIn;
 async function checkedKey(algorithm, prepare) {
   if (isSlow(algorithm)) {
     standIn ??= generateKey('p256');
-    prepare((await standIn).spki).free();
+    prepare((await standIn).der).free();
   }
   return generateKey(algorithm);
 }
@@ -94,7 +98,7 @@ async function sign(pending, privateKey, pkcs8) {
   const params = ALGORITHMS[pending.signer].sign;
   try {
     const signature = new Uint8Array(await subtle().sign(params, privateKey, pending.tbs));
-    return pending.finish(signature, pkcs8 ? await pkcs8 : undefined);
+    return pending.finish(signature, await pkcs8);
   } finally {
     pending.free();
   }
@@ -145,8 +149,8 @@ async function fallback(selfsign, algorithm, name, ...args) {
 export async function selfSigned(selfsign, options) {
   const algorithm = options.key || 'p256';
   if (!(await supports(algorithm))) return fallback(selfsign, algorithm, 'generateSelfSigned', options);
-  const key = await checkedKey(algorithm, (spki) => selfsign.prepareSelfSigned(options, spki));
-  const pending = selfsign.prepareSelfSigned(options, key.spki);
+  const key = await checkedKey(algorithm, (der) => selfsign.prepareSelfSigned(options, der));
+  const pending = selfsign.prepareSelfSigned(options, key.der);
   return made(await sign(pending, key.privateKey, key.pkcs8), 'webcrypto');
 }
 
@@ -154,7 +158,7 @@ export async function selfSigned(selfsign, options) {
 export async function webTransport(selfsign, options) {
   if (!(await supports('p256'))) return fallback(selfsign, 'p256', 'webTransport', options);
   const key = await generateKey('p256');
-  const pending = selfsign.prepareWebTransport(options, key.spki);
+  const pending = selfsign.prepareWebTransport(options, key.der);
   return made(await sign(pending, key.privateKey, key.pkcs8), 'webcrypto');
 }
 
@@ -162,8 +166,8 @@ export async function webTransport(selfsign, options) {
 export async function ca(selfsign, options) {
   const algorithm = options.key || 'p256';
   if (!(await supports(algorithm))) return fallback(selfsign, algorithm, 'generateCa', options);
-  const key = await checkedKey(algorithm, (spki) => selfsign.prepareCa(options, spki));
-  const pending = selfsign.prepareCa(options, key.spki);
+  const key = await checkedKey(algorithm, (der) => selfsign.prepareCa(options, der));
+  const pending = selfsign.prepareCa(options, key.der);
   return made(await sign(pending, key.privateKey, key.pkcs8), 'webcrypto', key.privateKey);
 }
 
@@ -193,8 +197,8 @@ export async function leaf(selfsign, authority, options) {
   if (!signingKey) {
     return fallback(selfsign, algorithm, 'issueLeaf', issuerPem(authority), authority.keyPem, options);
   }
-  const key = await checkedKey(algorithm, (spki) => selfsign.prepareLeaf(issuerPem(authority), options, spki));
-  const pending = selfsign.prepareLeaf(issuerPem(authority), options, key.spki);
+  const key = await checkedKey(algorithm, (der) => selfsign.prepareLeaf(issuerPem(authority), options, der));
+  const pending = selfsign.prepareLeaf(issuerPem(authority), options, key.der);
   return made(await sign(pending, signingKey, key.pkcs8), 'webcrypto');
 }
 
@@ -213,8 +217,8 @@ export async function caAndLeaf(selfsign, caOptions, leafOptions) {
   }
   const leafKey = generateKey(leafAlgorithm);
   leafKey.catch(() => {});
-  const caKey = await checkedKey(caAlgorithm, (spki) => selfsign.prepareCa(caOptions, spki));
-  const caPending = selfsign.prepareCa(caOptions, caKey.spki);
+  const caKey = await checkedKey(caAlgorithm, (der) => selfsign.prepareCa(caOptions, der));
+  const caPending = selfsign.prepareCa(caOptions, caKey.der);
   let leafPending;
   try {
     const caSignature = await subtle().sign(ALGORITHMS[caPending.signer].sign, caKey.privateKey, caPending.tbs);
@@ -222,7 +226,7 @@ export async function caAndLeaf(selfsign, caOptions, leafOptions) {
     const issuer = caPending.issuer();
     try {
       const key = await leafKey;
-      leafPending = issuer.prepareLeaf(leafOptions, key.spki);
+      leafPending = issuer.prepareLeaf(leafOptions, key.der);
       const leafSignature = subtle().sign(ALGORITHMS[leafPending.signer].sign, caKey.privateKey, leafPending.tbs);
       leafSignature.catch(() => {});
       const authority = made(caPending.describe(await caKey.pkcs8), 'webcrypto', caKey.privateKey);

@@ -10,8 +10,7 @@ use selfsign_core::{CaOptions, CsrOptions, KeyAlgorithm, KeyPair, LeafOptions, U
 use crate::error::{At, Error, Field};
 
 /// Names as one string (one name per line) or as an array of strings.
-#[derive(Clone, Debug, Deserialize)]
-#[serde(untagged)]
+#[derive(Clone, Debug)]
 pub enum NameList {
     /// Text with one name per line; blank lines are ignored.
     Lines(String),
@@ -22,6 +21,41 @@ pub enum NameList {
 impl Default for NameList {
     fn default() -> Self {
         NameList::List(Vec::new())
+    }
+}
+
+/// Reads either form directly: an untagged enum would try the string first and build (then
+/// drop) a JS `Error` for every array, which cost more than the rest of the options.
+impl<'de> Deserialize<'de> for NameList {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = NameList;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a string with one name per line or an array of strings")
+            }
+
+            fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<NameList, E> {
+                Ok(NameList::Lines(text.to_string()))
+            }
+
+            fn visit_string<E: serde::de::Error>(self, text: String) -> Result<NameList, E> {
+                Ok(NameList::Lines(text))
+            }
+
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<NameList, A::Error> {
+                let mut names = Vec::with_capacity(seq.size_hint().unwrap_or(0));
+                while let Some(name) = seq.next_element::<String>()? {
+                    names.push(name);
+                }
+                Ok(NameList::List(names))
+            }
+        }
+        deserializer.deserialize_any(Visitor)
     }
 }
 

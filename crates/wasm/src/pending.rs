@@ -1,14 +1,16 @@
 //! The WebCrypto path: the page makes keys and signs with `crypto.subtle`, the core still builds
-//! every certificate. Each `prepare*` function takes the new key's SPKI (WebCrypto's
-//! `exportKey("spki")`) and returns a [`Pending`] certificate whose `tbs` bytes the page signs
+//! every certificate. Each `prepare*` function takes the new key as WebCrypto exports it: its
+//! PKCS#8 (`exportKey("pkcs8")`; EC and RSA keys carry their public key, so no SPKI export is
+//! needed and `finish` takes no key), or its SPKI (`exportKey("spki")`, e.g. for Ed25519, whose
+//! PKCS#8 then goes to `finish`), and returns a [`Pending`] certificate whose `tbs` bytes the page signs
 //! with the signer's `CryptoKey`; [`Pending::finish`] puts the signature in (WebCrypto's raw form)
 //! and returns the same result object as the synchronous functions.
 
 use wasm_bindgen::prelude::*;
 
 use selfsign_core::{
-    parse_certificates, CertInfo, Certificate, Csr, ExternalCa, PrivateKey, PublicKey,
-    UnsignedCertificate, Usage,
+    parse_certificates, read_exported_key, CertInfo, Certificate, Csr, ExternalCa, PrivateKey,
+    PublicKey, UnsignedCa, UnsignedCertificate, Usage,
 };
 
 use crate::error::{At, Error, Field};
@@ -19,12 +21,55 @@ use crate::{files, leaf_view, now, respond, web_transport_result};
 /// A certificate built and encoded by the core, waiting for its signature from WebCrypto.
 #[wasm_bindgen]
 pub struct Pending {
-    unsigned: Option<UnsignedCertificate>,
+    unsigned: Option<Unsigned>,
     /// The certificate once its signature is in (`seal`), until `describe` hands it out.
-    signed: Option<Certificate>,
+    signed: Option<Signed>,
     /// The key the certificate is for, whose PKCS#8 `finish` takes (none for a signed CSR).
     subject: Option<PublicKey>,
+    /// The key's private half when it came as PKCS#8 to `prepare*`.
+    private: Option<PrivateKey>,
     outcome: Outcome,
+}
+
+/// A certificate waiting for its signature: a CA finishes into a CA that can issue.
+enum Unsigned {
+    Certificate(Box<UnsignedCertificate>),
+    Ca(Box<UnsignedCa>),
+}
+
+/// A certificate with its signature in, and its decoded view.
+enum Signed {
+    Certificate(Certificate, CertInfo),
+    Ca(ExternalCa, CertInfo),
+}
+
+impl Unsigned {
+    fn tbs(&self) -> &[u8] {
+        match self {
+            Unsigned::Certificate(c) => c.tbs(),
+            Unsigned::Ca(c) => c.tbs(),
+        }
+    }
+
+    fn signer(&self) -> &PublicKey {
+        match self {
+            Unsigned::Certificate(c) => c.signer(),
+            Unsigned::Ca(c) => c.signer(),
+        }
+    }
+
+    fn finish(self, signature: &[u8]) -> Result<Signed, selfsign_core::Error> {
+        Ok(match self {
+            Unsigned::Certificate(c) => {
+                let (certificate, info) = c.finish_described(signature, now())?;
+                Signed::Certificate(certificate, info)
+            }
+            Unsigned::Ca(c) => {
+                let (ca, info) = c.finish_described(signature, now())?;
+                Signed::Ca(ca, info)
+            }
+        })
+    }
 }
 
 /// What `finish` returns, and what it needs to describe it.
@@ -63,7 +108,8 @@ impl Pending {
     }
 
     /// Puts in the signature over `tbs` as WebCrypto's `sign` returns it, with the new key's
-    /// PKCS#8 (WebCrypto's `exportKey("pkcs8")`; omitted for a signed CSR), and returns the result
+    /// PKCS#8 (WebCrypto's `exportKey("pkcs8")`) when `prepare*` had only its SPKI (omitted for a
+    /// signed CSR), and returns the result
     /// object the synchronous functions return (`Issued`, or `WebTransportResult`).
     #[wasm_bindgen(unchecked_return_type = "Issued")]
     pub fn finish(
@@ -82,7 +128,7 @@ impl Pending {
             let unsigned = self.unsigned.take().ok_or_else(|| {
                 Error::Options("this certificate was already finished; prepare a new one".into())
             })?;
-            // WebCrypto made the signature with the key whose SPKI was given; verifying it again
+            // WebCrypto made the signature with the key that was given; verifying it again
             // in wasm would cost more than making the whole certificate.
             self.signed = Some(unsigned.finish(signature)?);
             Ok(())
@@ -93,19 +139,13 @@ impl Pending {
     /// The sealed root CA as an issuer, whose `prepareLeaf` needs no PEM read back. Its
     /// `CryptoKey` is the one that signed this CA.
     pub fn issuer(&self) -> Result<Issuer, JsValue> {
-        let result = (|| {
-            let certificate = match (&self.outcome, &self.signed) {
-                (Outcome::Ca, Some(certificate)) => certificate.clone(),
-                _ => {
-                    return Err(Error::Options(
-                        "only a root CA whose signature is in (seal) can issue".into(),
-                    ))
-                }
-            };
-            let ca = ExternalCa::from_parts(certificate, Vec::new()).or_at(Field::CaCert)?;
-            Ok(Issuer { ca })
-        })();
-        result.map_err(JsValue::from)
+        match &self.signed {
+            Some(Signed::Ca(ca, _)) => Ok(Issuer { ca: ca.clone() }),
+            _ => Err(Error::Options(
+                "only a root CA whose signature is in (seal) can issue".into(),
+            )
+            .into()),
+        }
     }
 
     /// The result object for a sealed certificate (as `finish` returns), with the new key's
@@ -116,19 +156,23 @@ impl Pending {
         #[wasm_bindgen(unchecked_param_type = "Uint8Array | undefined")] pkcs8: Option<Vec<u8>>,
     ) -> Result<JsValue, JsValue> {
         let result = (|| {
-            let certificate = self.signed.take().ok_or_else(|| {
-                Error::Options(
-                    "this certificate has no signature yet or was already described".into(),
-                )
-            })?;
-            let info = certificate.inspect_unverified(now())?;
-            let key = match (&self.subject, pkcs8) {
-                (Some(public), Some(der)) => {
-                    let key = PrivateKey::from_pkcs8_der(&der, public).at(Field::KeyPem)?;
-                    Some((key.pem(), key.der().secret_der().to_vec()))
+            let (certificate, info) = match self.signed.take() {
+                Some(Signed::Certificate(certificate, info)) => (certificate, info),
+                Some(Signed::Ca(ca, info)) => (ca.certificate().clone(), info),
+                None => {
+                    return Err(Error::Options(
+                        "this certificate has no signature yet or was already described".into(),
+                    ))
+                }
+            };
+            let key = match (self.private.take(), &self.subject, pkcs8) {
+                (Some(key), _, _) => Some(key),
+                (None, Some(public), Some(der)) => {
+                    Some(PrivateKey::from_pkcs8_der(&der, public).at(Field::KeyPem)?)
                 }
                 _ => None,
             };
+            let key = key.map(|key| (key.pem(), key.der().secret_der().to_vec()));
             Ok(match &self.outcome {
                 Outcome::Leaf {
                     names,
@@ -154,14 +198,14 @@ pub struct Issuer {
 
 #[wasm_bindgen]
 impl Issuer {
-    /// Prepares a leaf issued by this CA for the key whose SPKI is given, like `prepareLeaf`.
+    /// Prepares a leaf issued by this CA for the new key (PKCS#8 or SPKI), like `prepareLeaf`.
     #[wasm_bindgen(js_name = prepareLeaf)]
     pub fn prepare_leaf(
         &self,
         #[wasm_bindgen(unchecked_param_type = "LeafOptions")] options: JsValue,
-        spki: &[u8],
+        key: &[u8],
     ) -> Result<Pending, JsValue> {
-        pending(leaf_of(&self.ca, options, spki))
+        pending(leaf_of(&self.ca, options, key))
     }
 }
 
@@ -173,21 +217,22 @@ enum Done {
     WebTransport(crate::results::WebTransport),
 }
 
-/// Prepares a self-signed leaf (server by default) for the key whose SPKI is given; `key` in the
-/// options is ignored (the SPKI says which).
+/// Prepares a self-signed leaf (server by default) for the new key (PKCS#8 or SPKI); `key` in the
+/// options is ignored (the key says which).
 #[wasm_bindgen(js_name = prepareSelfSigned)]
 pub fn prepare_self_signed(
     #[wasm_bindgen(unchecked_param_type = "LeafOptions")] options: JsValue,
-    spki: &[u8],
+    key: &[u8],
 ) -> Result<Pending, JsValue> {
     pending((|| {
         let options = from_js::<LeafInput>(options)?.to_core()?;
-        let key = public_key(spki)?;
+        let (key, private) = new_key(key)?;
         let unsigned = selfsign_core::prepare_self_signed(&options, &key, now())?;
         Ok(Pending {
-            unsigned: Some(unsigned),
+            unsigned: Some(Unsigned::Certificate(Box::new(unsigned))),
             signed: None,
             subject: Some(key),
+            private,
             outcome: Outcome::Leaf {
                 names: options.names,
                 usage: options.usage,
@@ -197,16 +242,16 @@ pub fn prepare_self_signed(
     })())
 }
 
-/// Prepares a WebTransport certificate (self-signed, P-256, at most 14 days) for the key whose
-/// SPKI is given.
+/// Prepares a WebTransport certificate (self-signed, P-256, at most 14 days) for the new key
+/// (PKCS#8 or SPKI).
 #[wasm_bindgen(js_name = prepareWebTransport)]
 pub fn prepare_web_transport(
     #[wasm_bindgen(unchecked_param_type = "WebTransportOptions")] options: JsValue,
-    spki: &[u8],
+    key: &[u8],
 ) -> Result<Pending, JsValue> {
     pending((|| {
         let options = from_js::<WebTransportInput>(options)?.to_core()?;
-        let key = public_key(spki)?;
+        let (key, private) = new_key(key)?;
         if key.algorithm() != selfsign_core::KeyAlgorithm::P256 {
             return Err(Error::invalid(
                 Field::Key,
@@ -215,9 +260,10 @@ pub fn prepare_web_transport(
         }
         let unsigned = selfsign_core::prepare_self_signed(&options, &key, now())?;
         Ok(Pending {
-            unsigned: Some(unsigned),
+            unsigned: Some(Unsigned::Certificate(Box::new(unsigned))),
             signed: None,
             subject: Some(key),
+            private,
             outcome: Outcome::WebTransport {
                 names: options.names,
             },
@@ -225,45 +271,47 @@ pub fn prepare_web_transport(
     })())
 }
 
-/// Prepares a root CA (optionally name-constrained) for the key whose SPKI is given.
+/// Prepares a root CA (optionally name-constrained) for the new key (PKCS#8 or SPKI).
 #[wasm_bindgen(js_name = prepareCa)]
 pub fn prepare_ca(
     #[wasm_bindgen(unchecked_param_type = "CaOptions")] options: JsValue,
-    spki: &[u8],
+    key: &[u8],
 ) -> Result<Pending, JsValue> {
     pending((|| {
         let options = from_js::<CaInput>(options)?.to_core()?;
-        let key = public_key(spki)?;
+        let (key, private) = new_key(key)?;
         let unsigned = ExternalCa::prepare_root(&options, &key, now())?;
         Ok(Pending {
-            unsigned: Some(unsigned),
+            unsigned: Some(Unsigned::Ca(Box::new(unsigned))),
             signed: None,
             subject: Some(key),
+            private,
             outcome: Outcome::Ca,
         })
     })())
 }
 
 /// Prepares a leaf issued by the given CA (PEM or DER; PEM may carry its issuers after it) for
-/// the key whose SPKI is given. The CA's `CryptoKey` signs it.
+/// the new key (PKCS#8 or SPKI). The CA's `CryptoKey` signs it.
 #[wasm_bindgen(js_name = prepareLeaf)]
 pub fn prepare_leaf(
     #[wasm_bindgen(unchecked_param_type = "string | Uint8Array")] ca_cert: JsValue,
     #[wasm_bindgen(unchecked_param_type = "LeafOptions")] options: JsValue,
-    spki: &[u8],
+    key: &[u8],
 ) -> Result<Pending, JsValue> {
-    pending(external_ca(&ca_cert).and_then(|ca| leaf_of(&ca, options, spki)))
+    pending(external_ca(&ca_cert).and_then(|ca| leaf_of(&ca, options, key)))
 }
 
-/// Prepares a leaf issued by `ca` for the key whose SPKI is given.
-fn leaf_of(ca: &ExternalCa, options: JsValue, spki: &[u8]) -> Result<Pending, Error> {
+/// Prepares a leaf issued by `ca` for the new key (PKCS#8 or SPKI).
+fn leaf_of(ca: &ExternalCa, options: JsValue, key: &[u8]) -> Result<Pending, Error> {
     let options = from_js::<LeafInput>(options)?.to_core()?;
-    let key = public_key(spki)?;
+    let (key, private) = new_key(key)?;
     let unsigned = ca.prepare_issue(&options, &key, now())?;
     Ok(Pending {
-        unsigned: Some(unsigned),
+        unsigned: Some(Unsigned::Certificate(Box::new(unsigned))),
         signed: None,
         subject: Some(key),
+        private,
         outcome: Outcome::Leaf {
             names: options.names,
             usage: options.usage,
@@ -289,9 +337,10 @@ pub fn prepare_sign_csr(
             .map_err(crate::blame_csr)?;
         let names = csr.names().at(Field::Csr)?;
         Ok(Pending {
-            unsigned: Some(unsigned),
+            unsigned: Some(Unsigned::Certificate(Box::new(unsigned))),
             signed: None,
             subject: None,
+            private: None,
             outcome: Outcome::Leaf {
                 names: names.iter().map(|n| n.value()).collect(),
                 usage: options.usage,
@@ -306,9 +355,9 @@ fn pending(result: Result<Pending, Error>) -> Result<Pending, JsValue> {
     result.map_err(JsValue::from)
 }
 
-/// The new key's public half, as WebCrypto exported it.
-fn public_key(spki: &[u8]) -> Result<PublicKey, Error> {
-    PublicKey::from_der(spki).at(Field::Key)
+/// The new key as WebCrypto exported it: PKCS#8 carrying its public key (EC, RSA), or SPKI.
+fn new_key(der: &[u8]) -> Result<(PublicKey, Option<PrivateKey>), Error> {
+    read_exported_key(der).at(Field::Key)
 }
 
 /// The issuing CA from its certificate (and the issuers after it); its key signs elsewhere.

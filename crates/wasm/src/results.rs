@@ -72,43 +72,98 @@ pub fn to_js<T: Serialize>(value: &T) -> Result<JsValue, String> {
     Ok(object)
 }
 
-/// A decoded certificate: the core's `CertInfo`, its keys renamed to JS style (camelCase), so the
-/// fields stay the core's own and no copy of them can drift.
+/// A decoded certificate: the core's `CertInfo` with JS-style (camelCase) keys. `From` takes the
+/// core's struct apart field by field, so a field added there does not compile until it is here.
 #[derive(Clone, Debug, Serialize)]
-#[serde(transparent)]
-pub struct CertView(serde_json::Value);
+#[serde(rename_all = "camelCase")]
+pub struct CertView {
+    subject: String,
+    common_name: Option<String>,
+    issuer: String,
+    serial: String,
+    not_before: i64,
+    not_after: i64,
+    not_before_rfc3339: String,
+    not_after_rfc3339: String,
+    valid_now: bool,
+    days_left: i64,
+    subject_alt_names: Vec<String>,
+    key_algorithm: String,
+    key_bits: usize,
+    signature_algorithm: String,
+    is_ca: bool,
+    path_len: Option<u32>,
+    key_usage: Vec<String>,
+    extended_key_usage: Vec<String>,
+    permitted_names: Vec<String>,
+    excluded_names: Vec<String>,
+    subject_key_id: Option<String>,
+    authority_key_id: Option<String>,
+    sha256_fingerprint: String,
+    sha256_hex: String,
+    spki_sha256_base64: String,
+    self_signed: bool,
+}
 
 impl From<CertInfo> for CertView {
     fn from(info: CertInfo) -> Self {
-        let value = match serde_json::to_value(&info) {
-            Ok(serde_json::Value::Object(fields)) => serde_json::Value::Object(
-                fields
-                    .into_iter()
-                    .map(|(key, v)| (camel_case(&key), v))
-                    .collect(),
-            ),
-            Ok(other) => other,
-            Err(_) => serde_json::Value::Null,
-        };
-        CertView(value)
-    }
-}
-
-/// `not_before_rfc3339` -> `notBeforeRfc3339`, as serde's `rename_all = "camelCase"` spells it.
-fn camel_case(snake: &str) -> String {
-    let mut out = String::with_capacity(snake.len());
-    let mut upper = false;
-    for c in snake.chars() {
-        match c {
-            '_' => upper = true,
-            c if upper => {
-                out.extend(c.to_uppercase());
-                upper = false;
-            }
-            c => out.push(c),
+        let CertInfo {
+            subject,
+            common_name,
+            issuer,
+            serial,
+            not_before,
+            not_after,
+            not_before_rfc3339,
+            not_after_rfc3339,
+            valid_now,
+            days_left,
+            subject_alt_names,
+            key_algorithm,
+            key_bits,
+            signature_algorithm,
+            is_ca,
+            path_len,
+            key_usage,
+            extended_key_usage,
+            permitted_names,
+            excluded_names,
+            subject_key_id,
+            authority_key_id,
+            sha256_fingerprint,
+            sha256_hex,
+            spki_sha256_base64,
+            self_signed,
+        } = info;
+        CertView {
+            subject,
+            common_name,
+            issuer,
+            serial,
+            not_before,
+            not_after,
+            not_before_rfc3339,
+            not_after_rfc3339,
+            valid_now,
+            days_left,
+            subject_alt_names,
+            key_algorithm,
+            key_bits,
+            signature_algorithm,
+            is_ca,
+            path_len,
+            key_usage,
+            extended_key_usage,
+            permitted_names,
+            excluded_names,
+            subject_key_id,
+            authority_key_id,
+            sha256_fingerprint,
+            sha256_hex,
+            spki_sha256_base64,
+            self_signed,
         }
     }
-    out
 }
 
 /// Suggested file names, mkcert style.
@@ -208,6 +263,23 @@ pub struct Defaults {
 mod tests {
     use super::*;
 
+    /// `not_before_rfc3339` -> `notBeforeRfc3339`, as serde's `rename_all = "camelCase"` spells it.
+    fn camel_case(snake: &str) -> String {
+        let mut out = String::with_capacity(snake.len());
+        let mut upper = false;
+        for c in snake.chars() {
+            match c {
+                '_' => upper = true,
+                c if upper => {
+                    out.extend(c.to_uppercase());
+                    upper = false;
+                }
+                c => out.push(c),
+            }
+        }
+        out
+    }
+
     #[test]
     fn cert_view_has_every_core_field_in_camel_case() {
         let now = selfsign_core::UnixTime::since_unix_epoch(core::time::Duration::from_secs(
@@ -223,6 +295,14 @@ mod tests {
         let view = serde_json::to_value(CertView::from(info)).unwrap();
         let (core_keys, view) = (core_keys.as_object().unwrap(), view.as_object().unwrap());
         assert_eq!(core_keys.len(), view.len());
+        for (key, value) in core_keys {
+            let camel = camel_case(key);
+            assert_eq!(
+                view.get(&camel),
+                Some(value),
+                "{key} is not {camel} in the view"
+            );
+        }
         for key in [
             "notBeforeRfc3339",
             "spkiSha256Base64",

@@ -312,3 +312,32 @@ fn rsa_certificates_from_the_cores_own_crypto_have_key_encipherment() {
     );
     assert_eq!(get(&made, "info.selfSigned"), JsValue::TRUE);
 }
+
+#[wasm_bindgen_test]
+async fn a_pkcs8_export_that_carries_the_public_key_stands_for_the_whole_key() {
+    for algorithm in ["p256", "p384", "rsa2048"] {
+        let key = key(algorithm).await;
+        let options = r#"{"names": "a.test"}"#;
+        let pending = api::prepare_self_signed(js(options), &key.pkcs8).expect("prepares");
+        let by_pkcs8 = sign(pending, &key, None).await;
+        let pending = api::prepare_self_signed(js(options), &key.spki).expect("prepares");
+        let by_spki = sign(pending, &key, Some(&key)).await;
+        assert!(verifies_itself(&by_pkcs8), "{algorithm}");
+        for field in ["keyPem", "info.spkiSha256Base64", "info.keyAlgorithm"] {
+            assert_eq!(
+                get(&by_pkcs8, field).as_string(),
+                get(&by_spki, field).as_string(),
+                "{algorithm}: {field}"
+            );
+        }
+    }
+    // WebCrypto writes Ed25519 keys as PKCS#8 v1, without the public key: the SPKI is needed.
+    if let Ok(made) = webcrypto_key("ed25519").await {
+        let pkcs8 = Uint8Array::new(&get(&made, "pkcs8")).to_vec();
+        let err = api::prepare_self_signed(js(r#"{"names": "a.test"}"#), &pkcs8)
+            .err()
+            .expect("no public key in it");
+        assert_eq!(get(&err, "field").as_string().as_deref(), Some("key"));
+        assert!(message(err).contains("SubjectPublicKeyInfo"));
+    }
+}
