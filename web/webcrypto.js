@@ -70,13 +70,13 @@ export async function cryptoFor(algorithm) {
  * not, so `der` is its SPKI and `pkcs8` a promise of the PKCS#8 export, for `finish`.
  */
 export async function generateKey(algorithm) {
-  const pair = await subtle().generateKey(ALGORITHMS[algorithm].generate, true, ['sign', 'verify']);
-  const exported = async (format, key) => new Uint8Array(await subtle().exportKey(format, key));
+  const api = subtle();
+  const { privateKey, publicKey } = await api.generateKey(ALGORITHMS[algorithm].generate, true, ['sign', 'verify']);
   if (algorithm !== 'ed25519') {
-    return { algorithm, privateKey: pair.privateKey, der: await exported('pkcs8', pair.privateKey) };
+    return { algorithm, privateKey, der: new Uint8Array(await api.exportKey('pkcs8', privateKey)) };
   }
-  const pkcs8 = exported('pkcs8', pair.privateKey);
-  return { algorithm, privateKey: pair.privateKey, der: await exported('spki', pair.publicKey), pkcs8 };
+  const pkcs8 = api.exportKey('pkcs8', privateKey).then((der) => new Uint8Array(der));
+  return { algorithm, privateKey, der: new Uint8Array(await api.exportKey('spki', publicKey)), pkcs8 };
 }
 
 let standIn;
@@ -219,15 +219,16 @@ export async function caAndLeaf(selfsign, caOptions, leafOptions) {
   leafKey.catch(() => {});
   const caKey = await checkedKey(caAlgorithm, (der) => selfsign.prepareCa(caOptions, der));
   const caPending = selfsign.prepareCa(caOptions, caKey.der);
+  const signs = ALGORITHMS[caAlgorithm].sign; // the CA's key signs both
   let leafPending;
   try {
-    const caSignature = await subtle().sign(ALGORITHMS[caPending.signer].sign, caKey.privateKey, caPending.tbs);
+    const caSignature = await subtle().sign(signs, caKey.privateKey, caPending.tbs);
     caPending.seal(new Uint8Array(caSignature));
     const issuer = caPending.issuer();
     try {
       const key = await leafKey;
       leafPending = issuer.prepareLeaf(leafOptions, key.der);
-      const leafSignature = subtle().sign(ALGORITHMS[leafPending.signer].sign, caKey.privateKey, leafPending.tbs);
+      const leafSignature = subtle().sign(signs, caKey.privateKey, leafPending.tbs);
       leafSignature.catch(() => {});
       const authority = made(caPending.describe(await caKey.pkcs8), 'webcrypto', caKey.privateKey);
       const result = leafPending.finish(new Uint8Array(await leafSignature), await key.pkcs8);

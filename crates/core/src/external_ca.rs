@@ -10,7 +10,7 @@ use rustls_pki_types::UnixTime;
 use crate::ca::{root_params, Authority, CaFacts};
 use crate::issue::{CaOptions, LeafOptions};
 use crate::preview::IssuerView;
-use crate::tbs::OutsideKey;
+use crate::tbs::{key_id_once, OutsideKey};
 use crate::{parse_certificates, Certificate, Csr, CsrOptions, Error, PublicKey};
 use crate::{CertInfo, KeyAlgorithm, UnsignedCertificate};
 
@@ -51,7 +51,8 @@ impl ExternalCa {
         key: &PublicKey,
         now: UnixTime,
     ) -> Result<UnsignedCa, Error> {
-        let params = root_params(options, now)?;
+        let mut params = root_params(options, now)?;
+        key_id_once(&mut params, key);
         Ok(UnsignedCa {
             certificate: UnsignedCertificate::self_signed(&params, key)?,
             ca: CaParts {
@@ -123,7 +124,8 @@ impl ExternalCa {
         key: &PublicKey,
         now: UnixTime,
     ) -> Result<UnsignedCertificate, Error> {
-        let params = self.authority.leaf_params(options, key.algorithm(), now)?;
+        let mut params = self.authority.leaf_params(options, key.algorithm(), now)?;
+        key_id_once(&mut params, key);
         UnsignedCertificate::issued(&params, key, &self.issuer, self.view.as_ref())
     }
 
@@ -134,7 +136,8 @@ impl ExternalCa {
         key: &PublicKey,
         now: UnixTime,
     ) -> Result<UnsignedCa, Error> {
-        let params = self.authority.intermediate_params(options, now)?;
+        let mut params = self.authority.intermediate_params(options, now)?;
+        key_id_once(&mut params, key);
         Ok(UnsignedCa {
             certificate: UnsignedCertificate::issued(
                 &params,

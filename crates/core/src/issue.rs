@@ -165,6 +165,7 @@ pub fn prepare_self_signed(
 ) -> Result<UnsignedCertificate, Error> {
     let names = parse_names(&options.names)?;
     let period = options.validity.resolve(now)?;
-    let params = profile::leaf(&names, options.usage, key.algorithm(), &period, false)?;
+    let mut params = profile::leaf(&names, options.usage, key.algorithm(), &period, false)?;
+    crate::tbs::key_id_once(&mut params, key);
     UnsignedCertificate::self_signed(&params, key)
 }

@@ -190,6 +190,13 @@ impl UnsignedCsr {
     }
 }
 
+/// Fixes `params`' key identifier to the one derived from `key`, so the SKI rcgen writes, the
+/// AKI of what the CA issues and the preview hash the key once rather than each on its own.
+pub(crate) fn key_id_once(params: &mut CertificateParams, key: &PublicKey) {
+    let id = params.key_identifier(&key.rcgen());
+    params.key_identifier_method = rcgen::KeyIdMethod::PreSpecified(id);
+}
+
 /// rcgen's view of a key whose private half is elsewhere: it has the public key and signs
 /// nothing (an empty signature), so rcgen encodes everything but the signature.
 #[derive(Debug, Clone)]

@@ -35,7 +35,7 @@ pub use pending::{
     prepare_ca, prepare_leaf, prepare_self_signed, prepare_sign_csr, prepare_web_transport, Issuer,
     Pending,
 };
-use results::{Bytes, CertView, CsrResult, Defaults, Issued, WebTransport};
+use results::{ByteFields, Bytes, CertView, CsrResult, Defaults, Issued, WebTransport};
 
 /// Generates a key and a self-signed leaf certificate (server by default).
 #[wasm_bindgen(js_name = generateSelfSigned, unchecked_return_type = "Issued")]
@@ -241,7 +241,7 @@ fn now() -> UnixTime {
 }
 
 /// Turns a result into a plain JS object (DER as `Uint8Array`), or a thrown JS `Error`.
-fn respond<T: Serialize>(result: Result<T, Error>) -> Result<JsValue, JsValue> {
+fn respond<T: Serialize + ByteFields>(result: Result<T, Error>) -> Result<JsValue, JsValue> {
     result
         .and_then(|value| results::to_js(&value).map_err(Error::Internal))
         .map_err(JsValue::from)

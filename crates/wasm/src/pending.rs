@@ -15,7 +15,7 @@ use selfsign_core::{
 
 use crate::error::{At, Error, Field};
 use crate::options::{bytes_from_js, from_js, CaInput, LeafInput, SignInput, WebTransportInput};
-use crate::results::{Bytes, FileNames, Issued};
+use crate::results::{ByteFields, Bytes, FileNames, Issued};
 use crate::{files, leaf_view, now, respond, web_transport_result};
 
 /// A certificate built and encoded by the core, waiting for its signature from WebCrypto.
@@ -87,13 +87,10 @@ enum Outcome {
 
 #[wasm_bindgen]
 impl Pending {
-    /// The bytes to sign: the DER TBSCertificate.
+    /// The bytes to sign: the DER TBSCertificate (empty once finished).
     #[wasm_bindgen(getter)]
-    pub fn tbs(&self) -> Vec<u8> {
-        self.unsigned
-            .as_ref()
-            .map(|u| u.tbs().to_vec())
-            .unwrap_or_default()
+    pub fn tbs(&self) -> js_sys::Uint8Array {
+        js_sys::Uint8Array::from(self.unsigned.as_ref().map_or(&[][..], Unsigned::tbs))
     }
 
     /// The signing key's algorithm ("p256", "p384", "ed25519", "rsa2048", ..., or "rsa" for other
@@ -215,6 +212,15 @@ impl Issuer {
 enum Done {
     Issued(Issued),
     WebTransport(crate::results::WebTransport),
+}
+
+impl ByteFields for Done {
+    fn byte_fields(&self) -> Vec<(&'static str, Option<&Bytes>)> {
+        match self {
+            Done::Issued(issued) => issued.byte_fields(),
+            Done::WebTransport(web_transport) => web_transport.byte_fields(),
+        }
+    }
 }
 
 /// Prepares a self-signed leaf (server by default) for the new key (PKCS#8 or SPKI); `key` in the

@@ -1,75 +1,65 @@
 //! Results as JS receives them: plain objects with PEM text, DER bytes (`Uint8Array`),
 //! fingerprints, decoded fields and suggested file names.
 
-use std::cell::RefCell;
-
-use js_sys::{JsString, Object, Reflect, Uint8Array, JSON};
-use serde::{Serialize, Serializer};
-use wasm_bindgen::{JsCast, JsValue};
+use js_sys::{Reflect, Uint8Array, JSON};
+use serde::Serialize;
+use wasm_bindgen::JsValue;
 
 use selfsign_core::CertInfo;
 
-/// Bytes that reach JS as a `Uint8Array` rather than an array of numbers.
+/// Bytes that reach JS as a `Uint8Array`: left out of a result's JSON and set on the parsed
+/// object by name (see [`ByteFields`]).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Bytes(pub Vec<u8>);
 
-thread_local! {
-    /// While [`to_js`] writes JSON: the bytes set aside, to reach JS as `Uint8Array`s.
-    static SET_ASIDE: RefCell<Option<Vec<Vec<u8>>>> = const { RefCell::new(None) };
-}
-
-/// Marks a JSON string that stands for the set-aside bytes with the index after it.
-const MARK: char = '\u{0}';
-
-impl Serialize for Bytes {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let index = SET_ASIDE.with(|aside| {
-            aside.borrow_mut().as_mut().map(|list| {
-                list.push(self.0.clone());
-                list.len() - 1
-            })
-        });
-        match index {
-            Some(index) => serializer.serialize_str(&format!("{MARK}{index}")),
-            None => serializer.serialize_bytes(&self.0),
-        }
+/// A result's byte fields, set on its JS object as `Uint8Array`s after its JSON is parsed.
+pub trait ByteFields {
+    /// The fields by their JS name (`None` for `null`); none by default.
+    fn byte_fields(&self) -> Vec<(&'static str, Option<&Bytes>)> {
+        Vec::new()
     }
 }
 
 /// A result as a plain JS object, made by one `JSON.parse` (far cheaper than setting each field
-/// from wasm); its `Bytes`, which must be top-level fields, become `Uint8Array`s.
-pub fn to_js<T: Serialize>(value: &T) -> Result<JsValue, String> {
-    SET_ASIDE.with(|aside| *aside.borrow_mut() = Some(Vec::new()));
-    let json = serde_json::to_string(value);
-    let set_aside = SET_ASIDE
-        .with(|aside| aside.borrow_mut().take())
-        .unwrap_or_default();
-    let object = JSON::parse(&json.map_err(|e| e.to_string())?)
-        .map_err(|_| "the result is not valid JSON".to_string())?;
-    let mut restored = 0;
-    if !set_aside.is_empty() {
-        for key in Object::keys(object.unchecked_ref::<Object>()).iter() {
-            let field = Reflect::get(&object, &key).unwrap_or(JsValue::UNDEFINED);
-            let Some(text) = field.dyn_ref::<JsString>() else {
-                continue;
-            };
-            if text.length() == 0 || text.char_code_at(0) != f64::from(u32::from(MARK)) {
-                continue;
-            }
-            let bytes = String::from(text)[MARK.len_utf8()..]
-                .parse::<usize>()
-                .ok()
-                .and_then(|index| set_aside.get(index))
-                .ok_or_else(|| "a byte field was lost in the result".to_string())?;
-            Reflect::set(&object, &key, &Uint8Array::from(bytes.as_slice()))
-                .map_err(|_| "the result cannot take its bytes".to_string())?;
-            restored += 1;
-        }
-    }
-    if restored != set_aside.len() {
-        return Err("byte fields must be top-level fields of a result".into());
+/// from wasm), then its byte fields set as `Uint8Array`s.
+pub fn to_js<T: Serialize + ByteFields>(value: &T) -> Result<JsValue, String> {
+    let json = serde_json::to_string(value).map_err(|e| e.to_string())?;
+    let object = JSON::parse(&json).map_err(|_| "the result is not valid JSON".to_string())?;
+    for (name, bytes) in value.byte_fields() {
+        let bytes = bytes.map_or(JsValue::NULL, |b| Uint8Array::from(b.0.as_slice()).into());
+        Reflect::set(&object, &JsValue::from_str(name), &bytes)
+            .map_err(|_| format!("the result cannot take its {name}"))?;
     }
     Ok(object)
+}
+
+impl ByteFields for Defaults {}
+
+impl ByteFields for Vec<CertView> {}
+
+impl ByteFields for Vec<String> {}
+
+impl ByteFields for Issued {
+    fn byte_fields(&self) -> Vec<(&'static str, Option<&Bytes>)> {
+        vec![
+            ("certificateDer", Some(&self.certificate_der)),
+            ("keyDer", self.key_der.as_ref()),
+        ]
+    }
+}
+
+impl ByteFields for WebTransport {
+    fn byte_fields(&self) -> Vec<(&'static str, Option<&Bytes>)> {
+        let mut fields = self.issued.byte_fields();
+        fields.push(("sha256", Some(&self.sha256)));
+        fields
+    }
+}
+
+impl ByteFields for CsrResult {
+    fn byte_fields(&self) -> Vec<(&'static str, Option<&Bytes>)> {
+        vec![("csrDer", Some(&self.csr_der))]
+    }
 }
 
 /// A decoded certificate: the core's `CertInfo` with JS-style (camelCase) keys. `From` takes the
@@ -185,10 +175,12 @@ pub struct Issued {
     /// The certificate as PEM.
     pub certificate_pem: String,
     /// The certificate as DER.
+    #[serde(skip)]
     pub certificate_der: Bytes,
     /// The private key as PKCS#8 PEM (absent for a signed CSR: the requester keeps the key).
     pub key_pem: Option<String>,
     /// The private key as PKCS#8 DER.
+    #[serde(skip)]
     pub key_der: Option<Bytes>,
     /// Certificate then issuers, root last, as PEM (absent when self-signed).
     pub chain_pem: Option<String>,
@@ -208,6 +200,7 @@ pub struct WebTransport {
     #[serde(flatten)]
     pub issued: Issued,
     /// SHA-256 of the certificate's DER.
+    #[serde(skip)]
     pub sha256: Bytes,
     /// The hash as a JS literal: `new Uint8Array([…])`.
     pub sha256_literal: String,
@@ -224,6 +217,7 @@ pub struct CsrResult {
     /// The request as PEM.
     pub csr_pem: String,
     /// The request as DER.
+    #[serde(skip)]
     pub csr_der: Bytes,
     /// The private key as PKCS#8 PEM.
     pub key_pem: String,
