@@ -9,7 +9,7 @@ FUZZ_SECONDS ?= 60
 SOAK_SECONDS ?= 60
 
 .PHONY: help bootstrap run-server web test lint unit wasm browser build fuzz-corpus deny \
-        bench bench-core bench-cli bench-web bench-server fuzz soak clean
+        bench bench-core bench-cli bench-web bench-web-ab bench-server fuzz soak clean
 
 help:
 	@echo "make run-server   build the page and serve it on https://localhost:$(PORT) (PORT=... to change)"
@@ -85,6 +85,15 @@ bench-web: web
 	scripts/bootstrap --bench
 	test -d bench/node_modules/playwright-core || npm ci --prefix bench --no-audit --no-fund
 	node bench/web-run.mjs
+
+# Two builds of the page's wasm in one page load (B/A steady to ~1%): make bench-web-ab B=dir,
+# where dir holds the other build, e.g. from a worktree at another commit:
+#   git worktree add ../base HEAD~1 && (cd ../base && scripts/web-build $(CURDIR)/target/pkg-base)
+bench-web-ab: web
+	scripts/bootstrap --bench
+	test -d bench/node_modules/playwright-core || npm ci --prefix bench --no-audit --no-fund
+	@test -n "$(B)" || { echo "make bench-web-ab needs B=dir: another build of the page's wasm"; exit 2; }
+	node bench/web-ab.mjs $(or $(A),web/pkg) $(B)
 
 bench-server: bootstrap
 	scripts/bootstrap --bench

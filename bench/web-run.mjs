@@ -4,64 +4,23 @@
 // Usage: node bench/web-run.mjs   (env: BENCH_BUDGET_MS per operation, BENCH_LOADS, CHROMIUM)
 // Expects web/pkg built by scripts/web-build. Every step has a timeout; the server listens on
 // 127.0.0.1 only and is closed at the end.
-import { createServer } from 'node:http';
 import { readFile, stat } from 'node:fs/promises';
 import { gzipSync } from 'node:zlib';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { launch, serve } from './web-serve.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
-const FLAGS = [
-  '--headless', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage',
-  '--disable-background-networking', '--disable-component-update', '--no-first-run',
-];
 const BUDGET_MS = Number(process.env.BENCH_BUDGET_MS ?? 3000);
 const LOADS = Number(process.env.BENCH_LOADS ?? 15);
 const WASM = path.join(ROOT, 'web/pkg/selfsign_wasm_bg.wasm');
 const GLUE = path.join(ROOT, 'web/pkg/selfsign_wasm.js');
-const TYPES = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.wasm': 'application/wasm',
-};
 // URL prefix -> directory. The bench page is cross-origin isolated (finer performance.now()).
 const MOUNTS = [
   ['/bench/', path.join(ROOT, 'bench/web'), true],
   ['/pkg/', path.join(ROOT, 'web/pkg'), true],
   ['/app/', path.join(ROOT, 'web'), false],
 ];
-
-function serve() {
-  const srv = createServer(async (req, res) => {
-    try {
-      const url = new URL(req.url, 'http://127.0.0.1');
-      const mount = MOUNTS.find(([prefix]) => url.pathname.startsWith(prefix));
-      if (!mount) throw new Error('no such mount');
-      const [prefix, dir, isolated] = mount;
-      const rel = decodeURIComponent(url.pathname.slice(prefix.length)) || 'index.html';
-      const file = path.resolve(dir, rel);
-      if (!file.startsWith(dir + path.sep)) throw new Error('outside the mount');
-      const body = await readFile(file);
-      const headers = {
-        'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream',
-        'cache-control': 'no-store',
-      };
-      if (isolated) {
-        headers['cross-origin-opener-policy'] = 'same-origin';
-        headers['cross-origin-embedder-policy'] = 'require-corp';
-      }
-      res.writeHead(200, headers);
-      res.end(body);
-    } catch {
-      res.writeHead(404, { 'content-type': 'text/plain' });
-      res.end('not found');
-    }
-  });
-  return new Promise((resolve) => srv.listen(0, '127.0.0.1', () => resolve(srv)));
-}
 
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -121,9 +80,9 @@ async function main() {
   });
   const wasm = await readFile(WASM);
   const glue = await readFile(GLUE);
-  const srv = await serve();
+  const srv = await serve(MOUNTS);
   const base = `http://127.0.0.1:${srv.address().port}`;
-  const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: FLAGS, timeout: 30_000 });
+  const browser = await launch();
   try {
     const bench = await benchPage(browser, base);
     const ready = await readyTimes(browser, base);
