@@ -3,8 +3,9 @@
 //!
 //! The crate is `no_std` (with `alloc`) so the compiler itself keeps it free of file and network
 //! I/O and of clocks: every call that depends on time takes `now` from the caller, and randomness
-//! comes only from the system CSPRNG through getrandom (ring's `SystemRandom`, and `getrandom::SysRng`
-//! for RSA key generation with the `rsa` crate). The same code builds natively for the TLS
+//! comes only from the system CSPRNG through getrandom (directly for serial numbers and, as
+//! `getrandom::SysRng`, for RSA keys made with the `rsa` crate; through ring's `SystemRandom` for
+//! ring's own keys). The same code builds natively for the TLS
 //! server and CLI, and for `wasm32-unknown-unknown` for the browser page. Certificates and keys are
 //! exposed as rustls-pki-types DER types so both sides share them.
 #![no_std]

@@ -6,7 +6,6 @@ use alloc::vec::Vec;
 use rcgen::{
     BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, KeyUsagePurpose,
 };
-use ring::rand::{SecureRandom, SystemRandom};
 
 use crate::constraints::NameConstraints;
 use crate::names::Name;
@@ -43,8 +42,7 @@ impl core::str::FromStr for Usage {
 /// A random, positive, 16-byte serial number from the system CSPRNG.
 pub(crate) fn random_serial() -> Result<rcgen::SerialNumber, Error> {
     let mut bytes = [0u8; 16];
-    SystemRandom::new()
-        .fill(&mut bytes)
+    getrandom::fill(&mut bytes)
         .map_err(|_| Error::Generation("the system random number generator failed".into()))?;
     bytes[0] &= 0x7f;
     if bytes[0] == 0 {
