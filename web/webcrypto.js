@@ -224,18 +224,13 @@ export async function caAndLeaf(selfsign, caOptions, leafOptions) {
   try {
     const caSignature = await subtle().sign(signs, caKey.privateKey, caPending.tbs);
     caPending.seal(new Uint8Array(caSignature));
-    const issuer = caPending.issuer();
-    try {
-      const key = await leafKey;
-      leafPending = issuer.prepareLeaf(leafOptions, key.der);
-      const leafSignature = subtle().sign(signs, caKey.privateKey, leafPending.tbs);
-      leafSignature.catch(() => {});
-      const authority = made(caPending.describe(await caKey.pkcs8), 'webcrypto', caKey.privateKey);
-      const result = leafPending.finish(new Uint8Array(await leafSignature), await key.pkcs8);
-      return { ca: authority, leaf: made(result, 'webcrypto') };
-    } finally {
-      issuer.free();
-    }
+    const key = await leafKey;
+    leafPending = caPending.prepareLeaf(leafOptions, key.der);
+    const leafSignature = subtle().sign(signs, caKey.privateKey, leafPending.tbs);
+    leafSignature.catch(() => {});
+    const authority = made(caPending.describe(await caKey.pkcs8), 'webcrypto', caKey.privateKey);
+    const result = leafPending.finish(new Uint8Array(await leafSignature), await key.pkcs8);
+    return { ca: authority, leaf: made(result, 'webcrypto') };
   } finally {
     caPending.free();
     leafPending?.free();

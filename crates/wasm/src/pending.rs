@@ -145,6 +145,23 @@ impl Pending {
         }
     }
 
+    /// Prepares a leaf issued by this sealed root CA for the new key (PKCS#8 or SPKI), as
+    /// `issuer().prepareLeaf` does without handing out the CA.
+    #[wasm_bindgen(js_name = prepareLeaf)]
+    pub fn prepare_leaf(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "LeafOptions")] options: JsValue,
+        key: &[u8],
+    ) -> Result<Pending, JsValue> {
+        match &self.signed {
+            Some(Signed::Ca(ca, _)) => pending(leaf_of(ca, options, key)),
+            _ => Err(Error::Options(
+                "only a root CA whose signature is in (seal) can issue".into(),
+            )
+            .into()),
+        }
+    }
+
     /// The result object for a sealed certificate (as `finish` returns), with the new key's
     /// PKCS#8 (omitted for a signed CSR).
     #[wasm_bindgen(unchecked_return_type = "Issued")]

@@ -239,17 +239,32 @@ async fn a_sealed_ca_issues_through_its_handle_as_through_its_pem() {
         .seal(&Uint8Array::new(&signature).to_vec())
         .expect("seals");
     let issuer = pending.issuer().expect("a sealed root issues");
+    let leaf_key = key("p256").await;
+    let options = r#"{"names": "localhost"}"#;
+    let direct = pending
+        .prepare_leaf(js(options), &leaf_key.pkcs8)
+        .expect("the sealed root prepares a leaf itself");
+    let direct = sign(direct, &ca_key, None).await;
     let ca = ok(pending.describe(Some(ca_key.pkcs8.clone())));
+    let err = pending
+        .prepare_leaf(js(options), &leaf_key.pkcs8)
+        .err()
+        .expect("described, it no longer issues");
+    assert!(message(err).contains("seal"));
     assert!(verifies_itself(&ca));
     let err = pending.describe(None).expect_err("described once");
     assert!(message(err).contains("already described"));
 
-    let leaf_key = key("p256").await;
-    let options = r#"{"names": "localhost"}"#;
     let pending = issuer
         .prepare_leaf(js(options), &leaf_key.spki)
         .expect("prepares");
     let leaf = sign(pending, &ca_key, Some(&leaf_key)).await;
+    assert_eq!(profile(&leaf), profile(&direct));
+    assert_eq!(
+        text(&leaf, "chainPem").len(),
+        text(&direct, "chainPem").len()
+    );
+    assert!(verifies_itself(&ca));
     let by_pem = api::prepare_leaf(get(&ca, "certificatePem"), js(options), &leaf_key.spki)
         .expect("prepares");
     let by_pem = sign(by_pem, &ca_key, Some(&leaf_key)).await;
