@@ -203,10 +203,10 @@ export async function leaf(selfsign, authority, options) {
 }
 
 /**
- * A new root CA and a leaf it issues, like `selfsign.generateCa` then `selfsign.issueLeaf`: the
- * leaf's key is made by WebCrypto while the CA's certificate is built, the leaf is prepared from
- * the CA kept parsed in wasm, and the CA's result is described while WebCrypto signs the leaf.
- * Returns { ca, leaf }.
+ * A new root CA and a leaf it issues, like `selfsign.generateCa` then `selfsign.issueLeaf`: both
+ * keys come from WebCrypto, and the sealed CA prepares the leaf itself in wasm (nothing is read
+ * back from its PEM). WebCrypto works synchronously in the call here, so the order only keeps
+ * the CA's key signing both certificates. Returns { ca, leaf }.
  */
 export async function caAndLeaf(selfsign, caOptions, leafOptions) {
   const caAlgorithm = caOptions.key || 'p256';
