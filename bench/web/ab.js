@@ -1,7 +1,7 @@
 // Two builds of the page's wasm (mounted at /a/ and /b/) on the page's own WebCrypto path, with
-// WebCrypto alone as in bench.js, in one page load: every round runs a batch of each side in turn,
-// so load and tiering hit all alike, and B/A (the ratio of the medians) is far steadier than two
-// separate runs of make bench-web. Results: window.abResults, and html[data-done="true"].
+// WebCrypto alone as in bench.js, in one page load: every round runs a batch of each side, in a
+// rotating order, so load, tiering and leftover garbage hit all alike, and B/A (the ratio of the
+// medians) is far steadier than two separate runs of make bench-web. Results: window.abResults, and html[data-done="true"].
 import initA, * as a from '/a/selfsign_wasm.js';
 import initB, * as b from '/b/selfsign_wasm.js';
 import * as page from '/app/webcrypto.js';
@@ -54,8 +54,14 @@ async function main() {
   for (const [name, sides] of Object.entries(operations)) {
     for (const fn of Object.values(sides)) for (let i = 0; i < 200; i++) await fn();
     const us = { a: [], b: [], webcrypto: [], calls: [] };
+    const order = Object.keys(us);
     for (let round = 0; round < ROUNDS; round++) {
-      for (const side of Object.keys(us)) us[side].push(await batch(sides[side]));
+      // Each side follows each other side equally often: whatever one leaves behind (garbage,
+      // cache state) lands on all of them alike.
+      for (let i = 0; i < order.length; i++) {
+        const side = order[(round + i) % order.length];
+        us[side].push(await batch(sides[side]));
+      }
     }
     const m = Object.fromEntries(Object.entries(us).map(([side, xs]) => [side, median(xs)]));
     results.push({ name, ...m, rounds: ROUNDS });
