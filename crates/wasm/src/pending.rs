@@ -136,13 +136,8 @@ impl Pending {
     /// The sealed root CA as an issuer, whose `prepareLeaf` needs no PEM read back. Its
     /// `CryptoKey` is the one that signed this CA.
     pub fn issuer(&self) -> Result<Issuer, JsValue> {
-        match &self.signed {
-            Some(Signed::Ca(ca, _)) => Ok(Issuer { ca: ca.clone() }),
-            _ => Err(Error::Options(
-                "only a root CA whose signature is in (seal) can issue".into(),
-            )
-            .into()),
-        }
+        let ca = self.sealed_ca()?;
+        Ok(Issuer { ca: ca.clone() })
     }
 
     /// Prepares a leaf issued by this sealed root CA for the new key (PKCS#8 or SPKI), as
@@ -153,13 +148,7 @@ impl Pending {
         #[wasm_bindgen(unchecked_param_type = "LeafOptions")] options: JsValue,
         key: &[u8],
     ) -> Result<Pending, JsValue> {
-        match &self.signed {
-            Some(Signed::Ca(ca, _)) => pending(leaf_of(ca, options, key)),
-            _ => Err(Error::Options(
-                "only a root CA whose signature is in (seal) can issue".into(),
-            )
-            .into()),
-        }
+        pending(leaf_of(self.sealed_ca()?, options, key))
     }
 
     /// The result object for a sealed certificate (as `finish` returns), with the new key's
@@ -201,6 +190,18 @@ impl Pending {
             })
         })();
         respond(result)
+    }
+}
+
+impl Pending {
+    /// The root CA this is, once its signature is in and before it is described.
+    fn sealed_ca(&self) -> Result<&ExternalCa, Error> {
+        match &self.signed {
+            Some(Signed::Ca(ca, _)) => Ok(ca),
+            _ => Err(Error::Options(
+                "only a root CA whose signature is in (seal) can issue".into(),
+            )),
+        }
     }
 }
 

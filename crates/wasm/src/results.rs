@@ -62,11 +62,26 @@ impl ByteFields for CsrResult {
     }
 }
 
-/// A decoded certificate: the core's `CertInfo` with JS-style (camelCase) keys. `From` takes the
-/// core's struct apart field by field, so a field added there does not compile until it is here.
-#[derive(Clone, Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct CertView {
+/// A decoded certificate: the core's `CertInfo`, serialized with JS-style (camelCase) keys.
+#[derive(Clone, Debug)]
+pub struct CertView(pub CertInfo);
+
+impl From<CertInfo> for CertView {
+    fn from(info: CertInfo) -> Self {
+        CertView(info)
+    }
+}
+
+impl Serialize for CertView {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        CamelCase::serialize(&self.0, serializer)
+    }
+}
+
+/// `CertInfo`'s fields for serde, renamed to camelCase (a test checks none is missing).
+#[derive(Serialize)]
+#[serde(remote = "CertInfo", rename_all = "camelCase")]
+struct CamelCase {
     subject: String,
     common_name: Option<String>,
     issuer: String,
@@ -93,67 +108,6 @@ pub struct CertView {
     sha256_hex: String,
     spki_sha256_base64: String,
     self_signed: bool,
-}
-
-impl From<CertInfo> for CertView {
-    fn from(info: CertInfo) -> Self {
-        let CertInfo {
-            subject,
-            common_name,
-            issuer,
-            serial,
-            not_before,
-            not_after,
-            not_before_rfc3339,
-            not_after_rfc3339,
-            valid_now,
-            days_left,
-            subject_alt_names,
-            key_algorithm,
-            key_bits,
-            signature_algorithm,
-            is_ca,
-            path_len,
-            key_usage,
-            extended_key_usage,
-            permitted_names,
-            excluded_names,
-            subject_key_id,
-            authority_key_id,
-            sha256_fingerprint,
-            sha256_hex,
-            spki_sha256_base64,
-            self_signed,
-        } = info;
-        CertView {
-            subject,
-            common_name,
-            issuer,
-            serial,
-            not_before,
-            not_after,
-            not_before_rfc3339,
-            not_after_rfc3339,
-            valid_now,
-            days_left,
-            subject_alt_names,
-            key_algorithm,
-            key_bits,
-            signature_algorithm,
-            is_ca,
-            path_len,
-            key_usage,
-            extended_key_usage,
-            permitted_names,
-            excluded_names,
-            subject_key_id,
-            authority_key_id,
-            sha256_fingerprint,
-            sha256_hex,
-            spki_sha256_base64,
-            self_signed,
-        }
-    }
 }
 
 /// Suggested file names, mkcert style.
