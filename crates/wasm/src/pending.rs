@@ -194,6 +194,23 @@ impl Pending {
 }
 
 impl Pending {
+    /// A certificate waiting for its signature, for `key` (none for a signed CSR).
+    fn new(
+        unsigned: Unsigned,
+        key: Option<(PublicKey, Option<PrivateKey>)>,
+        outcome: Outcome,
+    ) -> Pending {
+        let (subject, private) =
+            key.map_or((None, None), |(public, private)| (Some(public), private));
+        Pending {
+            unsigned: Some(unsigned),
+            signed: None,
+            subject,
+            private,
+            outcome,
+        }
+    }
+
     /// The root CA this is, once its signature is in and before it is described.
     fn sealed_ca(&self) -> Result<&ExternalCa, Error> {
         match &self.signed {
@@ -252,17 +269,15 @@ pub fn prepare_self_signed(
         let options = from_js::<LeafInput>(options)?.to_core()?;
         let (key, private) = new_key(key)?;
         let unsigned = selfsign_core::prepare_self_signed(&options, &key, now())?;
-        Ok(Pending {
-            unsigned: Some(Unsigned::Certificate(Box::new(unsigned))),
-            signed: None,
-            subject: Some(key),
-            private,
-            outcome: Outcome::Leaf {
+        Ok(Pending::new(
+            Unsigned::Certificate(Box::new(unsigned)),
+            Some((key, private)),
+            Outcome::Leaf {
                 names: options.names,
                 usage: options.usage,
                 chain: Vec::new(),
             },
-        })
+        ))
     })())
 }
 
@@ -283,15 +298,13 @@ pub fn prepare_web_transport(
             ));
         }
         let unsigned = selfsign_core::prepare_self_signed(&options, &key, now())?;
-        Ok(Pending {
-            unsigned: Some(Unsigned::Certificate(Box::new(unsigned))),
-            signed: None,
-            subject: Some(key),
-            private,
-            outcome: Outcome::WebTransport {
+        Ok(Pending::new(
+            Unsigned::Certificate(Box::new(unsigned)),
+            Some((key, private)),
+            Outcome::WebTransport {
                 names: options.names,
             },
-        })
+        ))
     })())
 }
 
@@ -305,13 +318,11 @@ pub fn prepare_ca(
         let options = from_js::<CaInput>(options)?.to_core()?;
         let (key, private) = new_key(key)?;
         let unsigned = ExternalCa::prepare_root(&options, &key, now())?;
-        Ok(Pending {
-            unsigned: Some(Unsigned::Ca(Box::new(unsigned))),
-            signed: None,
-            subject: Some(key),
-            private,
-            outcome: Outcome::Ca,
-        })
+        Ok(Pending::new(
+            Unsigned::Ca(Box::new(unsigned)),
+            Some((key, private)),
+            Outcome::Ca,
+        ))
     })())
 }
 
@@ -331,17 +342,15 @@ fn leaf_of(ca: &ExternalCa, options: JsValue, key: &[u8]) -> Result<Pending, Err
     let options = from_js::<LeafInput>(options)?.to_core()?;
     let (key, private) = new_key(key)?;
     let unsigned = ca.prepare_issue(&options, &key, now())?;
-    Ok(Pending {
-        unsigned: Some(Unsigned::Certificate(Box::new(unsigned))),
-        signed: None,
-        subject: Some(key),
-        private,
-        outcome: Outcome::Leaf {
+    Ok(Pending::new(
+        Unsigned::Certificate(Box::new(unsigned)),
+        Some((key, private)),
+        Outcome::Leaf {
             names: options.names,
             usage: options.usage,
             chain: ca.chain(),
         },
-    })
+    ))
 }
 
 /// Prepares a leaf for a CSR (PEM or DER) issued by the given CA: the names and public key come
@@ -360,17 +369,15 @@ pub fn prepare_sign_csr(
             .prepare_sign_csr(&csr, &options, now())
             .map_err(crate::blame_csr)?;
         let names = csr.names().at(Field::Csr)?;
-        Ok(Pending {
-            unsigned: Some(Unsigned::Certificate(Box::new(unsigned))),
-            signed: None,
-            subject: None,
-            private: None,
-            outcome: Outcome::Leaf {
+        Ok(Pending::new(
+            Unsigned::Certificate(Box::new(unsigned)),
+            None,
+            Outcome::Leaf {
                 names: names.iter().map(|n| n.value()).collect(),
                 usage: options.usage,
                 chain: ca.chain(),
             },
-        })
+        ))
     })())
 }
 
