@@ -52,20 +52,15 @@ struct Signed<'a> {
 }
 
 impl Unsigned {
-    /// Encodes with [`OutsideKey`] and reads back the bytes to sign.
-    fn encode(
-        signer: &PublicKey,
-        encode: impl FnOnce(&OutsideKey) -> Result<Vec<u8>, rcgen::Error>,
-    ) -> Result<Self, Error> {
-        let outside = OutsideKey(signer.clone());
-        let encoded = encode(&outside)?;
+    /// What rcgen encoded with [`OutsideKey`] for `signer`, and the bytes to sign read from it.
+    fn read(encoded: Vec<u8>, signer: &PublicKey) -> Result<Self, Error> {
         let tbs = Signed::from_der(&encoded)
             .and_then(|s| s.tbs.to_der())
             .map_err(|e| Error::Generation(format!("cannot read what was encoded: {e}")))?;
         Ok(Unsigned {
             encoded,
             tbs,
-            signer: outside.0,
+            signer: signer.clone(),
         })
     }
 
@@ -86,10 +81,9 @@ impl Unsigned {
 impl UnsignedCertificate {
     /// A self-signed certificate: `key` is both subject and signer.
     pub(crate) fn self_signed(params: &CertificateParams, key: &PublicKey) -> Result<Self, Error> {
-        let unsigned =
-            Unsigned::encode(key, |signer| Ok(params.self_signed(signer)?.der().to_vec()))?;
+        let encoded = params.self_signed(&OutsideKey(key.clone()))?;
         Ok(UnsignedCertificate {
-            unsigned,
+            unsigned: Unsigned::read(encoded.der().to_vec(), key)?,
             preview: Preview::new(params, key, key.algorithm(), None),
         })
     }
@@ -103,9 +97,8 @@ impl UnsignedCertificate {
         view: Option<&IssuerView>,
     ) -> Result<Self, Error> {
         let signer = &issuer.key().0;
-        let unsigned = Unsigned::encode(signer, |_| {
-            Ok(params.signed_by(&subject.rcgen(), issuer)?.der().to_vec())
-        })?;
+        let encoded = params.signed_by(&subject.rcgen(), issuer)?;
+        let unsigned = Unsigned::read(encoded.der().to_vec(), signer)?;
         let preview = view.and_then(|v| Preview::new(params, subject, signer.algorithm(), Some(v)));
         Ok(UnsignedCertificate { unsigned, preview })
     }
@@ -115,11 +108,9 @@ impl UnsignedCertificate {
         request: &CertificateSigningRequestParams,
         issuer: &rcgen::Issuer<'_, OutsideKey>,
     ) -> Result<Self, Error> {
-        let unsigned = Unsigned::encode(&issuer.key().0, |_| {
-            Ok(request.signed_by(issuer)?.der().to_vec())
-        })?;
+        let encoded = request.signed_by(issuer)?;
         Ok(UnsignedCertificate {
-            unsigned,
+            unsigned: Unsigned::read(encoded.der().to_vec(), &issuer.key().0)?,
             preview: None,
         })
     }
@@ -164,10 +155,10 @@ impl UnsignedCertificate {
 impl UnsignedCsr {
     /// A request signed by its own subject key.
     pub(crate) fn prepare(params: &CertificateParams, key: &PublicKey) -> Result<Self, Error> {
-        let unsigned = Unsigned::encode(key, |signer| {
-            Ok(params.serialize_request(signer)?.der().to_vec())
-        })?;
-        Ok(UnsignedCsr { unsigned })
+        let encoded = params.serialize_request(&OutsideKey(key.clone()))?;
+        Ok(UnsignedCsr {
+            unsigned: Unsigned::read(encoded.der().to_vec(), key)?,
+        })
     }
 
     /// The DER CertificationRequestInfo: the bytes to sign.
