@@ -165,39 +165,34 @@ fn read_extension(ext: &ParsedExtension<'_>, info: &mut CertInfo) {
             info.path_len = bc.path_len_constraint;
         }
         ParsedExtension::KeyUsage(ku) => {
-            let names = [
-                (ku.digital_signature(), "digitalSignature"),
-                (ku.non_repudiation(), "nonRepudiation"),
-                (ku.key_encipherment(), "keyEncipherment"),
-                (ku.data_encipherment(), "dataEncipherment"),
-                (ku.key_agreement(), "keyAgreement"),
-                (ku.key_cert_sign(), "keyCertSign"),
-                (ku.crl_sign(), "cRLSign"),
-                (ku.encipher_only(), "encipherOnly"),
-                (ku.decipher_only(), "decipherOnly"),
-            ];
-            info.key_usage = names
-                .iter()
-                .filter(|(set, _)| *set)
-                .map(|(_, n)| n.to_string())
-                .collect();
+            info.key_usage = names_of(
+                [
+                    ku.digital_signature(),
+                    ku.non_repudiation(),
+                    ku.key_encipherment(),
+                    ku.data_encipherment(),
+                    ku.key_agreement(),
+                    ku.key_cert_sign(),
+                    ku.crl_sign(),
+                    ku.encipher_only(),
+                    ku.decipher_only(),
+                ],
+                KEY_USAGE_NAMES,
+            );
         }
         ParsedExtension::ExtendedKeyUsage(eku) => {
-            let names = [
-                (eku.any, "anyExtendedKeyUsage"),
-                (eku.server_auth, "serverAuth"),
-                (eku.client_auth, "clientAuth"),
-                (eku.code_signing, "codeSigning"),
-                (eku.email_protection, "emailProtection"),
-                (eku.time_stamping, "timeStamping"),
-                (eku.ocsp_signing, "OCSPSigning"),
+            let set = [
+                eku.any,
+                eku.server_auth,
+                eku.client_auth,
+                eku.code_signing,
+                eku.email_protection,
+                eku.time_stamping,
+                eku.ocsp_signing,
             ];
-            info.extended_key_usage = names
-                .iter()
-                .filter(|(set, _)| *set)
-                .map(|(_, n)| n.to_string())
-                .chain(eku.other.iter().map(|oid| oid.to_id_string()))
-                .collect();
+            info.extended_key_usage = names_of(set, EXTENDED_KEY_USAGE_NAMES);
+            info.extended_key_usage
+                .extend(eku.other.iter().map(|oid| oid.to_id_string()));
         }
         ParsedExtension::NameConstraints(nc) => {
             let nc = NameConstraints::from_x509(nc);
@@ -256,7 +251,46 @@ fn key_description(x: &X509Certificate<'_>) -> (String, usize) {
     }
 }
 
+/// keyUsage names in bit order (RFC 5280), the order a decoded view lists them in.
+pub(crate) const KEY_USAGE_NAMES: [&str; 9] = [
+    "digitalSignature",
+    "nonRepudiation",
+    "keyEncipherment",
+    "dataEncipherment",
+    "keyAgreement",
+    "keyCertSign",
+    "cRLSign",
+    "encipherOnly",
+    "decipherOnly",
+];
+
+/// Extended key usage names, in the order a decoded view lists them.
+pub(crate) const EXTENDED_KEY_USAGE_NAMES: [&str; 7] = [
+    "anyExtendedKeyUsage",
+    "serverAuth",
+    "clientAuth",
+    "codeSigning",
+    "emailProtection",
+    "timeStamping",
+    "OCSPSigning",
+];
+
+/// The names whose flag is set.
+pub(crate) fn names_of<const N: usize>(set: [bool; N], names: [&str; N]) -> Vec<String> {
+    names
+        .iter()
+        .zip(set)
+        .filter(|(_, set)| *set)
+        .map(|(name, _)| name.to_string())
+        .collect()
+}
+
 fn signature_name(x: &X509Certificate<'_>) -> String {
+    signature_algorithm_name(&x.signature_algorithm.algorithm)
+}
+
+/// A signature algorithm's usual name (as openssl prints it), or its dotted OID.
+pub(crate) fn signature_algorithm_name(oid: &Oid<'_>) -> String {
     const NAMES: [(Oid<'static>, &str); 7] = [
         (OID_SIG_ECDSA_WITH_SHA256, "ecdsa-with-SHA256"),
         (OID_SIG_ECDSA_WITH_SHA384, "ecdsa-with-SHA384"),
@@ -266,7 +300,6 @@ fn signature_name(x: &X509Certificate<'_>) -> String {
         (OID_PKCS1_SHA384WITHRSA, "sha384WithRSAEncryption"),
         (OID_PKCS1_SHA512WITHRSA, "sha512WithRSAEncryption"),
     ];
-    let oid = &x.signature_algorithm.algorithm;
     NAMES
         .iter()
         .find(|(known, _)| known == oid)

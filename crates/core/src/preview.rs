@@ -12,9 +12,16 @@ use rcgen::{
     KeyUsagePurpose, SanType,
 };
 use rustls_pki_types::UnixTime;
+use x509_parser::der_parser::oid::Oid;
+use x509_parser::oid_registry::{
+    OID_PKCS1_SHA256WITHRSA, OID_SIG_ECDSA_WITH_SHA256, OID_SIG_ECDSA_WITH_SHA384, OID_SIG_ED25519,
+};
 
 use crate::certificate::{hex_colon, hex_lower, sha256};
 use crate::constraints::NameConstraints;
+use crate::inspect::{
+    names_of, signature_algorithm_name, EXTENDED_KEY_USAGE_NAMES, KEY_USAGE_NAMES,
+};
 use crate::validity::rfc3339;
 use crate::{CertInfo, Certificate, Error, KeyAlgorithm, PublicKey};
 
@@ -118,7 +125,7 @@ impl Preview {
                 .collect::<Option<_>>()?,
             key_algorithm: key_description(subject.algorithm()).to_string(),
             key_bits: subject.bits(),
-            signature_algorithm: signature_name(signer).to_string(),
+            signature_algorithm: signature_algorithm_name(&signature_oid(signer)),
             is_ca,
             path_len,
             key_usage: key_usage_names(&params.key_usages),
@@ -184,13 +191,13 @@ fn key_description(key: KeyAlgorithm) -> &'static str {
     }
 }
 
-/// The signature algorithm a key of `signer` signs with, as decoding names it.
-fn signature_name(signer: KeyAlgorithm) -> &'static str {
+/// The signature algorithm a key of `signer` signs with.
+fn signature_oid(signer: KeyAlgorithm) -> Oid<'static> {
     match signer {
-        KeyAlgorithm::P256 => "ecdsa-with-SHA256",
-        KeyAlgorithm::P384 => "ecdsa-with-SHA384",
-        KeyAlgorithm::Ed25519 => "ED25519",
-        _ => "sha256WithRSAEncryption",
+        KeyAlgorithm::P256 => OID_SIG_ECDSA_WITH_SHA256,
+        KeyAlgorithm::P384 => OID_SIG_ECDSA_WITH_SHA384,
+        KeyAlgorithm::Ed25519 => OID_SIG_ED25519,
+        _ => OID_PKCS1_SHA256WITHRSA,
     }
 }
 
@@ -230,21 +237,19 @@ fn der_integer(bytes: &[u8]) -> Vec<u8> {
 
 /// keyUsage names, in the order decoding lists them.
 fn key_usage_names(usages: &[KeyUsagePurpose]) -> Vec<String> {
-    [
-        (KeyUsagePurpose::DigitalSignature, "digitalSignature"),
-        (KeyUsagePurpose::ContentCommitment, "nonRepudiation"),
-        (KeyUsagePurpose::KeyEncipherment, "keyEncipherment"),
-        (KeyUsagePurpose::DataEncipherment, "dataEncipherment"),
-        (KeyUsagePurpose::KeyAgreement, "keyAgreement"),
-        (KeyUsagePurpose::KeyCertSign, "keyCertSign"),
-        (KeyUsagePurpose::CrlSign, "cRLSign"),
-        (KeyUsagePurpose::EncipherOnly, "encipherOnly"),
-        (KeyUsagePurpose::DecipherOnly, "decipherOnly"),
+    let set = [
+        KeyUsagePurpose::DigitalSignature,
+        KeyUsagePurpose::ContentCommitment,
+        KeyUsagePurpose::KeyEncipherment,
+        KeyUsagePurpose::DataEncipherment,
+        KeyUsagePurpose::KeyAgreement,
+        KeyUsagePurpose::KeyCertSign,
+        KeyUsagePurpose::CrlSign,
+        KeyUsagePurpose::EncipherOnly,
+        KeyUsagePurpose::DecipherOnly,
     ]
-    .iter()
-    .filter(|(usage, _)| usages.contains(usage))
-    .map(|(_, name)| name.to_string())
-    .collect()
+    .map(|usage| usages.contains(&usage));
+    names_of(set, KEY_USAGE_NAMES)
 }
 
 /// Extended key usage names, in the order decoding lists them; `None` for other purposes.
@@ -255,22 +260,17 @@ fn extended_key_usage_names(usages: &[ExtendedKeyUsagePurpose]) -> Option<Vec<St
     {
         return None;
     }
-    let names = [
-        (ExtendedKeyUsagePurpose::Any, "anyExtendedKeyUsage"),
-        (ExtendedKeyUsagePurpose::ServerAuth, "serverAuth"),
-        (ExtendedKeyUsagePurpose::ClientAuth, "clientAuth"),
-        (ExtendedKeyUsagePurpose::CodeSigning, "codeSigning"),
-        (ExtendedKeyUsagePurpose::EmailProtection, "emailProtection"),
-        (ExtendedKeyUsagePurpose::TimeStamping, "timeStamping"),
-        (ExtendedKeyUsagePurpose::OcspSigning, "OCSPSigning"),
-    ];
-    Some(
-        names
-            .iter()
-            .filter(|(usage, _)| usages.contains(usage))
-            .map(|(_, name)| name.to_string())
-            .collect(),
-    )
+    let set = [
+        ExtendedKeyUsagePurpose::Any,
+        ExtendedKeyUsagePurpose::ServerAuth,
+        ExtendedKeyUsagePurpose::ClientAuth,
+        ExtendedKeyUsagePurpose::CodeSigning,
+        ExtendedKeyUsagePurpose::EmailProtection,
+        ExtendedKeyUsagePurpose::TimeStamping,
+        ExtendedKeyUsagePurpose::OcspSigning,
+    ]
+    .map(|usage| usages.contains(&usage));
+    Some(names_of(set, EXTENDED_KEY_USAGE_NAMES))
 }
 
 #[cfg(test)]
