@@ -68,8 +68,7 @@ impl ExternalCa {
     /// for it is the one in the certificate.
     pub fn from_parts(certificate: Certificate, parents: Vec<Certificate>) -> Result<Self, Error> {
         let authority = Authority::new(certificate, parents)?;
-        let key = PublicKey::from_der(&authority.public_key_der()?)?;
-        let view = IssuerView::of_certificate(authority.certificate(), &key)?;
+        let (key, view) = IssuerView::of_certificate(authority.certificate())?;
         let issuer =
             rcgen::Issuer::from_ca_cert_der(authority.certificate().der(), OutsideKey(key))?;
         Ok(ExternalCa {

@@ -46,13 +46,12 @@ impl IssuerView {
         })
     }
 
-    /// The view of a CA certificate read from elsewhere, with the key identifier rcgen puts in
-    /// the authority key identifier of what it issues: its SKI, or else one derived from its key.
-    pub(crate) fn of_certificate(
-        certificate: &Certificate,
-        key: &PublicKey,
-    ) -> Result<Self, Error> {
+    /// The key and view of a CA certificate read from elsewhere, from one parse; its key
+    /// identifier is the one rcgen puts in the authority key identifier of what it issues: its
+    /// SKI, or else one derived from its key.
+    pub(crate) fn of_certificate(certificate: &Certificate) -> Result<(PublicKey, Self), Error> {
         let x = certificate.parsed()?;
+        let key = PublicKey::from_der(x.tbs_certificate.subject_pki.raw)?;
         let ski = x
             .extensions()
             .iter()
@@ -64,10 +63,11 @@ impl IssuerView {
             Some(ski) => hex_colon(ski),
             None => hex_colon(&CertificateParams::default().key_identifier(&key.rcgen())),
         };
-        Ok(IssuerView {
+        let view = IssuerView {
             subject: x.subject().to_string(),
             key_id,
-        })
+        };
+        Ok((key, view))
     }
 }
 
