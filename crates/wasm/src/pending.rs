@@ -43,6 +43,18 @@ enum Signed {
     Ca(ExternalCa, CertInfo),
 }
 
+impl From<UnsignedCertificate> for Unsigned {
+    fn from(certificate: UnsignedCertificate) -> Self {
+        Unsigned::Certificate(Box::new(certificate))
+    }
+}
+
+impl From<UnsignedCa> for Unsigned {
+    fn from(ca: UnsignedCa) -> Self {
+        Unsigned::Ca(Box::new(ca))
+    }
+}
+
 impl Unsigned {
     fn tbs(&self) -> &[u8] {
         match self {
@@ -270,7 +282,7 @@ pub fn prepare_self_signed(
         let (key, private) = new_key(key)?;
         let unsigned = selfsign_core::prepare_self_signed(&options, &key, now())?;
         Ok(Pending::new(
-            Unsigned::Certificate(Box::new(unsigned)),
+            unsigned.into(),
             Some((key, private)),
             Outcome::Leaf {
                 names: options.names,
@@ -299,7 +311,7 @@ pub fn prepare_web_transport(
         }
         let unsigned = selfsign_core::prepare_self_signed(&options, &key, now())?;
         Ok(Pending::new(
-            Unsigned::Certificate(Box::new(unsigned)),
+            unsigned.into(),
             Some((key, private)),
             Outcome::WebTransport {
                 names: options.names,
@@ -319,7 +331,7 @@ pub fn prepare_ca(
         let (key, private) = new_key(key)?;
         let unsigned = ExternalCa::prepare_root(&options, &key, now())?;
         Ok(Pending::new(
-            Unsigned::Ca(Box::new(unsigned)),
+            unsigned.into(),
             Some((key, private)),
             Outcome::Ca,
         ))
@@ -343,7 +355,7 @@ fn leaf_of(ca: &ExternalCa, options: JsValue, key: &[u8]) -> Result<Pending, Err
     let (key, private) = new_key(key)?;
     let unsigned = ca.prepare_issue(&options, &key, now())?;
     Ok(Pending::new(
-        Unsigned::Certificate(Box::new(unsigned)),
+        unsigned.into(),
         Some((key, private)),
         Outcome::Leaf {
             names: options.names,
@@ -370,7 +382,7 @@ pub fn prepare_sign_csr(
             .map_err(crate::blame_csr)?;
         let names = csr.names().at(Field::Csr)?;
         Ok(Pending::new(
-            Unsigned::Certificate(Box::new(unsigned)),
+            unsigned.into(),
             None,
             Outcome::Leaf {
                 names: names.iter().map(|n| n.value()).collect(),
