@@ -138,12 +138,10 @@ impl NameConstraints {
                 .map(|t| match t {
                     rcgen::GeneralSubtree::DnsName(d) => Some(Subtree::Dns(d.to_ascii_lowercase())),
                     rcgen::GeneralSubtree::IpAddress(rcgen::CidrSubnet::V4(addr, mask)) => {
-                        let prefix = u32::from_be_bytes(*mask).leading_ones() as u8;
-                        Some(Subtree::Ip(IpAddr::from(*addr), prefix))
+                        Some(ip_range(IpAddr::from(*addr), mask))
                     }
                     rcgen::GeneralSubtree::IpAddress(rcgen::CidrSubnet::V6(addr, mask)) => {
-                        let prefix = u128::from_be_bytes(*mask).leading_ones() as u8;
-                        Some(Subtree::Ip(IpAddr::from(*addr), prefix))
+                        Some(ip_range(IpAddr::from(*addr), mask))
                     }
                     _ => None,
                 })
@@ -176,15 +174,11 @@ fn subtree_from_general(name: &GeneralName<'_>) -> Subtree {
         GeneralName::IPAddress(bytes) => match bytes.len() {
             8 => {
                 let addr: [u8; 4] = bytes[..4].try_into().unwrap_or_default();
-                let mask: [u8; 4] = bytes[4..].try_into().unwrap_or_default();
-                let prefix = u32::from_be_bytes(mask).leading_ones() as u8;
-                Subtree::Ip(IpAddr::from(addr), prefix)
+                ip_range(IpAddr::from(addr), &bytes[4..])
             }
             32 => {
                 let addr: [u8; 16] = bytes[..16].try_into().unwrap_or_default();
-                let mask: [u8; 16] = bytes[16..].try_into().unwrap_or_default();
-                let prefix = u128::from_be_bytes(mask).leading_ones() as u8;
-                Subtree::Ip(IpAddr::from(addr), prefix)
+                ip_range(IpAddr::from(addr), &bytes[16..])
             }
             _ => Subtree::Other(format!("IP:(malformed, {} bytes)", bytes.len())),
         },
@@ -192,6 +186,16 @@ fn subtree_from_general(name: &GeneralName<'_>) -> Subtree {
         GeneralName::URI(u) => Subtree::Other(format!("URI:{u}")),
         other => Subtree::Other(format!("{other}")),
     }
+}
+
+/// An address with its netmask as a range: the prefix is the mask's leading one bits.
+fn ip_range(addr: IpAddr, mask: &[u8]) -> Subtree {
+    let ones = mask
+        .iter()
+        .map_while(|b| (*b == 0xff).then_some(8))
+        .sum::<u32>();
+    let partial = mask.get(ones as usize / 8).map_or(0, |b| b.leading_ones());
+    Subtree::Ip(addr, (ones + partial) as u8)
 }
 
 fn parse_subtree(input: &str) -> Result<Subtree, Error> {
