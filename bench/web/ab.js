@@ -1,51 +1,31 @@
 // Two builds of the page's wasm (mounted at /a/ and /b/) on the page's own WebCrypto path, with
 // WebCrypto alone as in bench.js, in one page load: every round runs a batch of each side, in a
 // rotating order, so load, tiering and leftover garbage hit all alike, and B/A (the ratio of the
-// medians) is far steadier than two separate runs of make bench-web. Results: window.abResults, and html[data-done="true"].
+// medians) is far steadier than two separate runs of make bench-web.
+// Results: window.abResults, and html[data-done="true"].
 import initA, * as a from '/a/selfsign_wasm.js';
 import initB, * as b from '/b/selfsign_wasm.js';
 import * as page from '/app/webcrypto.js';
+import { batch, median, webcryptoKeyAndSign } from './webcrypto-alone.js';
 
 const params = new URLSearchParams(location.search);
 const ROUNDS = Number(params.get('rounds') ?? 40);
 const BATCH = Number(params.get('batch') ?? 16);
-const TBS = crypto.getRandomValues(new Uint8Array(420));
-const P256 = { gen: { name: 'ECDSA', namedCurve: 'P-256' }, sign: { name: 'ECDSA', hash: 'SHA-256' } };
-
-/**
- * WebCrypto alone, as in bench.js: key pair, SPKI, one signature, PKCS#8. Without `spki`, only
- * the calls the page's path makes (it reads the public key from the PKCS#8 export).
- */
-async function webcrypto(signer, spki = true) {
-  const pair = await crypto.subtle.generateKey(P256.gen, true, ['sign', 'verify']);
-  if (spki) await crypto.subtle.exportKey('spki', pair.publicKey);
-  await crypto.subtle.sign(P256.sign, signer ? signer.privateKey : pair.privateKey, TBS);
-  await crypto.subtle.exportKey('pkcs8', pair.privateKey);
-  return pair;
-}
 
 const operations = {
   'CA + leaf p256': {
     a: () => page.caAndLeaf(a, {}, { names: ['localhost'] }),
     b: () => page.caAndLeaf(b, {}, { names: ['localhost'] }),
-    webcrypto: async () => webcrypto(await webcrypto()),
-    calls: async () => webcrypto(await webcrypto(null, false), false),
+    webcrypto: async () => webcryptoKeyAndSign('p256', await webcryptoKeyAndSign('p256')),
+    calls: async () => webcryptoKeyAndSign('p256', await webcryptoKeyAndSign('p256', null, false), false),
   },
   'self-signed p256': {
     a: () => page.selfSigned(a, { names: ['localhost'] }),
     b: () => page.selfSigned(b, { names: ['localhost'] }),
-    webcrypto: () => webcrypto(),
-    calls: () => webcrypto(null, false),
+    webcrypto: () => webcryptoKeyAndSign('p256'),
+    calls: () => webcryptoKeyAndSign('p256', null, false),
   },
 };
-
-const median = (xs) => [...xs].sort((x, y) => x - y)[xs.length >> 1];
-
-async function batch(fn) {
-  const start = performance.now();
-  for (let i = 0; i < BATCH; i++) await fn();
-  return ((performance.now() - start) / BATCH) * 1000;
-}
 
 async function main() {
   await initA();
@@ -60,7 +40,7 @@ async function main() {
       // cache state) lands on all of them alike.
       for (let i = 0; i < order.length; i++) {
         const side = order[(round + i) % order.length];
-        us[side].push(await batch(sides[side]));
+        us[side].push(((await batch(sides[side], BATCH)) / BATCH) * 1000);
       }
     }
     const m = Object.fromEntries(Object.entries(us).map(([side, xs]) => [side, median(xs)]));

@@ -9,35 +9,12 @@
 // certificate-sized message. Results: window.benchResults, and html[data-done="true"].
 import init, * as selfsign from '/pkg/selfsign_wasm.js';
 import * as page from '/app/webcrypto.js';
+import { batch, median, WEBCRYPTO, webcryptoKeyAndSign } from './webcrypto-alone.js';
 
 const params = new URLSearchParams(location.search);
 const BUDGET_MS = Number(params.get('budget') ?? 2000); // per operation, both sides together
 const MIN_BATCH_MS = Number(params.get('batch') ?? 5);
 const MAX_ROUNDS = 40;
-const TBS = crypto.getRandomValues(new Uint8Array(420)); // about a leaf's TBSCertificate
-
-const rsa = { name: 'RSASSA-PKCS1-v1_5', publicExponent: new Uint8Array([1, 0, 1]), hash: 'SHA-256' };
-const WEBCRYPTO = {
-  p256: { gen: { name: 'ECDSA', namedCurve: 'P-256' }, sign: { name: 'ECDSA', hash: 'SHA-256' } },
-  rsa2048: { gen: { ...rsa, modulusLength: 2048 }, sign: { name: 'RSASSA-PKCS1-v1_5' } },
-  p384: { gen: { name: 'ECDSA', namedCurve: 'P-384' }, sign: { name: 'ECDSA', hash: 'SHA-384' } },
-  ed25519: { gen: { name: 'Ed25519' }, sign: { name: 'Ed25519' } },
-};
-
-/**
- * WebCrypto: key pair, SPKI (what the certificate embeds), one signature, PKCS#8 export. With
- * `spki` false, only what the page's own path asks of WebCrypto (it reads the public key from
- * the PKCS#8 export), so the page rows compare our whole job with exactly its WebCrypto calls.
- */
-async function webcryptoKeyAndSign(key, signer, spki = true) {
-  const alg = WEBCRYPTO[key];
-  const pair = await crypto.subtle.generateKey(alg.gen, true, ['sign', 'verify']);
-  if (spki) await crypto.subtle.exportKey('spki', pair.publicKey);
-  await crypto.subtle.sign(alg.sign, signer ? signer.privateKey : pair.privateKey, TBS);
-  await crypto.subtle.exportKey('pkcs8', pair.privateKey);
-  return pair;
-}
-
 const ops = [];
 for (const key of ['p256', 'p384', 'ed25519']) {
   ops.push({
@@ -105,16 +82,6 @@ ops.push({
   check: (r) => r.info.keyBits === 2048,
 });
 
-/** Milliseconds for `n` sequential runs of fn (awaited when it returns a promise). */
-async function batch(fn, n) {
-  const start = performance.now();
-  for (let i = 0; i < n; i++) {
-    const r = fn();
-    if (r instanceof Promise) await r;
-  }
-  return performance.now() - start;
-}
-
 /** Runs fn a few times and picks a batch size that lasts about MIN_BATCH_MS. */
 async function calibrate(fn) {
   await batch(fn, 2);
@@ -125,12 +92,6 @@ async function calibrate(fn) {
     n *= t > 0 ? Math.min(8, Math.max(2, Math.ceil(MIN_BATCH_MS / t))) : 8;
   }
 }
-
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
 
 async function measure(op) {
   const result = { name: op.name };
