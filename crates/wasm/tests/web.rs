@@ -8,42 +8,13 @@ use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
 
 use selfsign_wasm as api;
 
+mod common;
+use common::{get, js, ok, strings, text};
+
 wasm_bindgen_test_configure!(run_in_browser);
-
-/// An options object from JSON text.
-fn js(json: &str) -> JsValue {
-    JSON::parse(json).expect("test JSON parses")
-}
-
-/// A property by dotted path, e.g. `info.subjectAltNames`.
-fn get(value: &JsValue, path: &str) -> JsValue {
-    path.split('.').fold(value.clone(), |v, key| {
-        Reflect::get(&v, &key.into()).expect("property readable")
-    })
-}
-
-fn text(value: &JsValue, path: &str) -> String {
-    get(value, path)
-        .as_string()
-        .unwrap_or_else(|| panic!("{path} is not a string"))
-}
-
-fn strings(value: &JsValue, path: &str) -> Vec<String> {
-    js_sys::Array::from(&get(value, path))
-        .iter()
-        .map(|v| v.as_string().expect("string entry"))
-        .collect()
-}
 
 fn number(value: &JsValue, path: &str) -> f64 {
     get(value, path).as_f64().expect("a number")
-}
-
-fn ok(result: Result<JsValue, JsValue>) -> JsValue {
-    result.unwrap_or_else(|e| {
-        let message = get(&e, "message").as_string().unwrap_or_default();
-        panic!("unexpected error: {message}")
-    })
 }
 
 /// The thrown error's message and `field`, after checking it is a real JS `Error`.

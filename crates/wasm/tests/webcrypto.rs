@@ -3,11 +3,14 @@
 //! made by the core's own crypto (the fallback). Run by `wasm-pack test --headless --chrome`.
 #![cfg(target_arch = "wasm32")]
 
-use js_sys::{Reflect, Uint8Array, JSON};
+use js_sys::Uint8Array;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
 
 use selfsign_wasm as api;
+
+mod common;
+use common::{get, js, ok, strings, text};
 
 wasm_bindgen_test_configure!(run_in_browser);
 
@@ -73,33 +76,6 @@ async fn sign(pending: api::Pending, signer: &Key, subject: Option<&Key>) -> JsV
     .expect("WebCrypto signs");
     let signature = Uint8Array::new(&signature).to_vec();
     ok(pending.finish(&signature, subject.map(|k| k.pkcs8.clone())))
-}
-
-fn js(json: &str) -> JsValue {
-    JSON::parse(json).expect("test JSON parses")
-}
-
-fn get(value: &JsValue, path: &str) -> JsValue {
-    path.split('.').fold(value.clone(), |v, key| {
-        Reflect::get(&v, &key.into()).expect("property readable")
-    })
-}
-
-fn text(value: &JsValue, path: &str) -> String {
-    get(value, path)
-        .as_string()
-        .unwrap_or_else(|| panic!("{path} is not a string"))
-}
-
-fn strings(value: &JsValue, path: &str) -> Vec<String> {
-    js_sys::Array::from(&get(value, path))
-        .iter()
-        .map(|v| v.as_string().expect("string entry"))
-        .collect()
-}
-
-fn ok(result: Result<JsValue, JsValue>) -> JsValue {
-    result.unwrap_or_else(|e| panic!("unexpected error: {:?}", get(&e, "message").as_string()))
 }
 
 fn message(error: JsValue) -> String {
