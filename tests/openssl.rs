@@ -360,43 +360,58 @@ fn certificates_signed_outside_verify_and_decode_like_native_ones_but_for_serial
         .map(|alg| KeyPair::generate(alg).unwrap())
         .collect();
     let same = |k: &KeyPair| KeyPair::from_pem(&k.private_key_pem()).unwrap();
+    let opts = LeafOptions::new(["localhost", "127.0.0.1", "::1"]);
     for ca_key in &keys {
         let unsigned =
             ExternalCa::prepare_root(&CaOptions::default(), ca_key.public_key(), now()).unwrap();
+        // Leaves prepared by the CA before its own signature is in, as the page does.
+        let early: Vec<_> = keys
+            .iter()
+            .map(|k| {
+                unsigned
+                    .prepare_issue(&opts, k.public_key(), now())
+                    .unwrap()
+            })
+            .collect();
         let signature = sign_outside(ca_key, unsigned.tbs());
         let external = unsigned.finish(&signature).unwrap();
         let root = external.certificate().clone();
         let local = Ca::from_parts(root.clone(), same(ca_key), Vec::new()).unwrap();
         let dir = Dir::new();
         let root_path = dir.write("root.pem", root.pem());
-        for leaf_key in &keys {
-            let context = format!("CA {} leaf {}", ca_key.algorithm(), leaf_key.algorithm());
-            let opts = LeafOptions::new(["localhost", "127.0.0.1", "::1"]);
-            let unsigned = external
+        for (leaf_key, early) in keys.iter().zip(early) {
+            let late = external
                 .prepare_issue(&opts, leaf_key.public_key(), now())
                 .unwrap();
-            let signature = sign_outside(ca_key, unsigned.tbs());
-            let outside = unsigned.finish(&signature).unwrap();
-            let leaf_path = dir.write("leaf.pem", outside.pem());
-            let out = run(
-                "openssl",
-                &[
-                    &"verify",
-                    &"-x509_strict",
-                    &"-purpose",
-                    &"sslserver",
-                    &"-CAfile",
-                    &root_path,
-                    &leaf_path,
-                ],
-            );
-            assert!(out.status.success(), "{context}: {}", text(&out));
             let native = local.issue_for_key(&opts, same(leaf_key), now()).unwrap();
-            assert_eq!(
-                x509_text_but_serial_and_signature(&outside),
-                x509_text_but_serial_and_signature(&native.certificate),
-                "{context}"
-            );
+            for (when, unsigned) in [("after", late), ("before", early)] {
+                let context = format!(
+                    "CA {} leaf {} prepared {when} the CA's signature",
+                    ca_key.algorithm(),
+                    leaf_key.algorithm()
+                );
+                let signature = sign_outside(ca_key, unsigned.tbs());
+                let outside = unsigned.finish(&signature).unwrap();
+                let leaf_path = dir.write("leaf.pem", outside.pem());
+                let out = run(
+                    "openssl",
+                    &[
+                        &"verify",
+                        &"-x509_strict",
+                        &"-purpose",
+                        &"sslserver",
+                        &"-CAfile",
+                        &root_path,
+                        &leaf_path,
+                    ],
+                );
+                assert!(out.status.success(), "{context}: {}", text(&out));
+                assert_eq!(
+                    x509_text_but_serial_and_signature(&outside),
+                    x509_text_but_serial_and_signature(&native.certificate),
+                    "{context}"
+                );
+            }
         }
     }
     for key in &keys {

@@ -56,7 +56,7 @@ impl Ca {
 
     /// Makes an intermediate CA signed by this one.
     pub fn new_intermediate(&self, options: &CaOptions, now: UnixTime) -> Result<Ca, Error> {
-        let params = self.authority.intermediate_params(options, now)?;
+        let params = self.authority.facts().intermediate_params(options, now)?;
         let key = KeyPair::generate(options.key)?;
         let cert = params.signed_by(key.rcgen(), &self.issuer)?;
         let cert = Certificate::from_encoded(cert.der().clone());
@@ -117,7 +117,10 @@ impl Ca {
 
     /// Issues a leaf with a freshly generated key.
     pub fn issue(&self, options: &LeafOptions, now: UnixTime) -> Result<Issued, Error> {
-        let params = self.authority.leaf_params(options, options.key, now)?;
+        let params = self
+            .authority
+            .facts()
+            .leaf_params(options, options.key, now)?;
         let key = KeyPair::generate(options.key)?;
         self.issue_inner(params, key)
     }
@@ -129,7 +132,10 @@ impl Ca {
         key: KeyPair,
         now: UnixTime,
     ) -> Result<Issued, Error> {
-        let params = self.authority.leaf_params(options, key.algorithm(), now)?;
+        let params = self
+            .authority
+            .facts()
+            .leaf_params(options, key.algorithm(), now)?;
         self.issue_inner(params, key)
     }
 
@@ -141,7 +147,10 @@ impl Ca {
         key: &PublicKey,
         now: UnixTime,
     ) -> Result<Certificate, Error> {
-        let params = self.authority.leaf_params(options, key.algorithm(), now)?;
+        let params = self
+            .authority
+            .facts()
+            .leaf_params(options, key.algorithm(), now)?;
         let cert = params.signed_by(&key.rcgen(), &self.issuer)?;
         Ok(Certificate::from_encoded(cert.der().clone()))
     }
@@ -234,65 +243,6 @@ impl Authority {
             .map(Certificate::pem)
             .collect()
     }
-
-    pub(crate) fn check_names(&self, names: &[Name]) -> Result<(), Error> {
-        profile::check_constraints(names, &self.facts.constraints)
-    }
-
-    /// The parameters of a leaf for a key of `key`, checked against this CA's constraints and period.
-    pub(crate) fn leaf_params(
-        &self,
-        options: &LeafOptions,
-        key: KeyAlgorithm,
-        now: UnixTime,
-    ) -> Result<rcgen::CertificateParams, Error> {
-        let names = parse_names(&options.names)?;
-        self.check_names(&names)?;
-        let period = self.period_within(&options.validity, now)?;
-        profile::leaf(&names, options.usage, key, &period, true)
-    }
-
-    /// The parameters of an intermediate CA below this one, its path length capped by ours.
-    pub(crate) fn intermediate_params(
-        &self,
-        options: &CaOptions,
-        now: UnixTime,
-    ) -> Result<rcgen::CertificateParams, Error> {
-        if self.facts.path_len == Some(0) {
-            return Err(Error::PathLenExceeded);
-        }
-        let period = self.period_within(&options.validity, now)?;
-        let mut options = options.clone();
-        if let Some(max) = self.facts.path_len {
-            let allowed = u8::try_from(max - 1).unwrap_or(u8::MAX);
-            options.path_len = Some(options.path_len.map_or(allowed, |p| p.min(allowed)));
-        }
-        ca_params(&options, &period, true)
-    }
-
-    /// Resolves a validity and checks it against this CA's own period.
-    pub(crate) fn period_within(
-        &self,
-        validity: &Validity,
-        now: UnixTime,
-    ) -> Result<Period, Error> {
-        let period = validity.resolve(now)?;
-        let now = i64::try_from(now.as_secs()).unwrap_or(i64::MAX);
-        if now < self.facts.not_before || now > self.facts.not_after {
-            return Err(Error::IssuerNotValid {
-                not_before: rfc3339(self.facts.not_before),
-                not_after: rfc3339(self.facts.not_after),
-            });
-        }
-        let not_after = i64::try_from(period.not_after).unwrap_or(i64::MAX);
-        if not_after > self.facts.not_after {
-            return Err(Error::OutlivesIssuer {
-                leaf_not_after: rfc3339(not_after),
-                issuer_not_after: rfc3339(self.facts.not_after),
-            });
-        }
-        Ok(period)
-    }
 }
 
 /// The parameters of a self-signed root CA.
@@ -329,6 +279,66 @@ pub(crate) fn ca_params(
 }
 
 impl CaFacts {
+    /// Checks names against the name constraints of this CA and those above it.
+    pub(crate) fn check_names(&self, names: &[Name]) -> Result<(), Error> {
+        profile::check_constraints(names, &self.constraints)
+    }
+
+    /// The parameters of a leaf for a key of `key`, checked against this CA's constraints and period.
+    pub(crate) fn leaf_params(
+        &self,
+        options: &LeafOptions,
+        key: KeyAlgorithm,
+        now: UnixTime,
+    ) -> Result<rcgen::CertificateParams, Error> {
+        let names = parse_names(&options.names)?;
+        self.check_names(&names)?;
+        let period = self.period_within(&options.validity, now)?;
+        profile::leaf(&names, options.usage, key, &period, true)
+    }
+
+    /// The parameters of an intermediate CA below this one, its path length capped by ours.
+    pub(crate) fn intermediate_params(
+        &self,
+        options: &CaOptions,
+        now: UnixTime,
+    ) -> Result<rcgen::CertificateParams, Error> {
+        if self.path_len == Some(0) {
+            return Err(Error::PathLenExceeded);
+        }
+        let period = self.period_within(&options.validity, now)?;
+        let mut options = options.clone();
+        if let Some(max) = self.path_len {
+            let allowed = u8::try_from(max - 1).unwrap_or(u8::MAX);
+            options.path_len = Some(options.path_len.map_or(allowed, |p| p.min(allowed)));
+        }
+        ca_params(&options, &period, true)
+    }
+
+    /// Resolves a validity and checks it against this CA's own period.
+    pub(crate) fn period_within(
+        &self,
+        validity: &Validity,
+        now: UnixTime,
+    ) -> Result<Period, Error> {
+        let period = validity.resolve(now)?;
+        let now = i64::try_from(now.as_secs()).unwrap_or(i64::MAX);
+        if now < self.not_before || now > self.not_after {
+            return Err(Error::IssuerNotValid {
+                not_before: rfc3339(self.not_before),
+                not_after: rfc3339(self.not_after),
+            });
+        }
+        let not_after = i64::try_from(period.not_after).unwrap_or(i64::MAX);
+        if not_after > self.not_after {
+            return Err(Error::OutlivesIssuer {
+                leaf_not_after: rfc3339(not_after),
+                issuer_not_after: rfc3339(self.not_after),
+            });
+        }
+        Ok(period)
+    }
+
     /// The facts of a CA made from `params` and `options` below `parent` (none for a root).
     pub(crate) fn made(
         params: &rcgen::CertificateParams,

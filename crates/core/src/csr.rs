@@ -171,8 +171,8 @@ impl Authority {
             ));
         }
         let names = requested_names(&requested)?;
-        self.check_names(&names)?;
-        let period = self.period_within(&options.validity, now)?;
+        self.facts().check_names(&names)?;
+        let period = self.facts().period_within(&options.validity, now)?;
         let key_alg = requested_key(&requested)?.algorithm();
         let params = profile::leaf(&names, options.usage, key_alg, &period, true)?;
         Ok(CertificateSigningRequestParams {

@@ -27,19 +27,20 @@ pub struct ExternalCa {
 
 /// A CA certificate prepared for a key held elsewhere, waiting for its signature: sign
 /// [`tbs`](Self::tbs) with the private key of [`signer`](Self::signer), then
-/// [`finish`](Self::finish) it into an [`ExternalCa`] that issues without reading it back.
+/// [`finish`](Self::finish) it into an [`ExternalCa`] that issues without reading it back. It can
+/// already prepare what it issues ([`prepare_issue`](Self::prepare_issue)), so a CA and its first
+/// leaf are signed together.
 #[derive(Debug)]
 pub struct UnsignedCa {
     certificate: UnsignedCertificate,
     ca: CaParts,
 }
 
-/// What a prepared CA becomes an [`ExternalCa`] with once its certificate is signed.
+/// What a prepared CA issues with, and becomes an [`ExternalCa`] with once it is signed.
 #[derive(Debug)]
 struct CaParts {
-    params: rcgen::CertificateParams,
-    /// The CA's own key.
-    key: PublicKey,
+    issuer: Arc<rcgen::Issuer<'static, OutsideKey>>,
+    view: Option<IssuerView>,
     parents: Vec<Certificate>,
     facts: CaFacts,
 }
@@ -53,14 +54,10 @@ impl ExternalCa {
     ) -> Result<UnsignedCa, Error> {
         let mut params = root_params(options, now)?;
         key_id_once(&mut params, key);
+        let facts = CaFacts::made(&params, options, None)?;
         Ok(UnsignedCa {
             certificate: UnsignedCertificate::self_signed(&params, key)?,
-            ca: CaParts {
-                facts: CaFacts::made(&params, options, None)?,
-                params,
-                key: key.clone(),
-                parents: Vec::new(),
-            },
+            ca: CaParts::new(params, key, Vec::new(), facts),
         })
     }
 
@@ -123,9 +120,14 @@ impl ExternalCa {
         key: &PublicKey,
         now: UnixTime,
     ) -> Result<UnsignedCertificate, Error> {
-        let mut params = self.authority.leaf_params(options, key.algorithm(), now)?;
-        key_id_once(&mut params, key);
-        UnsignedCertificate::issued(&params, key, &self.issuer, self.view.as_ref())
+        prepare_leaf(
+            self.authority.facts(),
+            &self.issuer,
+            self.view.as_ref(),
+            options,
+            key,
+            now,
+        )
     }
 
     /// Prepares an intermediate CA for `key` (`options.key` is ignored).
@@ -135,21 +137,14 @@ impl ExternalCa {
         key: &PublicKey,
         now: UnixTime,
     ) -> Result<UnsignedCa, Error> {
-        let mut params = self.authority.intermediate_params(options, now)?;
+        let mut params = self.authority.facts().intermediate_params(options, now)?;
         key_id_once(&mut params, key);
+        let facts = CaFacts::made(&params, options, Some(self.authority.facts()))?;
+        let certificate =
+            UnsignedCertificate::issued(&params, key, &self.issuer, self.view.as_ref())?;
         Ok(UnsignedCa {
-            certificate: UnsignedCertificate::issued(
-                &params,
-                key,
-                &self.issuer,
-                self.view.as_ref(),
-            )?,
-            ca: CaParts {
-                facts: CaFacts::made(&params, options, Some(self.authority.facts()))?,
-                params,
-                key: key.clone(),
-                parents: self.chain(),
-            },
+            certificate,
+            ca: CaParts::new(params, key, self.chain(), facts),
         })
     }
 
@@ -198,15 +193,56 @@ impl UnsignedCa {
         let (certificate, info) = self.certificate.finish_described(signature, now)?;
         Ok((self.ca.into_ca(certificate), info))
     }
+
+    /// Prepares a leaf this CA issues for `key`, as [`ExternalCa::prepare_issue`] does once the
+    /// CA is finished: what a leaf says of its issuer does not depend on the CA's signature.
+    pub fn prepare_issue(
+        &self,
+        options: &LeafOptions,
+        key: &PublicKey,
+        now: UnixTime,
+    ) -> Result<UnsignedCertificate, Error> {
+        let ca = &self.ca;
+        prepare_leaf(&ca.facts, &ca.issuer, ca.view.as_ref(), options, key, now)
+    }
 }
 
 impl CaParts {
-    fn into_ca(self, certificate: Certificate) -> ExternalCa {
-        let view = IssuerView::of_params(&self.params, &self.key);
-        ExternalCa {
-            authority: Authority::made(certificate, self.parents, self.facts),
-            issuer: Arc::new(rcgen::Issuer::new(self.params, OutsideKey(self.key))),
-            view,
+    /// The issuer a CA made from `params` for `key` is, with the certificates above it.
+    fn new(
+        params: rcgen::CertificateParams,
+        key: &PublicKey,
+        parents: Vec<Certificate>,
+        facts: CaFacts,
+    ) -> Self {
+        CaParts {
+            view: IssuerView::of_params(&params, key),
+            issuer: Arc::new(rcgen::Issuer::new(params, OutsideKey(key.clone()))),
+            parents,
+            facts,
         }
     }
+
+    fn into_ca(self, certificate: Certificate) -> ExternalCa {
+        ExternalCa {
+            authority: Authority::made(certificate, self.parents, self.facts),
+            issuer: self.issuer,
+            view: self.view,
+        }
+    }
+}
+
+/// Prepares a leaf for `key` issued by the CA that `facts`, `issuer` and `view` describe,
+/// checked against its name constraints and validity.
+fn prepare_leaf(
+    facts: &CaFacts,
+    issuer: &rcgen::Issuer<'static, OutsideKey>,
+    view: Option<&IssuerView>,
+    options: &LeafOptions,
+    key: &PublicKey,
+    now: UnixTime,
+) -> Result<UnsignedCertificate, Error> {
+    let mut params = facts.leaf_params(options, key.algorithm(), now)?;
+    key_id_once(&mut params, key);
+    UnsignedCertificate::issued(&params, key, issuer, view)
 }

@@ -453,7 +453,15 @@ fn the_view_built_while_making_a_certificate_is_the_view_decoding_it_gives() {
     for (ca_key, leaf_key) in keys.iter().zip(keys.iter().rev()) {
         for (r, opts) in roots.iter().enumerate() {
             let context = format!("root {r} {}", ca_key.algorithm());
+            let leaf_opts = if opts.name_constraints.is_empty() {
+                LeafOptions::new(["localhost", "127.0.0.1"])
+            } else {
+                LeafOptions::new(["a.example.test"])
+            };
             let unsigned = ExternalCa::prepare_root(opts, ca_key.public_key(), now()).unwrap();
+            let early = unsigned
+                .prepare_issue(&leaf_opts, leaf_key.public_key(), now())
+                .unwrap();
             let signature = sign_outside(ca_key, unsigned.tbs());
             let (made, info) = unsigned.finish_described(&signature, now()).unwrap();
             assert_eq!(
@@ -461,15 +469,16 @@ fn the_view_built_while_making_a_certificate_is_the_view_decoding_it_gives() {
                 made.certificate().inspect_unverified(now()).unwrap(),
                 "{context}"
             );
+            described(
+                early,
+                ca_key,
+                &format!("{context}: leaf before the CA's signature"),
+            );
             let loaded = ExternalCa::from_parts(made.certificate().clone(), Vec::new()).unwrap();
             for (how, ca) in [("made", &made), ("loaded", &loaded)] {
-                let opts = if opts.name_constraints.is_empty() {
-                    LeafOptions::new(["localhost", "127.0.0.1"])
-                } else {
-                    LeafOptions::new(["a.example.test"])
-                };
+                let opts = &leaf_opts;
                 let unsigned = ca
-                    .prepare_issue(&opts, leaf_key.public_key(), now())
+                    .prepare_issue(opts, leaf_key.public_key(), now())
                     .unwrap();
                 described(
                     unsigned,
