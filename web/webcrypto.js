@@ -204,9 +204,9 @@ export async function leaf(selfsign, authority, options) {
 
 /**
  * A new root CA and a leaf it issues, like `selfsign.generateCa` then `selfsign.issueLeaf`: both
- * keys come from WebCrypto, and the sealed CA prepares the leaf itself in wasm (nothing is read
- * back from its PEM). WebCrypto works synchronously in the call here, so the order only keeps
- * the CA's key signing both certificates. Returns { ca, leaf }.
+ * keys come from WebCrypto, the core builds both certificates in one call (the leaf needs only
+ * the CA's parameters, not its signature), the CA's key signs both, and one call finishes them.
+ * Returns { ca, leaf }.
  */
 export async function caAndLeaf(selfsign, caOptions, leafOptions) {
   const caAlgorithm = caOptions.key || 'p256';
@@ -218,22 +218,20 @@ export async function caAndLeaf(selfsign, caOptions, leafOptions) {
   const leafKey = generateKey(leafAlgorithm);
   leafKey.catch(() => {});
   const caKey = await checkedKey(caAlgorithm, (der) => selfsign.prepareCa(caOptions, der));
-  const caPending = selfsign.prepareCa(caOptions, caKey.der);
-  const signs = ALGORITHMS[caAlgorithm].sign; // the CA's key signs both
-  let leafPending;
+  const key = await leafKey;
+  const pending = selfsign.prepareCaAndLeaf(caOptions, caKey.der, leafOptions, key.der);
   try {
-    const caSignature = await subtle().sign(signs, caKey.privateKey, caPending.tbs);
-    caPending.seal(new Uint8Array(caSignature));
-    const key = await leafKey;
-    leafPending = caPending.prepareLeaf(leafOptions, key.der);
-    const leafSignature = subtle().sign(signs, caKey.privateKey, leafPending.tbs);
-    leafSignature.catch(() => {});
-    const authority = made(caPending.describe(await caKey.pkcs8), 'webcrypto', caKey.privateKey);
-    const result = leafPending.finish(new Uint8Array(await leafSignature), await key.pkcs8);
-    return { ca: authority, leaf: made(result, 'webcrypto') };
+    const [caTbs, leafTbs] = pending.tbs;
+    const signs = ALGORITHMS[caAlgorithm].sign;
+    const caSignature = subtle().sign(signs, caKey.privateKey, caTbs);
+    caSignature.catch(() => {});
+    const leafSignature = new Uint8Array(await subtle().sign(signs, caKey.privateKey, leafTbs));
+    const result = pending.finish(new Uint8Array(await caSignature), leafSignature, await caKey.pkcs8, await key.pkcs8);
+    made(result.ca, 'webcrypto', caKey.privateKey);
+    made(result.leaf, 'webcrypto');
+    return result;
   } finally {
-    caPending.free();
-    leafPending?.free();
+    pending.free();
   }
 }
 

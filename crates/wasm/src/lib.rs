@@ -8,6 +8,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod ca_and_leaf;
 mod error;
 mod files;
 mod options;
@@ -27,15 +28,15 @@ use selfsign_core::{
     UnixTime, Usage,
 };
 
+pub use ca_and_leaf::{prepare_ca_and_leaf, PendingCaAndLeaf};
 use error::At;
 pub use error::{Error, Field};
 use options::{bytes_from_js, from_js, key_from_bytes};
 use options::{CaInput, CsrInput, LeafInput, NameList, SignInput, WebTransportInput};
 pub use pending::{
-    prepare_ca, prepare_leaf, prepare_self_signed, prepare_sign_csr, prepare_web_transport, Issuer,
-    Pending,
+    prepare_ca, prepare_leaf, prepare_self_signed, prepare_sign_csr, prepare_web_transport, Pending,
 };
-use results::{ByteFields, Bytes, CertView, CsrResult, Defaults, Issued, WebTransport};
+use results::{Bytes, CertView, CsrResult, Defaults, Issued, SetAfterParse, WebTransport};
 
 /// Generates a key and a self-signed leaf certificate (server by default).
 #[wasm_bindgen(js_name = generateSelfSigned, unchecked_return_type = "Issued")]
@@ -241,7 +242,7 @@ fn now() -> UnixTime {
 }
 
 /// Turns a result into a plain JS object (DER as `Uint8Array`), or a thrown JS `Error`.
-fn respond<T: Serialize + ByteFields>(result: Result<T, Error>) -> Result<JsValue, JsValue> {
+fn respond<T: Serialize + SetAfterParse>(result: Result<T, Error>) -> Result<JsValue, JsValue> {
     result
         .and_then(|value| results::to_js(&value).map_err(Error::Internal))
         .map_err(JsValue::from)
@@ -319,37 +320,51 @@ fn leaf_result(
         &issued.certificate,
         info,
         Some(key),
-        &issued.chain,
+        Chain::Issuers(&issued.chain),
         names,
         usage,
     )
 }
 
+/// Where a leaf result's chain comes from.
+#[derive(Clone, Copy)]
+enum Chain<'a> {
+    /// The issuers above the leaf, nearest first (empty when self-signed), PEM-encoded here.
+    Issuers(&'a [Certificate]),
+    /// A root CA in the same result object: `chainPem` and `caPem` are set from its PEM there.
+    RootAlongside,
+}
+
 /// Describes a leaf from its parts: its decoded view, its key as (PEM, DER) when there is one,
-/// and the issuers above it, nearest first (empty when self-signed).
+/// and where its chain comes from.
 fn leaf_view(
     certificate: &Certificate,
     info: CertInfo,
     key: Option<(String, Vec<u8>)>,
-    chain: &[Certificate],
+    chain: Chain<'_>,
     names: &[String],
     usage: Usage,
 ) -> Result<Issued, Error> {
     let names = parse_names(names)?;
-    let has_chain = !chain.is_empty();
     let has_key = key.is_some();
     let (key_pem, key_der) = key.map_or((None, None), |(pem, der)| (Some(pem), Some(Bytes(der))));
-    // Each certificate is PEM-encoded once, however many fields show it.
     let certificate_pem = certificate.pem();
-    let issuer_pems: Vec<String> = chain.iter().map(Certificate::pem).collect();
-    Ok(Issued {
-        chain_pem: has_chain.then(|| {
-            core::iter::once(&certificate_pem)
-                .chain(&issuer_pems)
+    let (chain_pem, ca_pem, has_chain) = match chain {
+        // Each certificate is PEM-encoded once, however many fields show it.
+        Chain::Issuers(issuers) if !issuers.is_empty() => {
+            let pems: Vec<String> = issuers.iter().map(Certificate::pem).collect();
+            let chain_pem = core::iter::once(&certificate_pem)
+                .chain(&pems)
                 .map(String::as_str)
-                .collect()
-        }),
-        ca_pem: issuer_pems.last().cloned(),
+                .collect();
+            (Some(chain_pem), pems.last().cloned(), true)
+        }
+        Chain::Issuers(_) => (None, None, false),
+        Chain::RootAlongside => (None, None, true),
+    };
+    Ok(Issued {
+        chain_pem,
+        ca_pem,
         certificate_pem,
         certificate_der: Bytes(certificate.der().to_vec()),
         key_pem,

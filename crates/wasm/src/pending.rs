@@ -15,15 +15,13 @@ use selfsign_core::{
 
 use crate::error::{At, Error, Field};
 use crate::options::{bytes_from_js, from_js, CaInput, LeafInput, SignInput, WebTransportInput};
-use crate::results::{ByteFields, Bytes, FileNames, Issued};
-use crate::{files, leaf_view, now, respond, web_transport_result};
+use crate::results::{Bytes, FileNames, Issued, ResultObject, SetAfterParse};
+use crate::{files, leaf_view, now, respond, web_transport_result, Chain};
 
 /// A certificate built and encoded by the core, waiting for its signature from WebCrypto.
 #[wasm_bindgen]
 pub struct Pending {
     unsigned: Option<Unsigned>,
-    /// The certificate once its signature is in (`seal`), until `describe` hands it out.
-    signed: Option<Signed>,
     /// The key the certificate is for, whose PKCS#8 `finish` takes (none for a signed CSR).
     subject: Option<PublicKey>,
     /// The key's private half when it came as PKCS#8 to `prepare*`.
@@ -35,12 +33,6 @@ pub struct Pending {
 enum Unsigned {
     Certificate(Box<UnsignedCertificate>),
     Ca(Box<UnsignedCa>),
-}
-
-/// A certificate with its signature in, and its decoded view.
-enum Signed {
-    Certificate(Certificate, CertInfo),
-    Ca(ExternalCa, CertInfo),
 }
 
 impl From<UnsignedCertificate> for Unsigned {
@@ -70,15 +62,13 @@ impl Unsigned {
         }
     }
 
-    fn finish(self, signature: &[u8]) -> Result<Signed, selfsign_core::Error> {
+    /// The signed certificate and its decoded view.
+    fn finish(self, signature: &[u8]) -> Result<(Certificate, CertInfo), selfsign_core::Error> {
         Ok(match self {
-            Unsigned::Certificate(c) => {
-                let (certificate, info) = c.finish_described(signature, now())?;
-                Signed::Certificate(certificate, info)
-            }
+            Unsigned::Certificate(c) => c.finish_described(signature, now())?,
             Unsigned::Ca(c) => {
                 let (ca, info) = c.finish_described(signature, now())?;
-                Signed::Ca(ca, info)
+                (ca.certificate().clone(), info)
             }
         })
     }
@@ -118,90 +108,48 @@ impl Pending {
 
     /// Puts in the signature over `tbs` as WebCrypto's `sign` returns it, with the new key's
     /// PKCS#8 (WebCrypto's `exportKey("pkcs8")`) when `prepare*` had only its SPKI (omitted for a
-    /// signed CSR), and returns the result
-    /// object the synchronous functions return (`Issued`, or `WebTransportResult`).
+    /// signed CSR), and returns the result object the synchronous functions return (`Issued`, or
+    /// `WebTransportResult`). The signature is not verified: WebCrypto made it with the key that
+    /// was given, and verifying it again in wasm would cost more than making the certificate.
     #[wasm_bindgen(unchecked_return_type = "Issued")]
     pub fn finish(
         &mut self,
         signature: &[u8],
         #[wasm_bindgen(unchecked_param_type = "Uint8Array | undefined")] pkcs8: Option<Vec<u8>>,
     ) -> Result<JsValue, JsValue> {
-        self.seal(signature)?;
-        self.describe(pkcs8)
-    }
-
-    /// Puts in the signature over `tbs` (as `finish` does) without describing the result yet:
-    /// then `issuer` (for a CA) and `describe` follow.
-    pub fn seal(&mut self, signature: &[u8]) -> Result<(), JsValue> {
-        let result = (|| {
+        respond((|| {
             let unsigned = self.unsigned.take().ok_or_else(|| {
                 Error::Options("this certificate was already finished; prepare a new one".into())
             })?;
-            // WebCrypto made the signature with the key that was given; verifying it again
-            // in wasm would cost more than making the whole certificate.
-            self.signed = Some(unsigned.finish(signature)?);
-            Ok(())
-        })();
-        result.map_err(|e: Error| JsValue::from(e))
-    }
-
-    /// The sealed root CA as an issuer, whose `prepareLeaf` needs no PEM read back. Its
-    /// `CryptoKey` is the one that signed this CA.
-    pub fn issuer(&self) -> Result<Issuer, JsValue> {
-        let ca = self.sealed_ca()?;
-        Ok(Issuer { ca: ca.clone() })
-    }
-
-    /// Prepares a leaf issued by this sealed root CA for the new key (PKCS#8 or SPKI), as
-    /// `issuer().prepareLeaf` does without handing out the CA.
-    #[wasm_bindgen(js_name = prepareLeaf)]
-    pub fn prepare_leaf(
-        &self,
-        #[wasm_bindgen(unchecked_param_type = "LeafOptions")] options: JsValue,
-        key: &[u8],
-    ) -> Result<Pending, JsValue> {
-        pending(leaf_of(self.sealed_ca()?, options, key))
-    }
-
-    /// The result object for a sealed certificate (as `finish` returns), with the new key's
-    /// PKCS#8 (omitted for a signed CSR).
-    #[wasm_bindgen(unchecked_return_type = "Issued")]
-    pub fn describe(
-        &mut self,
-        #[wasm_bindgen(unchecked_param_type = "Uint8Array | undefined")] pkcs8: Option<Vec<u8>>,
-    ) -> Result<JsValue, JsValue> {
-        let result = (|| {
-            let (certificate, info) = match self.signed.take() {
-                Some(Signed::Certificate(certificate, info)) => (certificate, info),
-                Some(Signed::Ca(ca, info)) => (ca.certificate().clone(), info),
-                None => {
-                    return Err(Error::Options(
-                        "this certificate has no signature yet or was already described".into(),
-                    ))
-                }
-            };
-            let key = match (self.private.take(), &self.subject, pkcs8) {
-                (Some(key), _, _) => Some(key),
-                (None, Some(public), Some(der)) => {
-                    Some(PrivateKey::from_pkcs8_der(&der, public).at(Field::KeyPem)?)
-                }
-                _ => None,
-            };
-            let key = key.map(|key| (key.pem(), key.der().secret_der().to_vec()));
+            let (certificate, info) = unsigned.finish(signature)?;
+            let key = key_output(self.private.take(), self.subject.as_ref(), pkcs8)?;
             Ok(match &self.outcome {
                 Outcome::Leaf {
                     names,
                     usage,
                     chain,
-                } => Done::Issued(leaf_view(&certificate, info, key, chain, names, *usage)?),
+                } => Done::Issued(leaf_view(
+                    &certificate,
+                    info,
+                    key,
+                    Chain::Issuers(chain),
+                    names,
+                    *usage,
+                )?),
                 Outcome::Ca => Done::Issued(ca_view(&certificate, info, key)),
                 Outcome::WebTransport { names } => {
-                    let issued = leaf_view(&certificate, info, key, &[], names, Usage::Server)?;
+                    let issued = leaf_view(
+                        &certificate,
+                        info,
+                        key,
+                        Chain::Issuers(&[]),
+                        names,
+                        Usage::Server,
+                    )?;
                     Done::WebTransport(web_transport_result(issued, &certificate, names)?)
                 }
             })
-        })();
-        respond(result)
+        })())
     }
 }
 
@@ -216,40 +164,10 @@ impl Pending {
             key.map_or((None, None), |(public, private)| (Some(public), private));
         Pending {
             unsigned: Some(unsigned),
-            signed: None,
             subject,
             private,
             outcome,
         }
-    }
-
-    /// The root CA this is, once its signature is in and before it is described.
-    fn sealed_ca(&self) -> Result<&ExternalCa, Error> {
-        match &self.signed {
-            Some(Signed::Ca(ca, _)) => Ok(ca),
-            _ => Err(Error::Options(
-                "only a root CA whose signature is in (seal) can issue".into(),
-            )),
-        }
-    }
-}
-
-/// A root CA made on the WebCrypto path, kept parsed so its leaves skip reading it back.
-#[wasm_bindgen]
-pub struct Issuer {
-    ca: ExternalCa,
-}
-
-#[wasm_bindgen]
-impl Issuer {
-    /// Prepares a leaf issued by this CA for the new key (PKCS#8 or SPKI), like `prepareLeaf`.
-    #[wasm_bindgen(js_name = prepareLeaf)]
-    pub fn prepare_leaf(
-        &self,
-        #[wasm_bindgen(unchecked_param_type = "LeafOptions")] options: JsValue,
-        key: &[u8],
-    ) -> Result<Pending, JsValue> {
-        pending(leaf_of(&self.ca, options, key))
     }
 }
 
@@ -261,11 +179,11 @@ enum Done {
     WebTransport(crate::results::WebTransport),
 }
 
-impl ByteFields for Done {
-    fn byte_fields(&self) -> Vec<(&'static str, Option<&Bytes>)> {
+impl SetAfterParse for Done {
+    fn set_after_parse(&self, object: &ResultObject) {
         match self {
-            Done::Issued(issued) => issued.byte_fields(),
-            Done::WebTransport(web_transport) => web_transport.byte_fields(),
+            Done::Issued(issued) => issued.set_after_parse(object),
+            Done::WebTransport(web_transport) => web_transport.set_after_parse(object),
         }
     }
 }
@@ -398,8 +316,25 @@ fn pending(result: Result<Pending, Error>) -> Result<Pending, JsValue> {
     result.map_err(JsValue::from)
 }
 
+/// A new key's PEM and DER for a result: the PKCS#8 `prepare*` was given, or the one `finish`
+/// was given for `public` (none for a signed CSR).
+pub(crate) fn key_output(
+    private: Option<PrivateKey>,
+    public: Option<&PublicKey>,
+    pkcs8: Option<Vec<u8>>,
+) -> Result<Option<(String, Vec<u8>)>, Error> {
+    let key = match (private, public, pkcs8) {
+        (Some(key), _, _) => Some(key),
+        (None, Some(public), Some(der)) => {
+            Some(PrivateKey::from_pkcs8_der(&der, public).at(Field::KeyPem)?)
+        }
+        _ => None,
+    };
+    Ok(key.map(|key| (key.pem(), key.der().secret_der().to_vec())))
+}
+
 /// The new key as WebCrypto exported it: PKCS#8 carrying its public key (EC, RSA), or SPKI.
-fn new_key(der: &[u8]) -> Result<(PublicKey, Option<PrivateKey>), Error> {
+pub(crate) fn new_key(der: &[u8]) -> Result<(PublicKey, Option<PrivateKey>), Error> {
     read_exported_key(der).at(Field::Key)
 }
 
@@ -416,7 +351,11 @@ fn external_ca(ca_cert: &JsValue) -> Result<ExternalCa, Error> {
 }
 
 /// Describes a root CA made on the WebCrypto path, as `generateCa` does.
-fn ca_view(certificate: &Certificate, info: CertInfo, key: Option<(String, Vec<u8>)>) -> Issued {
+pub(crate) fn ca_view(
+    certificate: &Certificate,
+    info: CertInfo,
+    key: Option<(String, Vec<u8>)>,
+) -> Issued {
     let (key_pem, key_der) = key.map_or((None, None), |(pem, der)| (Some(pem), Some(Bytes(der))));
     Issued {
         certificate_pem: certificate.pem(),

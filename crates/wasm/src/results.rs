@@ -1,64 +1,131 @@
 //! Results as JS receives them: plain objects with PEM text, DER bytes (`Uint8Array`),
 //! fingerprints, decoded fields and suggested file names.
 
-use js_sys::{Reflect, Uint8Array, JSON};
+use js_sys::{JsString, Uint8Array, JSON};
 use serde::Serialize;
-use wasm_bindgen::JsValue;
+use wasm_bindgen::prelude::*;
 
 use selfsign_core::CertInfo;
 
 /// Bytes that reach JS as a `Uint8Array`: left out of a result's JSON and set on the parsed
-/// object by name (see [`ByteFields`]).
+/// object (see [`SetAfterParse`]).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Bytes(pub Vec<u8>);
 
-/// A result's byte fields, set on its JS object as `Uint8Array`s after its JSON is parsed.
-pub trait ByteFields {
-    /// The fields by their JS name (`None` for `null`); none by default.
-    fn byte_fields(&self) -> Vec<(&'static str, Option<&Bytes>)> {
-        Vec::new()
+impl Bytes {
+    /// The bytes as a new `Uint8Array`.
+    fn to_js(&self) -> Uint8Array {
+        Uint8Array::from(self.0.as_slice())
     }
+}
+
+#[wasm_bindgen]
+extern "C" {
+    /// A result object as `JSON.parse` made it: its fields are set by name in the JS glue, so
+    /// setting one costs no string from wasm.
+    pub type ResultObject;
+
+    #[wasm_bindgen(method, getter)]
+    fn ca(this: &ResultObject) -> ResultObject;
+    #[wasm_bindgen(method, getter)]
+    fn leaf(this: &ResultObject) -> ResultObject;
+    #[wasm_bindgen(method, getter = certificatePem)]
+    fn certificate_pem(this: &ResultObject) -> JsString;
+    #[wasm_bindgen(method, setter = chainPem)]
+    fn set_chain_pem(this: &ResultObject, value: &JsString);
+    #[wasm_bindgen(method, setter = caPem)]
+    fn set_ca_pem(this: &ResultObject, value: &JsString);
+    #[wasm_bindgen(method, setter = certificateDer)]
+    fn set_certificate_der(this: &ResultObject, value: &Uint8Array);
+    #[wasm_bindgen(method, setter = keyDer)]
+    fn set_key_der(this: &ResultObject, value: &JsValue);
+    #[wasm_bindgen(method, setter = sha256)]
+    fn set_sha256(this: &ResultObject, value: &Uint8Array);
+    #[wasm_bindgen(method, setter = csrDer)]
+    fn set_csr_der(this: &ResultObject, value: &Uint8Array);
+}
+
+/// What a result's JSON leaves out (its bytes, and text it shares with another field), set on
+/// the object `JSON.parse` made from it.
+pub trait SetAfterParse {
+    /// Sets those fields on `object`; none by default.
+    fn set_after_parse(&self, _object: &ResultObject) {}
 }
 
 /// A result as a plain JS object, made by one `JSON.parse` (far cheaper than setting each field
-/// from wasm), then its byte fields set as `Uint8Array`s.
-pub fn to_js<T: Serialize + ByteFields>(value: &T) -> Result<JsValue, String> {
+/// from wasm), then completed by [`SetAfterParse`].
+pub fn to_js<T: Serialize + SetAfterParse>(value: &T) -> Result<JsValue, String> {
     let json = serde_json::to_string(value).map_err(|e| e.to_string())?;
     let object = JSON::parse(&json).map_err(|_| "the result is not valid JSON".to_string())?;
-    for (name, bytes) in value.byte_fields() {
-        let bytes = bytes.map_or(JsValue::NULL, |b| Uint8Array::from(b.0.as_slice()).into());
-        Reflect::set(&object, &JsValue::from_str(name), &bytes)
-            .map_err(|_| format!("the result cannot take its {name}"))?;
-    }
+    value.set_after_parse(object.unchecked_ref());
     Ok(object)
 }
 
-impl ByteFields for Defaults {}
+impl SetAfterParse for Defaults {}
 
-impl ByteFields for Vec<CertView> {}
+impl SetAfterParse for Vec<CertView> {}
 
-impl ByteFields for Vec<String> {}
+impl SetAfterParse for Vec<String> {}
 
-impl ByteFields for Issued {
-    fn byte_fields(&self) -> Vec<(&'static str, Option<&Bytes>)> {
-        vec![
-            ("certificateDer", Some(&self.certificate_der)),
-            ("keyDer", self.key_der.as_ref()),
-        ]
+impl SetAfterParse for Issued {
+    fn set_after_parse(&self, object: &ResultObject) {
+        object.set_certificate_der(&self.certificate_der.to_js());
+        self.set_key_der(object);
     }
 }
 
-impl ByteFields for WebTransport {
-    fn byte_fields(&self) -> Vec<(&'static str, Option<&Bytes>)> {
-        let mut fields = self.issued.byte_fields();
-        fields.push(("sha256", Some(&self.sha256)));
-        fields
+impl Issued {
+    fn set_key_der(&self, object: &ResultObject) {
+        object.set_key_der(
+            &self
+                .key_der
+                .as_ref()
+                .map_or(JsValue::NULL, |b| b.to_js().into()),
+        );
     }
 }
 
-impl ByteFields for CsrResult {
-    fn byte_fields(&self) -> Vec<(&'static str, Option<&Bytes>)> {
-        vec![("csrDer", Some(&self.csr_der))]
+impl SetAfterParse for WebTransport {
+    fn set_after_parse(&self, object: &ResultObject) {
+        self.issued.set_after_parse(object);
+        object.set_sha256(&self.sha256.to_js());
+    }
+}
+
+impl SetAfterParse for CsrResult {
+    fn set_after_parse(&self, object: &ResultObject) {
+        object.set_csr_der(&self.csr_der.to_js());
+    }
+}
+
+/// A new root CA and a leaf it issues, made together (`{ ca, leaf }`). The leaf's `chainPem`
+/// and `caPem` are not in the JSON: they are set from the CA's `certificatePem` string.
+#[derive(Clone, Debug, Serialize)]
+pub struct CaAndLeaf {
+    /// The root CA, with its key.
+    pub ca: Issued,
+    /// The leaf, with its key; its `chain_pem` and `ca_pem` are left `None` here.
+    pub leaf: Issued,
+}
+
+impl SetAfterParse for CaAndLeaf {
+    fn set_after_parse(&self, object: &ResultObject) {
+        let (ca, leaf) = (object.ca(), object.leaf());
+        // Both certificates are public, so one buffer holds them; each key has its own.
+        let ca_der = &self.ca.certificate_der.0;
+        let both = Uint8Array::from(
+            [ca_der.as_slice(), &self.leaf.certificate_der.0]
+                .concat()
+                .as_slice(),
+        );
+        let split = ca_der.len() as u32;
+        ca.set_certificate_der(&both.subarray(0, split));
+        leaf.set_certificate_der(&both.subarray(split, both.length()));
+        self.ca.set_key_der(&ca);
+        self.leaf.set_key_der(&leaf);
+        let ca_pem = ca.certificate_pem();
+        leaf.set_chain_pem(&leaf.certificate_pem().concat(&ca_pem));
+        leaf.set_ca_pem(&ca_pem);
     }
 }
 

@@ -203,66 +203,88 @@ async fn a_webcrypto_ca_issues_leaves_and_signs_csrs_and_its_key_imports_back() 
 }
 
 #[wasm_bindgen_test]
-async fn a_sealed_ca_issues_through_its_handle_as_through_its_pem() {
+async fn a_ca_and_its_leaf_made_together_are_the_ca_and_leaf_made_one_after_the_other() {
+    // The CA key comes as PKCS#8, the leaf's as SPKI (its PKCS#8 then goes to finish).
     let ca_key = key("p256").await;
-    let mut pending = api::prepare_ca(JsValue::UNDEFINED, &ca_key.spki).expect("prepares");
-    let err = pending.issuer().err().expect("no signature yet");
-    assert!(message(err).contains("seal"));
-    let signature = webcrypto_sign("p256", &ca_key.private_key, &pending.tbs().to_vec())
-        .await
-        .expect("WebCrypto signs");
-    pending
-        .seal(&Uint8Array::new(&signature).to_vec())
-        .expect("seals");
-    let issuer = pending.issuer().expect("a sealed root issues");
-    let leaf_key = key("p256").await;
-    let options = r#"{"names": "localhost"}"#;
-    let direct = pending
-        .prepare_leaf(js(options), &leaf_key.pkcs8)
-        .expect("the sealed root prepares a leaf itself");
-    let direct = sign(direct, &ca_key, None).await;
-    let ca = ok(pending.describe(Some(ca_key.pkcs8.clone())));
-    let err = pending
-        .prepare_leaf(js(options), &leaf_key.pkcs8)
-        .err()
-        .expect("described, it no longer issues");
-    assert!(message(err).contains("seal"));
+    let leaf_key = key("ed25519").await;
+    let options = js(r#"{"names": ["localhost", "127.0.0.1"]}"#);
+    let mut pending =
+        api::prepare_ca_and_leaf(JsValue::UNDEFINED, &ca_key.pkcs8, options, &leaf_key.spki)
+            .expect("prepares");
+    assert_eq!(pending.signer(), "p256");
+    let tbs = pending.tbs();
+    let (ca_tbs, leaf_tbs) = (Uint8Array::new(&tbs.get(0)), Uint8Array::new(&tbs.get(1)));
+    assert!(ca_tbs.length() > 0 && leaf_tbs.length() > 0);
+    let mut signatures = Vec::new();
+    for tbs in [&ca_tbs, &leaf_tbs] {
+        let signature = webcrypto_sign("p256", &ca_key.private_key, &tbs.to_vec())
+            .await
+            .expect("WebCrypto signs");
+        signatures.push(Uint8Array::new(&signature).to_vec());
+    }
+    let made = ok(pending.finish(
+        &signatures[0],
+        &signatures[1],
+        None,
+        Some(leaf_key.pkcs8.clone()),
+    ));
+    let (ca, leaf) = (get(&made, "ca"), get(&made, "leaf"));
     assert!(verifies_itself(&ca));
-    let err = pending.describe(None).expect_err("described once");
-    assert!(message(err).contains("already described"));
-
-    let pending = issuer
-        .prepare_leaf(js(options), &leaf_key.spki)
-        .expect("prepares");
-    let leaf = sign(pending, &ca_key, Some(&leaf_key)).await;
-    assert_eq!(profile(&leaf), profile(&direct));
-    assert_eq!(
-        text(&leaf, "chainPem").len(),
-        text(&direct, "chainPem").len()
-    );
-    assert!(verifies_itself(&ca));
-    let by_pem = api::prepare_leaf(get(&ca, "certificatePem"), js(options), &leaf_key.spki)
-        .expect("prepares");
-    let by_pem = sign(by_pem, &ca_key, Some(&leaf_key)).await;
-    assert_eq!(profile(&leaf), profile(&by_pem));
-    for field in ["caPem", "info.issuer", "info.authorityKeyId"] {
-        assert_eq!(
-            get(&leaf, field).as_string(),
-            get(&by_pem, field).as_string(),
-            "{field}"
-        );
+    for field in ["chainPem", "caPem"] {
+        assert!(get(&ca, field).is_null(), "a root has no {field}");
     }
     assert_eq!(text(&leaf, "caPem"), text(&ca, "certificatePem"));
-    let chain = format!(
-        "{}{}",
-        text(&leaf, "certificatePem"),
-        text(&ca, "certificatePem")
-    );
+    let chain = text(&leaf, "certificatePem") + &text(&ca, "certificatePem");
     assert_eq!(text(&leaf, "chainPem"), chain);
+    assert_eq!(text(&leaf, "info.issuer"), text(&ca, "info.subject"));
+    assert_eq!(
+        get(&leaf, "info.authorityKeyId").as_string(),
+        get(&ca, "info.subjectKeyId").as_string()
+    );
+    assert_eq!(text(&leaf, "info.keyAlgorithm"), "Ed25519");
+    for result in [&ca, &leaf] {
+        let der = Uint8Array::new(&get(result, "certificateDer"));
+        let decoded = ok(api::inspect(der.clone().into()));
+        let decoded = js_sys::Array::from(&decoded).get(0);
+        assert_eq!(text(&decoded, "sha256Hex"), text(result, "info.sha256Hex"));
+        let key = Uint8Array::new(&get(result, "keyDer"));
+        assert!(key.length() > 0);
+        assert_ne!(key.buffer(), der.buffer(), "a key never shares a buffer");
+    }
 
-    let leaf_pending = issuer.prepare_leaf(js(options), &leaf_key.spki).unwrap();
-    let err = leaf_pending.issuer().err().expect("a leaf issues nothing");
-    assert!(message(err).contains("root CA"));
+    // The same CA's leaf made apart, from its PEM, has the same profile.
+    let apart = api::prepare_leaf(
+        get(&ca, "certificatePem"),
+        js(r#"{"names": ["localhost", "127.0.0.1"]}"#),
+        &leaf_key.spki,
+    )
+    .expect("prepares");
+    let apart = sign(apart, &ca_key, Some(&leaf_key)).await;
+    assert_eq!(profile(&leaf), profile(&apart));
+    assert_eq!(text(&leaf, "caPem"), text(&apart, "caPem"));
+    assert_eq!(
+        text(&leaf, "chainPem").len(),
+        text(&apart, "chainPem").len()
+    );
+    let separate = ok(api::generate_ca(JsValue::UNDEFINED));
+    let separate_ca = api::prepare_ca(JsValue::UNDEFINED, &ca_key.pkcs8).expect("prepares");
+    let separate_ca = sign(separate_ca, &ca_key, None).await;
+    assert_eq!(profile(&ca), profile(&separate_ca));
+    assert_eq!(profile(&ca), profile(&separate));
+
+    let err = pending
+        .finish(&signatures[0], &signatures[1], None, None)
+        .expect_err("finished once");
+    assert!(message(err).contains("already finished"));
+    let err = api::prepare_ca_and_leaf(
+        JsValue::UNDEFINED,
+        &ca_key.pkcs8,
+        js(r#"{"names": "bad name!"}"#),
+        &leaf_key.spki,
+    )
+    .err()
+    .expect("a bad leaf name");
+    assert_eq!(get(&err, "field").as_string().as_deref(), Some("names"));
 }
 
 #[wasm_bindgen_test]
