@@ -133,7 +133,7 @@ pub(crate) fn sha256(data: &[u8]) -> [u8; 32] {
 
 /// Bytes as colon-separated upper-case hex (`AB:CD:…`), as openssl prints fingerprints and serials.
 pub(crate) fn hex_colon(bytes: &[u8]) -> String {
-    hex(bytes, b"0123456789ABCDEF", Some(':'))
+    hex(bytes, b"0123456789ABCDEF", Some(b':'))
 }
 
 /// Bytes as lower-case hex without separators.
@@ -141,14 +141,15 @@ pub(crate) fn hex_lower(bytes: &[u8]) -> String {
     hex(bytes, b"0123456789abcdef", None)
 }
 
-fn hex(bytes: &[u8], digits: &[u8; 16], separator: Option<char>) -> String {
-    let mut out = String::with_capacity(bytes.len() * 3);
+fn hex(bytes: &[u8], digits: &[u8; 16], separator: Option<u8>) -> String {
+    let mut out = Vec::with_capacity(bytes.len() * 3);
     for (i, b) in bytes.iter().enumerate() {
         if let (Some(sep), true) = (separator, i > 0) {
             out.push(sep);
         }
-        out.push(char::from(digits[usize::from(b >> 4)]));
-        out.push(char::from(digits[usize::from(b & 0x0f)]));
+        out.push(digits[usize::from(b >> 4)]);
+        out.push(digits[usize::from(b & 0x0f)]);
     }
-    out
+    // Built from ASCII digits and separators, so always UTF-8.
+    String::from_utf8(out).unwrap_or_default()
 }

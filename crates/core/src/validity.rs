@@ -95,6 +95,26 @@ fn to_datetime(secs: u64) -> Result<OffsetDateTime, Error> {
 /// Formats Unix seconds as RFC 3339 in UTC, e.g. `2026-11-27T16:21:58Z`.
 pub fn rfc3339(secs: i64) -> String {
     match OffsetDateTime::from_unix_timestamp(secs) {
+        // Written digit by digit: `format!` costs more than the rest of a certificate's dates.
+        Ok(t) if (0..=9999).contains(&t.year()) => {
+            let mut out = String::with_capacity(20);
+            let fields = [
+                (t.year().unsigned_abs(), 4, '-'),
+                (u32::from(u8::from(t.month())), 2, '-'),
+                (u32::from(t.day()), 2, 'T'),
+                (u32::from(t.hour()), 2, ':'),
+                (u32::from(t.minute()), 2, ':'),
+                (u32::from(t.second()), 2, 'Z'),
+            ];
+            for (value, width, after) in fields {
+                for place in (0..width).rev() {
+                    let digit = value / 10u32.pow(place) % 10;
+                    out.push(char::from(b'0' + digit as u8));
+                }
+                out.push(after);
+            }
+            out
+        }
         Ok(t) => format!(
             "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
             t.year(),
@@ -105,5 +125,21 @@ pub fn rfc3339(secs: i64) -> String {
             t.second()
         ),
         Err(_) => format!("@{secs}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::rfc3339;
+
+    #[test]
+    fn rfc3339_writes_utc_with_zero_padding_and_unix_seconds_past_year_9999() {
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
+        assert_eq!(rfc3339(-1), "1969-12-31T23:59:59Z");
+        assert_eq!(rfc3339(1_795_813_820), "2026-11-27T21:10:20Z");
+        assert_eq!(rfc3339(951_782_400), "2000-02-29T00:00:00Z");
+        assert_eq!(rfc3339(253_402_300_799), "9999-12-31T23:59:59Z");
+        assert_eq!(rfc3339(-62_135_596_800), "0001-01-01T00:00:00Z");
+        assert_eq!(rfc3339(253_402_300_800), "@253402300800");
     }
 }
