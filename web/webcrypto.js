@@ -31,7 +31,8 @@ const ALGORITHMS = {
 };
 
 const forced = typeof location !== 'undefined' && new URLSearchParams(location.search).get('crypto') === 'wasm';
-const subtle = () => (forced ? undefined : globalThis.crypto?.subtle);
+/** WebCrypto, or undefined where the page cannot use it (not a secure context, or forced off). */
+const subtle = forced ? undefined : globalThis.crypto?.subtle;
 
 /** Whether generating a key of `algorithm` takes seconds rather than milliseconds. */
 export const isSlow = (algorithm) => String(algorithm).startsWith('rsa');
@@ -49,10 +50,10 @@ const probes = new Map();
  * WebCrypto is; Ed25519 is probed once with a (fast) key generation.
  */
 export function supports(algorithm) {
-  if (!subtle() || !ALGORITHMS[algorithm]) return Promise.resolve(false);
+  if (!subtle || !ALGORITHMS[algorithm]) return Promise.resolve(false);
   if (algorithm !== 'ed25519') return Promise.resolve(true);
   if (!probes.has(algorithm)) {
-    probes.set(algorithm, subtle()
+    probes.set(algorithm, subtle
       .generateKey(ALGORITHMS[algorithm].generate, false, ['sign', 'verify'])
       .then(() => true, () => false));
   }
@@ -70,13 +71,12 @@ export async function cryptoFor(algorithm) {
  * not, so `der` is its SPKI and `pkcs8` a promise of the PKCS#8 export, for `finish`.
  */
 export async function generateKey(algorithm) {
-  const api = subtle();
-  const { privateKey, publicKey } = await api.generateKey(ALGORITHMS[algorithm].generate, true, ['sign', 'verify']);
+    const { privateKey, publicKey } = await subtle.generateKey(ALGORITHMS[algorithm].generate, true, ['sign', 'verify']);
   if (algorithm !== 'ed25519') {
-    return { algorithm, privateKey, der: new Uint8Array(await api.exportKey('pkcs8', privateKey)) };
+    return { algorithm, privateKey, der: new Uint8Array(await subtle.exportKey('pkcs8', privateKey)) };
   }
-  const pkcs8 = api.exportKey('pkcs8', privateKey).then((der) => new Uint8Array(der));
-  return { algorithm, privateKey, der: new Uint8Array(await api.exportKey('spki', publicKey)), pkcs8 };
+  const pkcs8 = subtle.exportKey('pkcs8', privateKey).then((der) => new Uint8Array(der));
+  return { algorithm, privateKey, der: new Uint8Array(await subtle.exportKey('spki', publicKey)), pkcs8 };
 }
 
 let standIn;
@@ -97,7 +97,7 @@ async function checkedKey(algorithm, prepare) {
 async function sign(pending, privateKey, pkcs8) {
   const params = ALGORITHMS[pending.signer].sign;
   try {
-    const signature = new Uint8Array(await subtle().sign(params, privateKey, pending.tbs));
+    const signature = new Uint8Array(await subtle.sign(params, privateKey, pending.tbs));
     return pending.finish(signature, await pkcs8);
   } finally {
     pending.free();
@@ -180,7 +180,7 @@ export async function signingKeyOf(authority) {
   const algorithm = algorithmOf(authority.info);
   if (!authority.keyDer || !(await supports(algorithm))) return null;
   try {
-    authority.signingKey = await subtle().importKey('pkcs8', authority.keyDer, ALGORITHMS[algorithm].import, false, ['sign']);
+    authority.signingKey = await subtle.importKey('pkcs8', authority.keyDer, ALGORITHMS[algorithm].import, false, ['sign']);
   } catch {
     authority.signingKey = null;
   }
@@ -223,9 +223,9 @@ export async function caAndLeaf(selfsign, caOptions, leafOptions) {
   try {
     const [caTbs, leafTbs] = pending.tbs;
     const signs = ALGORITHMS[caAlgorithm].sign;
-    const caSignature = subtle().sign(signs, caKey.privateKey, caTbs);
+    const caSignature = subtle.sign(signs, caKey.privateKey, caTbs);
     caSignature.catch(() => {});
-    const leafSignature = new Uint8Array(await subtle().sign(signs, caKey.privateKey, leafTbs));
+    const leafSignature = new Uint8Array(await subtle.sign(signs, caKey.privateKey, leafTbs));
     const result = pending.finish(new Uint8Array(await caSignature), leafSignature, await caKey.pkcs8, await key.pkcs8);
     made(result.ca, 'webcrypto', caKey.privateKey);
     made(result.leaf, 'webcrypto');

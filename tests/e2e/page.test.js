@@ -5,7 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { createServer } from 'node:http';
-import { access, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { access, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,6 +21,10 @@ const FLAGS = [
 ];
 /** The page's own files: the only requests it may make, and only while loading. */
 const OWN_FILES = ['/', '/app.js', '/webcrypto.js', '/style.css', '/pkg/selfsign_wasm.js', '/pkg/selfsign_wasm_bg.wasm'];
+/** The JS modules wasm-bindgen copies from the crate into web/pkg/snippets (paths with a hash). */
+const snippets = async () => (await readdir(path.join(WEB, 'pkg/snippets'), { recursive: true }).catch(() => []))
+  .filter((file) => file.endsWith('.js'))
+  .map((file) => `/pkg/snippets/${file.split(path.sep).join('/')}`);
 const TYPES = {
   '.html': 'text/html; charset=utf-8',
   '.js': 'text/javascript; charset=utf-8',
@@ -94,7 +98,7 @@ async function openPage(t, { sentinel } = {}) {
   await page.locator('html[data-ready="true"]').waitFor();
   const loaded = requests.length;
   const origin = new URL(baseUrl).origin;
-  const own = new Set(OWN_FILES.map((file) => new URL(file, baseUrl).href));
+  const own = new Set([...OWN_FILES, ...(await snippets())].map((file) => new URL(file, baseUrl).href));
   own.add(new URL('index.html', baseUrl).href);
   for (const url of requests.filter(isNetwork)) {
     assert.ok(url.startsWith(origin) && own.has(url), `only the page's own files load, not ${url}`);

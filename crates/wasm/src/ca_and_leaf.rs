@@ -81,12 +81,7 @@ impl PendingCaAndLeaf {
             .unsigned
             .as_ref()
             .map_or((&[][..], &[][..]), |(ca, leaf)| (ca.tbs(), leaf.tbs()));
-        let both = js_sys::Uint8Array::from([ca, leaf].concat().as_slice());
-        let split = ca.len() as u32;
-        js_sys::Array::of2(
-            &both.subarray(0, split),
-            &both.subarray(split, both.length()),
-        )
+        crate::results::split_copy(&[ca, leaf].concat(), ca.len() as u32)
     }
 
     /// The CA key's algorithm, which signs both (named as `Pending.signer` names it).

@@ -11,6 +11,7 @@
 mod ca_and_leaf;
 mod error;
 mod files;
+mod flat;
 mod options;
 mod pending;
 mod results;
@@ -19,7 +20,6 @@ mod typescript;
 use core::time::Duration;
 
 use base64::Engine;
-use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
 use selfsign_core::validity::{CA_DAYS, LEAF_DAYS, MAX_DAYS, WEBTRANSPORT_DAYS};
@@ -36,7 +36,7 @@ use options::{CaInput, CsrInput, LeafInput, NameList, SignInput, WebTransportInp
 pub use pending::{
     prepare_ca, prepare_leaf, prepare_self_signed, prepare_sign_csr, prepare_web_transport, Pending,
 };
-use results::{Bytes, CertView, CsrResult, Defaults, Issued, SetAfterParse, WebTransport};
+use results::{Bytes, CertView, CsrResult, Defaults, Issued, ToJs, WebTransport};
 
 /// Generates a key and a self-signed leaf certificate (server by default).
 #[wasm_bindgen(js_name = generateSelfSigned, unchecked_return_type = "Issued")]
@@ -242,9 +242,9 @@ fn now() -> UnixTime {
 }
 
 /// Turns a result into a plain JS object (DER as `Uint8Array`), or a thrown JS `Error`.
-fn respond<T: Serialize + SetAfterParse>(result: Result<T, Error>) -> Result<JsValue, JsValue> {
+fn respond<T: ToJs>(result: Result<T, Error>) -> Result<JsValue, JsValue> {
     result
-        .and_then(|value| results::to_js(&value).map_err(Error::Internal))
+        .and_then(|value| value.to_js().map_err(Error::Internal))
         .map_err(JsValue::from)
 }
 

@@ -15,7 +15,7 @@ use selfsign_core::{
 
 use crate::error::{At, Error, Field};
 use crate::options::{bytes_from_js, from_js, CaInput, LeafInput, SignInput, WebTransportInput};
-use crate::results::{Bytes, FileNames, Issued, ResultObject, SetAfterParse};
+use crate::results::{Bytes, FileNames, Issued, ToJs};
 use crate::{files, leaf_view, now, respond, web_transport_result, Chain};
 
 /// A certificate built and encoded by the core, waiting for its signature from WebCrypto.
@@ -172,18 +172,16 @@ impl Pending {
 }
 
 /// A finished result: the same shapes the synchronous functions return.
-#[derive(serde::Serialize)]
-#[serde(untagged)]
 enum Done {
     Issued(Issued),
     WebTransport(crate::results::WebTransport),
 }
 
-impl SetAfterParse for Done {
-    fn set_after_parse(&self, object: &ResultObject) {
+impl ToJs for Done {
+    fn to_js(&self) -> Result<JsValue, String> {
         match self {
-            Done::Issued(issued) => issued.set_after_parse(object),
-            Done::WebTransport(web_transport) => web_transport.set_after_parse(object),
+            Done::Issued(issued) => issued.to_js(),
+            Done::WebTransport(web_transport) => web_transport.to_js(),
         }
     }
 }

@@ -1,14 +1,16 @@
 //! Results as JS receives them: plain objects with PEM text, DER bytes (`Uint8Array`),
 //! fingerprints, decoded fields and suggested file names.
 
-use js_sys::{JsString, Uint8Array, JSON};
+use js_sys::{Uint8Array, JSON};
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
 use selfsign_core::CertInfo;
 
-/// Bytes that reach JS as a `Uint8Array`: left out of a result's JSON and set on the parsed
-/// object (see [`SetAfterParse`]).
+use crate::flat::{Flat, Flatten};
+
+/// Bytes that reach JS as a `Uint8Array`: left out of a result's JSON and set on the object
+/// made from it (see [`ToJs`]).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Bytes(pub Vec<u8>);
 
@@ -21,20 +23,9 @@ impl Bytes {
 
 #[wasm_bindgen]
 extern "C" {
-    /// A result object as `JSON.parse` made it: its fields are set by name in the JS glue, so
-    /// setting one costs no string from wasm.
-    pub type ResultObject;
+    /// A result object as `JSON.parse` made it, whose byte fields are then set by name.
+    type ResultObject;
 
-    #[wasm_bindgen(method, getter)]
-    fn ca(this: &ResultObject) -> ResultObject;
-    #[wasm_bindgen(method, getter)]
-    fn leaf(this: &ResultObject) -> ResultObject;
-    #[wasm_bindgen(method, getter = certificatePem)]
-    fn certificate_pem(this: &ResultObject) -> JsString;
-    #[wasm_bindgen(method, setter = chainPem)]
-    fn set_chain_pem(this: &ResultObject, value: &JsString);
-    #[wasm_bindgen(method, setter = caPem)]
-    fn set_ca_pem(this: &ResultObject, value: &JsString);
     #[wasm_bindgen(method, setter = certificateDer)]
     fn set_certificate_der(this: &ResultObject, value: &Uint8Array);
     #[wasm_bindgen(method, setter = keyDer)]
@@ -45,62 +36,112 @@ extern "C" {
     fn set_csr_der(this: &ResultObject, value: &Uint8Array);
 }
 
-/// What a result's JSON leaves out (its bytes, and text it shares with another field), set on
-/// the object `JSON.parse` made from it.
-pub trait SetAfterParse {
-    /// Sets those fields on `object`; none by default.
-    fn set_after_parse(&self, _object: &ResultObject) {}
+#[wasm_bindgen(module = "/src/results.js")]
+extern "C" {
+    /// A copy of `bytes` in one new buffer, as `[before, after]` views split at `at`.
+    #[wasm_bindgen(js_name = splitCopy)]
+    pub fn split_copy(bytes: &[u8], at: u32) -> js_sys::Array;
+    #[wasm_bindgen(js_name = issuedObject)]
+    fn issued_object(
+        text: &str,
+        slots: &[f64],
+        certificate_der: &[u8],
+        key_der: Option<Vec<u8>>,
+    ) -> JsValue;
+    #[wasm_bindgen(js_name = caAndLeafObject)]
+    fn ca_and_leaf_object(
+        text: &str,
+        slots: &[f64],
+        certificates: &[u8],
+        ca_length: u32,
+        ca_key: Option<Vec<u8>>,
+        leaf_key: Option<Vec<u8>>,
+    ) -> JsValue;
 }
 
-/// A result as a plain JS object, made by one `JSON.parse` (far cheaper than setting each field
-/// from wasm), then completed by [`SetAfterParse`].
-pub fn to_js<T: Serialize + SetAfterParse>(value: &T) -> Result<JsValue, String> {
+/// A result as the plain JS object the API returns.
+pub trait ToJs {
+    /// The object; results without a faster route take [`via_json`].
+    fn to_js(&self) -> Result<JsValue, String>;
+}
+
+/// A result as a plain JS object made by one `JSON.parse`, far cheaper than setting each field
+/// from wasm.
+fn via_json<T: Serialize>(value: &T) -> Result<JsValue, String> {
     let json = serde_json::to_string(value).map_err(|e| e.to_string())?;
-    let object = JSON::parse(&json).map_err(|_| "the result is not valid JSON".to_string())?;
-    value.set_after_parse(object.unchecked_ref());
-    Ok(object)
+    JSON::parse(&json).map_err(|_| "the result is not valid JSON".to_string())
 }
 
-impl SetAfterParse for Defaults {}
+impl ToJs for Defaults {
+    fn to_js(&self) -> Result<JsValue, String> {
+        via_json(self)
+    }
+}
 
-impl SetAfterParse for Vec<CertView> {}
+impl ToJs for Vec<CertView> {
+    fn to_js(&self) -> Result<JsValue, String> {
+        via_json(self)
+    }
+}
 
-impl SetAfterParse for Vec<String> {}
+impl ToJs for Vec<String> {
+    fn to_js(&self) -> Result<JsValue, String> {
+        via_json(self)
+    }
+}
 
-impl SetAfterParse for Issued {
-    fn set_after_parse(&self, object: &ResultObject) {
-        object.set_certificate_der(&self.certificate_der.to_js());
-        self.set_key_der(object);
+/// Certificates take the flat route (flat.rs and results.js): the objects come out as their
+/// JSON would make them, with the bytes set on them.
+impl ToJs for Issued {
+    fn to_js(&self) -> Result<JsValue, String> {
+        let mut flat = Flat::default();
+        self.flatten(&mut flat);
+        Ok(issued_object(
+            &flat.text,
+            &flat.slots,
+            &self.certificate_der.0,
+            self.key_der(),
+        ))
     }
 }
 
 impl Issued {
-    fn set_key_der(&self, object: &ResultObject) {
-        object.set_key_der(
+    /// A copy of the key's DER for JS, if there is a key.
+    fn key_der(&self) -> Option<Vec<u8>> {
+        self.key_der.as_ref().map(|b| b.0.clone())
+    }
+}
+
+impl ToJs for WebTransport {
+    fn to_js(&self) -> Result<JsValue, String> {
+        let object = via_json(self)?;
+        let result: &ResultObject = object.unchecked_ref();
+        result.set_certificate_der(&self.issued.certificate_der.to_js());
+        result.set_key_der(
             &self
+                .issued
                 .key_der
                 .as_ref()
-                .map_or(JsValue::NULL, |b| b.to_js().into()),
+                .map_or(JsValue::NULL, |k| k.to_js().into()),
         );
+        result.set_sha256(&self.sha256.to_js());
+        Ok(object)
     }
 }
 
-impl SetAfterParse for WebTransport {
-    fn set_after_parse(&self, object: &ResultObject) {
-        self.issued.set_after_parse(object);
-        object.set_sha256(&self.sha256.to_js());
-    }
-}
-
-impl SetAfterParse for CsrResult {
-    fn set_after_parse(&self, object: &ResultObject) {
-        object.set_csr_der(&self.csr_der.to_js());
+impl ToJs for CsrResult {
+    fn to_js(&self) -> Result<JsValue, String> {
+        let object = via_json(self)?;
+        object
+            .unchecked_ref::<ResultObject>()
+            .set_csr_der(&self.csr_der.to_js());
+        Ok(object)
     }
 }
 
 /// A new root CA and a leaf it issues, made together (`{ ca, leaf }`). The leaf's `chainPem`
-/// and `caPem` are not in the JSON: they are set from the CA's `certificatePem` string.
-#[derive(Clone, Debug, Serialize)]
+/// and `caPem` are not written: they are set from the CA's `certificatePem` string in JS.
+#[derive(Clone, Debug)]
 pub struct CaAndLeaf {
     /// The root CA, with its key.
     pub ca: Issued,
@@ -108,24 +149,20 @@ pub struct CaAndLeaf {
     pub leaf: Issued,
 }
 
-impl SetAfterParse for CaAndLeaf {
-    fn set_after_parse(&self, object: &ResultObject) {
-        let (ca, leaf) = (object.ca(), object.leaf());
-        // Both certificates are public, so one buffer holds them; each key has its own.
-        let ca_der = &self.ca.certificate_der.0;
-        let both = Uint8Array::from(
-            [ca_der.as_slice(), &self.leaf.certificate_der.0]
-                .concat()
-                .as_slice(),
-        );
-        let split = ca_der.len() as u32;
-        ca.set_certificate_der(&both.subarray(0, split));
-        leaf.set_certificate_der(&both.subarray(split, both.length()));
-        self.ca.set_key_der(&ca);
-        self.leaf.set_key_der(&leaf);
-        let ca_pem = ca.certificate_pem();
-        leaf.set_chain_pem(&leaf.certificate_pem().concat(&ca_pem));
-        leaf.set_ca_pem(&ca_pem);
+impl ToJs for CaAndLeaf {
+    fn to_js(&self) -> Result<JsValue, String> {
+        let mut flat = Flat::default();
+        self.ca.flatten(&mut flat);
+        self.leaf.flatten(&mut flat);
+        let ca = &self.ca.certificate_der.0;
+        Ok(ca_and_leaf_object(
+            &flat.text,
+            &flat.slots,
+            &[ca.as_slice(), &self.leaf.certificate_der.0].concat(),
+            ca.len() as u32,
+            self.ca.key_der(),
+            self.leaf.key_der(),
+        ))
     }
 }
 

@@ -172,6 +172,62 @@ fn name_constrained_ca_permits_its_names_and_refuses_others() {
     );
 }
 
+/// A value as JSON text, in its key order.
+fn stringified(value: &JsValue) -> String {
+    JSON::stringify(value)
+        .expect("stringifies")
+        .as_string()
+        .expect("text")
+}
+
+#[wasm_bindgen_test]
+fn certificate_results_have_the_keys_and_view_their_json_would_give() {
+    // Non-ASCII names, lists, nulls and numbers: every kind of field the results carry.
+    let ca = ok(api::generate_ca(js(r#"{"commonName": "Ünïcode CA ✓ 𝄞",
+        "organization": "Äcme", "nameConstraints": ["example.test", "10.0.0.0/8"], "pathLen": 0}"#)));
+    let leaf = ok(api::issue_leaf(
+        pem(&ca, "certificatePem"),
+        pem(&ca, "keyPem"),
+        js(
+            r#"{"names": ["bücher.example.test", "a.example.test", "10.1.2.3", "me@example.test"],
+            "usage": "both"}"#,
+        ),
+    ));
+    let self_signed = ok(api::generate_self_signed(js(r#"{"names": "localhost"}"#)));
+    let keys = [
+        "certificatePem",
+        "keyPem",
+        "chainPem",
+        "caPem",
+        "info",
+        "files",
+        "certificateDer",
+        "keyDer",
+    ];
+    for result in [&ca, &leaf, &self_signed] {
+        let object: &js_sys::Object = result.unchecked_ref();
+        let got: Vec<String> = js_sys::Object::keys(object)
+            .iter()
+            .filter_map(|k| k.as_string())
+            .collect();
+        assert_eq!(got, keys);
+        // inspect's views take the JSON route: the same text, key for key.
+        let decoded = js_sys::Array::from(&ok(api::inspect(get(result, "certificatePem")))).get(0);
+        assert_eq!(stringified(&get(result, "info")), stringified(&decoded));
+    }
+    assert_eq!(text(&ca, "info.commonName"), "Ünïcode CA ✓ 𝄞");
+    assert_eq!(text(&ca, "info.issuer"), text(&leaf, "info.issuer"));
+    assert_eq!(
+        text(&leaf, "files.chain"),
+        "xn--bcher-kva.example.test+3-chain.pem"
+    );
+    assert!(get(&self_signed, "chainPem").is_null() && get(&self_signed, "files.chain").is_null());
+    assert_eq!(
+        text(&leaf, "chainPem"),
+        text(&leaf, "certificatePem") + &text(&ca, "certificatePem")
+    );
+}
+
 #[wasm_bindgen_test]
 fn imported_ca_from_pem_or_der_issues_more_leaves() {
     let ca = local_ca();

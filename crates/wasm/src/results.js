@@ -1,0 +1,114 @@
+// The JS half of making certificate results (results.rs, flat.rs): one call from wasm builds a
+// result's objects from its flattened fields, copies its bytes out of wasm memory and sets them
+// by name, where JSON.parse or a call per field would cost more.
+
+/** A copy of `bytes` (a view of wasm memory) in one new buffer, as two views split at `at`. */
+export function splitCopy(bytes, at) {
+  const copy = bytes.slice();
+  return [copy.subarray(0, at), copy.subarray(at)];
+}
+
+/** Reads the fields flat.rs writes, in its order: text ends, numbers and counts in `slots`. */
+class Flat {
+  constructor(text, slots) {
+    this.text = text;
+    this.slots = slots;
+    this.slot = 0;
+    this.at = 0;
+  }
+
+  str() {
+    const end = this.slots[this.slot++];
+    const s = this.text.slice(this.at, end);
+    this.at = end;
+    return s;
+  }
+
+  optStr() {
+    return this.slots[this.slot] < 0 ? (this.slot++, null) : this.str();
+  }
+
+  num() {
+    return this.slots[this.slot++];
+  }
+
+  optNum() {
+    const n = this.num();
+    return Number.isNaN(n) ? null : n;
+  }
+
+  bool() {
+    return this.num() === 1;
+  }
+
+  strs() {
+    const list = new Array(this.num());
+    for (let i = 0; i < list.length; i++) list[i] = this.str();
+    return list;
+  }
+}
+
+/** CertInfo, with the keys and order of its JSON (results.rs, CamelCase). */
+function info(r) {
+  return {
+    subject: r.str(),
+    commonName: r.optStr(),
+    issuer: r.str(),
+    serial: r.str(),
+    notBefore: r.num(),
+    notAfter: r.num(),
+    notBeforeRfc3339: r.str(),
+    notAfterRfc3339: r.str(),
+    validNow: r.bool(),
+    daysLeft: r.num(),
+    subjectAltNames: r.strs(),
+    keyAlgorithm: r.str(),
+    keyBits: r.num(),
+    signatureAlgorithm: r.str(),
+    isCa: r.bool(),
+    pathLen: r.optNum(),
+    keyUsage: r.strs(),
+    extendedKeyUsage: r.strs(),
+    permittedNames: r.strs(),
+    excludedNames: r.strs(),
+    subjectKeyId: r.optStr(),
+    authorityKeyId: r.optStr(),
+    sha256Fingerprint: r.str(),
+    sha256Hex: r.str(),
+    spkiSha256Base64: r.str(),
+    selfSigned: r.bool(),
+  };
+}
+
+/** Issued, with the keys and order of its JSON, then its bytes. */
+function issued(r, certificateDer, keyDer) {
+  return {
+    certificatePem: r.str(),
+    keyPem: r.optStr(),
+    chainPem: r.optStr(),
+    caPem: r.optStr(),
+    info: info(r),
+    files: { certificate: r.str(), key: r.optStr(), chain: r.optStr() },
+    certificateDer,
+    keyDer: keyDer ?? null,
+  };
+}
+
+/** A certificate result from its flattened fields, its DER (copied) and its key's DER (or null). */
+export function issuedObject(text, slots, certificateDer, keyDer) {
+  return issued(new Flat(text, slots), certificateDer.slice(), keyDer);
+}
+
+/**
+ * `{ ca, leaf }` from their flattened fields: both certificates (public) share one buffer, each
+ * key has its own, and the leaf's chain and CA are the CA's PEM string itself, not a copy.
+ */
+export function caAndLeafObject(text, slots, certificates, caLength, caKey, leafKey) {
+  const r = new Flat(text, slots);
+  const both = certificates.slice();
+  const ca = issued(r, both.subarray(0, caLength), caKey);
+  const leaf = issued(r, both.subarray(caLength), leafKey);
+  leaf.chainPem = leaf.certificatePem + ca.certificatePem;
+  leaf.caPem = ca.certificatePem;
+  return { ca, leaf };
+}
