@@ -65,7 +65,7 @@ async function benchPage(browser, base) {
   const errors = [];
   page.on('pageerror', (e) => errors.push(e.message));
   await page.goto(`${base}/bench/index.html?budget=${BUDGET_MS}`, { timeout: 30_000 });
-  // Twelve operations; the RSA ones take up to four budgets each.
+  // Thirteen operations; the RSA ones take up to four budgets each.
   const timeout = 30 * BUDGET_MS + 240_000;
   await page.locator('html[data-done]').waitFor({ timeout });
   const out = await page.evaluate(() => ({ results: window.benchResults, error: window.benchError }));

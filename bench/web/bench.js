@@ -63,6 +63,17 @@ for (const key of ['p256', 'rsa2048']) {
     check: (r) => leafCheck(r) && typeof r.caPem === 'string',
   });
 }
+// The same page CA + leaf against the key pairs and signatures alone, without the PKCS#8 exports
+// that hand the keys out (which any tool making key files must do): the strictest comparison.
+ops.push({
+  name: 'page: CA + leaf p256, vs keys+signatures',
+  wasm: async () => (await page.caAndLeaf(selfsign, {}, { names: ['localhost'] })).leaf,
+  webcrypto: async () => {
+    const ca = await webcryptoKeyAndSign('p256', null, false, false);
+    return webcryptoKeyAndSign('p256', ca, false, false);
+  },
+  check: (r) => leafCheck(r) && typeof r.caPem === 'string',
+});
 // The key alone: the page's RSA key generation (WebCrypto and its PKCS#8 export) against
 // WebCrypto's generateKey; and the core's own RSA generation in wasm (the fallback) against it.
 ops.push({

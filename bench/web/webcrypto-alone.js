@@ -17,14 +17,15 @@ export const WEBCRYPTO = {
 /**
  * WebCrypto: key pair, SPKI (what the certificate embeds), one signature, PKCS#8 export. With
  * `spki` false, only what the page's own path asks of WebCrypto (it reads the public key from
- * the PKCS#8 export), so the page rows compare our whole job with exactly its WebCrypto calls.
+ * the PKCS#8 export), so the page rows compare our whole job with exactly its WebCrypto calls;
+ * with `pkcs8` false too, only the key pair and the signature.
  */
-export async function webcryptoKeyAndSign(key, signer, spki = true) {
+export async function webcryptoKeyAndSign(key, signer, spki = true, pkcs8 = true) {
   const alg = WEBCRYPTO[key];
   const pair = await crypto.subtle.generateKey(alg.gen, true, ['sign', 'verify']);
   if (spki) await crypto.subtle.exportKey('spki', pair.publicKey);
   await crypto.subtle.sign(alg.sign, signer ? signer.privateKey : pair.privateKey, TBS);
-  await crypto.subtle.exportKey('pkcs8', pair.privateKey);
+  if (pkcs8) await crypto.subtle.exportKey('pkcs8', pair.privateKey);
   return pair;
 }
 
