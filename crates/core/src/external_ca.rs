@@ -55,10 +55,9 @@ impl ExternalCa {
         let mut params = root_params(options, now)?;
         key_id_once(&mut params, key);
         let facts = CaFacts::made(&params, options, None)?;
-        Ok(UnsignedCa {
-            certificate: UnsignedCertificate::self_signed(&params, key)?,
-            ca: CaParts::new(params, key, Vec::new(), facts),
-        })
+        let certificate = UnsignedCertificate::self_signed(&params, key)?;
+        let ca = CaParts::new(params, key, &certificate, Vec::new(), facts);
+        Ok(UnsignedCa { certificate, ca })
     }
 
     /// Takes a CA certificate and the certificates above it (nearest first); the key that signs
@@ -142,10 +141,8 @@ impl ExternalCa {
         let facts = CaFacts::made(&params, options, Some(self.authority.facts()))?;
         let certificate =
             UnsignedCertificate::issued(&params, key, &self.issuer, self.view.as_ref())?;
-        Ok(UnsignedCa {
-            certificate,
-            ca: CaParts::new(params, key, self.chain(), facts),
-        })
+        let ca = CaParts::new(params, key, &certificate, self.chain(), facts);
+        Ok(UnsignedCa { certificate, ca })
     }
 
     /// Prepares a leaf for a CSR: its names and public key, our profile and validity.
@@ -208,15 +205,17 @@ impl UnsignedCa {
 }
 
 impl CaParts {
-    /// The issuer a CA made from `params` for `key` is, with the certificates above it.
+    /// The issuer a CA made from `params` for `key` (as `certificate`) is, with the
+    /// certificates above it.
     fn new(
         params: rcgen::CertificateParams,
         key: &PublicKey,
+        certificate: &UnsignedCertificate,
         parents: Vec<Certificate>,
         facts: CaFacts,
     ) -> Self {
         CaParts {
-            view: IssuerView::of_params(&params, key),
+            view: certificate.issuer_view(),
             issuer: Arc::new(rcgen::Issuer::new(params, OutsideKey(key.clone()))),
             parents,
             facts,

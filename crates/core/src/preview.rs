@@ -37,15 +37,6 @@ pub(crate) struct IssuerView {
 }
 
 impl IssuerView {
-    /// The view of a CA this crate is making from `params` for `key`; `None` when its subject
-    /// has attributes the preview does not write (then certificates decode after signing).
-    pub(crate) fn of_params(params: &CertificateParams, key: &PublicKey) -> Option<IssuerView> {
-        Some(IssuerView {
-            subject: subject_name(params)?,
-            key_id: hex_colon(&params.key_identifier(&key.rcgen())),
-        })
-    }
-
     /// The key and view of a CA certificate read from elsewhere, from one parse; its key
     /// identifier is the one rcgen puts in the authority key identifier of what it issues: its
     /// SKI, or else one derived from its key.
@@ -144,6 +135,14 @@ impl Preview {
                 .encode(sha256(subject.der())),
             self_signed,
         }))
+    }
+
+    /// How what this certificate issues shows it (as a CA): its subject and key identifier.
+    pub(crate) fn issuer_view(&self) -> Option<IssuerView> {
+        Some(IssuerView {
+            subject: self.0.subject.clone(),
+            key_id: self.0.subject_key_id.clone()?,
+        })
     }
 
     /// The view of the signed certificate `der`, judged at `now`.
@@ -302,8 +301,10 @@ mod tests {
         };
         for options in [CaOptions::default(), constrained] {
             let params = crate::ca::ca_params(&options, &period, false).unwrap();
-            assert!(Preview::new(&params, key, KeyAlgorithm::P256, None).is_some());
-            let view = IssuerView::of_params(&params, key).expect("a CA made here is previewed");
+            let preview = Preview::new(&params, key, KeyAlgorithm::P256, None);
+            let view = preview
+                .and_then(|p| p.issuer_view())
+                .expect("a CA made here is previewed");
             assert!(Preview::new(&params, key, KeyAlgorithm::P256, Some(&view)).is_some());
         }
     }

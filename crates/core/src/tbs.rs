@@ -120,6 +120,11 @@ impl UnsignedCertificate {
         &self.unsigned.tbs
     }
 
+    /// How the certificates this one issues (as a CA) show it, from its preview.
+    pub(crate) fn issuer_view(&self) -> Option<IssuerView> {
+        self.preview.as_ref().and_then(Preview::issuer_view)
+    }
+
     /// The key that must sign: its algorithm says how (ECDSA P-256 with SHA-256, P-384 with
     /// SHA-384, Ed25519, or RSASSA-PKCS1-v1_5 with SHA-256).
     pub fn signer(&self) -> &PublicKey {

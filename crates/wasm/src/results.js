@@ -90,24 +90,33 @@ function issued(r, certificateDer, keyDer) {
     info: info(r),
     files: { certificate: r.str(), key: r.optStr(), chain: r.optStr() },
     certificateDer,
-    keyDer: keyDer ?? null,
+    keyDer,
   };
 }
 
-/** A certificate result from its flattened fields, its DER (copied) and its key's DER (or null). */
-export function issuedObject(text, slots, certificateDer, keyDer) {
-  return issued(new Flat(text, slots), certificateDer.slice(), keyDer);
+/** A copy of `bytes[from..to]` in a buffer of its own (a key never shares one), or null if empty. */
+const own = (bytes, from, to) => (to > from ? bytes.slice(from, to) : null);
+
+/**
+ * A certificate result from its flattened fields and `bytes` (a view of wasm memory): its DER
+ * (the first `certificateLength` bytes), then its key's DER if it has a key.
+ */
+export function issuedObject(text, slots, bytes, certificateLength) {
+  const certificate = bytes.slice(0, certificateLength);
+  return issued(new Flat(text, slots), certificate, own(bytes, certificateLength, bytes.length));
 }
 
 /**
- * `{ ca, leaf }` from their flattened fields: both certificates (public) share one buffer, each
- * key has its own, and the leaf's chain and CA are the CA's PEM string itself, not a copy.
+ * `{ ca, leaf }` from their flattened fields and `bytes`: the CA's and the leaf's DER, then the
+ * CA's key and the leaf's key. Both certificates (public) share one buffer, each key has its
+ * own, and the leaf's chain and CA are the CA's PEM string itself, not a copy.
  */
-export function caAndLeafObject(text, slots, certificates, caLength, caKey, leafKey) {
+export function caAndLeafObject(text, slots, bytes, caLength, leafLength, caKeyLength) {
   const r = new Flat(text, slots);
-  const both = certificates.slice();
-  const ca = issued(r, both.subarray(0, caLength), caKey);
-  const leaf = issued(r, both.subarray(caLength), leafKey);
+  const both = bytes.slice(0, caLength + leafLength);
+  const keys = caLength + leafLength + caKeyLength;
+  const ca = issued(r, both.subarray(0, caLength), own(bytes, caLength + leafLength, keys));
+  const leaf = issued(r, both.subarray(caLength), own(bytes, keys, bytes.length));
   leaf.chainPem = leaf.certificatePem + ca.certificatePem;
   leaf.caPem = ca.certificatePem;
   return { ca, leaf };

@@ -42,20 +42,15 @@ extern "C" {
     #[wasm_bindgen(js_name = splitCopy)]
     pub fn split_copy(bytes: &[u8], at: u32) -> js_sys::Array;
     #[wasm_bindgen(js_name = issuedObject)]
-    fn issued_object(
-        text: &str,
-        slots: &[f64],
-        certificate_der: &[u8],
-        key_der: Option<Vec<u8>>,
-    ) -> JsValue;
+    fn issued_object(text: &str, slots: &[f64], bytes: &[u8], certificate_length: u32) -> JsValue;
     #[wasm_bindgen(js_name = caAndLeafObject)]
     fn ca_and_leaf_object(
         text: &str,
         slots: &[f64],
-        certificates: &[u8],
+        bytes: &[u8],
         ca_length: u32,
-        ca_key: Option<Vec<u8>>,
-        leaf_key: Option<Vec<u8>>,
+        leaf_length: u32,
+        ca_key_length: u32,
     ) -> JsValue;
 }
 
@@ -96,19 +91,21 @@ impl ToJs for Issued {
     fn to_js(&self) -> Result<JsValue, String> {
         let mut flat = Flat::default();
         self.flatten(&mut flat);
+        let bytes = [self.certificate_der.0.as_slice(), self.key_der()].concat();
+        let certificate_length = self.certificate_der.0.len() as u32;
         Ok(issued_object(
             &flat.text,
             &flat.slots,
-            &self.certificate_der.0,
-            self.key_der(),
+            &bytes,
+            certificate_length,
         ))
     }
 }
 
 impl Issued {
-    /// A copy of the key's DER for JS, if there is a key.
-    fn key_der(&self) -> Option<Vec<u8>> {
-        self.key_der.as_ref().map(|b| b.0.clone())
+    /// The key's DER, empty if there is no key.
+    fn key_der(&self) -> &[u8] {
+        self.key_der.as_ref().map_or(&[], |b| b.0.as_slice())
     }
 }
 
@@ -154,14 +151,16 @@ impl ToJs for CaAndLeaf {
         let mut flat = Flat::default();
         self.ca.flatten(&mut flat);
         self.leaf.flatten(&mut flat);
-        let ca = &self.ca.certificate_der.0;
+        let (ca, leaf) = (&self.ca.certificate_der.0, &self.leaf.certificate_der.0);
+        let ca_key = self.ca.key_der();
+        let bytes = [ca.as_slice(), leaf, ca_key, self.leaf.key_der()].concat();
         Ok(ca_and_leaf_object(
             &flat.text,
             &flat.slots,
-            &[ca.as_slice(), &self.leaf.certificate_der.0].concat(),
+            &bytes,
             ca.len() as u32,
-            self.ca.key_der(),
-            self.leaf.key_der(),
+            leaf.len() as u32,
+            ca_key.len() as u32,
         ))
     }
 }
