@@ -46,18 +46,23 @@ impl PrivateKey {
     /// match, and re-encodes it as PKCS#8 v1 with EC keys in ring's form, as
     /// [`KeyPair::private_key_der`](crate::KeyPair::private_key_der) writes them.
     pub fn from_pkcs8_der(der: &[u8], public: &PublicKey) -> Result<Self, Error> {
-        Self::read(&parse(der)?, Some(public))
+        Self::read(der, &parse(der)?, Some(public))
     }
 
     /// Takes PKCS#8 DER that carries its public key (EC keys as WebCrypto and openssl export
     /// them, RSA keys, Ed25519 in PKCS#8 v2), so no separate SubjectPublicKeyInfo is needed;
     /// re-encoded as [`from_pkcs8_der`](Self::from_pkcs8_der) does.
     pub fn from_pkcs8(der: &[u8]) -> Result<Self, Error> {
-        Self::read(&parse(der)?, None)
+        Self::read(der, &parse(der)?, None)
     }
 
-    /// Reads a parsed PKCS#8 key for `public`, or for the public key it carries if none is given.
-    fn read(info: &pkcs8::PrivateKeyInfo<'_>, public: Option<&PublicKey>) -> Result<Self, Error> {
+    /// Reads PKCS#8 `der`, parsed as `info`, for `public`, or for the public key it carries if
+    /// none is given.
+    fn read(
+        der: &[u8],
+        info: &pkcs8::PrivateKeyInfo<'_>,
+        public: Option<&PublicKey>,
+    ) -> Result<Self, Error> {
         let algorithm = algorithm_of(info)?;
         let same_kind = |p: &PublicKey| match algorithm {
             KeyAlgorithm::Rsa => p.algorithm().is_rsa(),
@@ -86,10 +91,17 @@ impl PrivateKey {
             algorithm: info.algorithm,
             private_key: &private_key,
             public_key: None,
-        }
-        .to_der()
-        .map_err(|e| Error::InvalidKey(format!("cannot re-encode the key ({e})")))?;
-        Ok(PrivateKey { pkcs8: v1, public })
+        };
+        let failed =
+            |e: pkcs8::der::Error| Error::InvalidKey(format!("cannot re-encode the key ({e})"));
+        // DER has one encoding per value: a key already in this form (as WebCrypto exports EC
+        // keys) is kept as it came, without encoding it again.
+        let pkcs8 = if *private_key == info.private_key && same_length(&v1, der) {
+            der.to_vec()
+        } else {
+            v1.to_der().map_err(failed)?
+        };
+        Ok(PrivateKey { pkcs8, public })
     }
 
     /// The key's algorithm.
@@ -119,7 +131,7 @@ impl PrivateKey {
 pub fn read_exported_key(der: &[u8]) -> Result<(PublicKey, Option<PrivateKey>), Error> {
     match pkcs8::PrivateKeyInfo::from_der(der) {
         Ok(info) => {
-            let private = PrivateKey::read(&info, None)?;
+            let private = PrivateKey::read(der, &info, None)?;
             Ok((private.public.clone(), Some(private)))
         }
         Err(_) => match PublicKey::from_der(der) {
@@ -187,13 +199,17 @@ fn ec_private_key(
         None => None,
     };
     let public = matching(public, carried)?;
-    let der = sec1::EcPrivateKey {
+    let ring_form = sec1::EcPrivateKey {
         parameters: None,
         public_key: Some(public.raw()),
         ..key
-    }
-    .to_der()
-    .map_err(failed)?;
+    };
+    let der = if key.parameters.is_none() && key.public_key.is_some() {
+        // Already in ring's form (the public key it carries is the one `public` came from).
+        info.private_key.to_vec()
+    } else {
+        ring_form.to_der().map_err(failed)?
+    };
     Ok((Zeroizing::new(der), public))
 }
 
@@ -211,6 +227,57 @@ fn rsa_public_key(pkcs1_der: &[u8]) -> Result<PublicKey, Error> {
     PublicKey::from_raw(KeyAlgorithm::Rsa, &public)
 }
 
+/// Whether `value` encodes to exactly as many bytes as `der` holds.
+fn same_length(value: &impl Encode, der: &[u8]) -> bool {
+    value
+        .encoded_len()
+        .ok()
+        .and_then(|len| usize::try_from(u32::from(len)).ok())
+        == Some(der.len())
+}
+
 fn mismatch() -> Error {
     Error::InvalidKey("the private key does not belong to the public key given with it".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use pkcs8::der::asn1::AnyRef;
+    use pkcs8::AlgorithmIdentifierRef;
+    use rustls_pki_types::pem::PemObject;
+    use rustls_pki_types::PrivateSec1KeyDer;
+
+    use super::*;
+    use crate::KeyPair;
+
+    const SEC1: &str = include_str!("../tests/fixtures/ec-p256-sec1.pem");
+
+    /// The fixture's SEC1 key (which repeats its curve inside) wrapped as PKCS#8, as older tools
+    /// convert such keys.
+    fn wrapped_with_curve_inside() -> Vec<u8> {
+        let sec1 = PrivateSec1KeyDer::from_pem_slice(SEC1.as_bytes()).unwrap();
+        let curve = AnyRef::from(&P256);
+        pkcs8::PrivateKeyInfo {
+            algorithm: AlgorithmIdentifierRef {
+                oid: EC_PUBLIC_KEY,
+                parameters: Some(curve),
+            },
+            private_key: sec1.secret_sec1_der(),
+            public_key: None,
+        }
+        .to_der()
+        .unwrap()
+    }
+
+    #[test]
+    fn keys_not_in_rings_form_are_rewritten_and_keys_in_it_are_kept_byte_for_byte() {
+        let ours = KeyPair::from_pem(SEC1).unwrap();
+        let wrapped = wrapped_with_curve_inside();
+        let taken = PrivateKey::from_pkcs8(&wrapped).unwrap();
+        assert_ne!(taken.pkcs8, wrapped, "the curve inside is dropped");
+        assert_eq!(taken.pem(), ours.private_key_pem());
+        assert_eq!(taken.public_key(), ours.public_key());
+        let again = PrivateKey::from_pkcs8(&taken.pkcs8).unwrap();
+        assert_eq!(again.pkcs8, taken.pkcs8);
+    }
 }
