@@ -108,7 +108,7 @@ impl PendingCaAndLeaf {
                 Error::Options("this CA and leaf were already finished; prepare new ones".into())
             })?;
             let now = now();
-            // WebCrypto made the signatures with the key that was given (see Pending::seal).
+            // WebCrypto made the signatures with the key that was given (see Pending::finish).
             let (ca, ca_info) = ca.finish_described(ca_signature, now)?;
             let (leaf, leaf_info) = leaf.finish_described(leaf_signature, now)?;
             let ca_key = self.ca_key.output(ca_pkcs8)?;
