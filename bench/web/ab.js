@@ -1,7 +1,7 @@
 // Two builds of the page's wasm (mounted at /a/ and /b/) on the page's own WebCrypto path, with
 // WebCrypto alone as in bench.js, in one page load: every round runs a batch of each side, in a
-// rotating order, so load, tiering and leftover garbage hit all alike, and B/A (the ratio of the
-// medians) is far steadier than two separate runs of make bench-web.
+// freshly shuffled order, so load, tiering and leftover garbage hit all alike, and B/A (the ratio
+// of the medians) is far steadier than two separate runs of make bench-web.
 // Results: window.abResults, and html[data-done="true"].
 import initA, * as a from '/a/selfsign_wasm.js';
 import initB, * as b from '/b/selfsign_wasm.js';
@@ -27,6 +27,16 @@ const operations = {
   },
 };
 
+/** A copy of `xs` in random order (Fisher-Yates). */
+function shuffled(xs) {
+  const out = [...xs];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1));
+    [out[i], out[j]] = [out[j], out[i]];
+  }
+  return out;
+}
+
 async function main() {
   await initA();
   await initB();
@@ -34,12 +44,10 @@ async function main() {
   for (const [name, sides] of Object.entries(operations)) {
     for (const fn of Object.values(sides)) for (let i = 0; i < 200; i++) await fn();
     const us = { a: [], b: [], webcrypto: [], calls: [] };
-    const order = Object.keys(us);
     for (let round = 0; round < ROUNDS; round++) {
-      // Each side follows each other side equally often: whatever one leaves behind (garbage,
-      // cache state) lands on all of them alike.
-      for (let i = 0; i < order.length; i++) {
-        const side = order[(round + i) % order.length];
+      // A new order every round: a rotation would keep each side behind the same neighbour,
+      // and what that neighbour leaves (cold wasm after WebCrypto alone) would land on it alone.
+      for (const side of shuffled(Object.keys(us))) {
         us[side].push(((await batch(sides[side], BATCH)) / BATCH) * 1000);
       }
     }
