@@ -86,7 +86,7 @@ bench-web: web
 	test -d bench/node_modules/playwright-core || npm ci --prefix bench --no-audit --no-fund
 	node bench/web-run.mjs
 
-# Two builds of the page's wasm in one page load (B/A steady to ~1%): make bench-web-ab B=dir,
+# Two builds of the page's wasm in one page load (B/A good to 2-3%): make bench-web-ab B=dir,
 # where dir holds the other build, e.g. from a worktree at another commit:
 #   git worktree add ../base HEAD~1 && (cd ../base && scripts/web-build $(CURDIR)/target/pkg-base)
 bench-web-ab: web
