@@ -71,7 +71,7 @@ export async function cryptoFor(algorithm) {
  * not, so `der` is its SPKI and `pkcs8` a promise of the PKCS#8 export, for `finish`.
  */
 export async function generateKey(algorithm) {
-    const { privateKey, publicKey } = await subtle.generateKey(ALGORITHMS[algorithm].generate, true, ['sign', 'verify']);
+  const { privateKey, publicKey } = await subtle.generateKey(ALGORITHMS[algorithm].generate, true, ['sign', 'verify']);
   if (algorithm !== 'ed25519') {
     return { algorithm, privateKey, der: new Uint8Array(await subtle.exportKey('pkcs8', privateKey)) };
   }
@@ -217,7 +217,9 @@ export async function caAndLeaf(selfsign, caOptions, leafOptions) {
   }
   const leafKey = generateKey(leafAlgorithm);
   leafKey.catch(() => {});
-  const caKey = await checkedKey(caAlgorithm, (der) => selfsign.prepareCa(caOptions, der));
+  // A slow CA key is first tried with a stand-in key for both, so bad CA or leaf options are
+  // reported before seconds go into the real key.
+  const caKey = await checkedKey(caAlgorithm, (der) => selfsign.prepareCaAndLeaf(caOptions, der, leafOptions, der));
   const key = await leafKey;
   const pending = selfsign.prepareCaAndLeaf(caOptions, caKey.der, leafOptions, key.der);
   try {

@@ -173,6 +173,11 @@ impl UnsignedCa {
         self.certificate.signer()
     }
 
+    /// Checks a signature as [`UnsignedCertificate::check_signature`] does.
+    pub fn check_signature(&self, signature: &[u8]) -> Result<(), Error> {
+        self.certificate.check_signature(signature)
+    }
+
     /// Puts in the signature over [`tbs`](Self::tbs) (WebCrypto's form, as for
     /// [`UnsignedCertificate::finish`]) and returns the CA, ready to issue.
     pub fn finish(self, signature: &[u8]) -> Result<ExternalCa, Error> {

@@ -131,6 +131,12 @@ impl UnsignedCertificate {
         &self.unsigned.signer
     }
 
+    /// Checks that `signature` has the form and length [`finish`](Self::finish) takes, so a
+    /// caller can refuse it without giving up the certificate.
+    pub fn check_signature(&self, signature: &[u8]) -> Result<(), Error> {
+        signature_der(&self.unsigned.signer, signature).map(|_| ())
+    }
+
     /// Puts in the signature over [`tbs`](Self::tbs), in the form WebCrypto's `sign` returns:
     /// raw `r || s` for ECDSA, 64 bytes for Ed25519, the modulus length for RSA. The signature
     /// itself is not verified here.

@@ -39,8 +39,8 @@ impl NewKey {
 
     /// Its PEM and DER for the result, from the PKCS#8 `finish` takes when `prepare*` had only
     /// the SPKI.
-    fn output(&mut self, pkcs8: Option<Vec<u8>>) -> Result<Option<(String, Vec<u8>)>, Error> {
-        key_output(self.private.take(), Some(&self.public), pkcs8)
+    fn output(&self, pkcs8: Option<Vec<u8>>) -> Result<Option<(String, Vec<u8>)>, Error> {
+        key_output(self.private.as_ref(), Some(&self.public), pkcs8)
     }
 }
 
@@ -104,15 +104,21 @@ impl PendingCaAndLeaf {
         >,
     ) -> Result<JsValue, JsValue> {
         respond((|| {
-            let (ca, leaf) = self.unsigned.take().ok_or_else(|| {
+            let already = || {
                 Error::Options("this CA and leaf were already finished; prepare new ones".into())
-            })?;
+            };
+            // Everything the caller can get wrong is checked before the certificates are used
+            // up, so a failed finish can be retried.
+            let (ca, leaf) = self.unsigned.as_ref().ok_or_else(already)?;
+            ca.check_signature(ca_signature)?;
+            leaf.check_signature(leaf_signature)?;
+            let ca_key = self.ca_key.output(ca_pkcs8)?;
+            let leaf_key = self.leaf_key.output(leaf_pkcs8)?;
+            let (ca, leaf) = self.unsigned.take().ok_or_else(already)?;
             let now = now();
             // WebCrypto made the signatures with the key that was given (see Pending::finish).
             let (ca, ca_info) = ca.finish_described(ca_signature, now)?;
             let (leaf, leaf_info) = leaf.finish_described(leaf_signature, now)?;
-            let ca_key = self.ca_key.output(ca_pkcs8)?;
-            let leaf_key = self.leaf_key.output(leaf_pkcs8)?;
             Ok(CaAndLeaf {
                 ca: ca_view(ca.certificate(), ca_info, ca_key),
                 leaf: leaf_view(

@@ -62,6 +62,13 @@ impl Unsigned {
         }
     }
 
+    fn check_signature(&self, signature: &[u8]) -> Result<(), selfsign_core::Error> {
+        match self {
+            Unsigned::Certificate(c) => c.check_signature(signature),
+            Unsigned::Ca(c) => c.check_signature(signature),
+        }
+    }
+
     /// The signed certificate and its decoded view.
     fn finish(self, signature: &[u8]) -> Result<(Certificate, CertInfo), selfsign_core::Error> {
         Ok(match self {
@@ -118,11 +125,13 @@ impl Pending {
         #[wasm_bindgen(unchecked_param_type = "Uint8Array | undefined")] pkcs8: Option<Vec<u8>>,
     ) -> Result<JsValue, JsValue> {
         respond((|| {
-            let unsigned = self.unsigned.take().ok_or_else(|| {
-                Error::Options("this certificate was already finished; prepare a new one".into())
-            })?;
+            // Everything the caller can get wrong is checked before the certificate is used up,
+            // so a failed finish can be retried.
+            let unsigned = self.unsigned.as_ref().ok_or_else(already_finished)?;
+            unsigned.check_signature(signature)?;
+            let key = key_output(self.private.as_ref(), self.subject.as_ref(), pkcs8)?;
+            let unsigned = self.unsigned.take().ok_or_else(already_finished)?;
             let (certificate, info) = unsigned.finish(signature)?;
-            let key = key_output(self.private.take(), self.subject.as_ref(), pkcs8)?;
             Ok(match &self.outcome {
                 Outcome::Leaf {
                     names,
@@ -315,20 +324,29 @@ fn pending(result: Result<Pending, Error>) -> Result<Pending, JsValue> {
 }
 
 /// A new key's PEM and DER for a result: the PKCS#8 `prepare*` was given, or the one `finish`
-/// was given for `public` (none for a signed CSR).
+/// was given for `public` (none for a signed CSR, whose key stays with the requester).
 pub(crate) fn key_output(
-    private: Option<PrivateKey>,
+    private: Option<&PrivateKey>,
     public: Option<&PublicKey>,
     pkcs8: Option<Vec<u8>>,
 ) -> Result<Option<(String, Vec<u8>)>, Error> {
-    let key = match (private, public, pkcs8) {
-        (Some(key), _, _) => Some(key),
+    let output = |key: &PrivateKey| (key.pem(), key.der().secret_der().to_vec());
+    match (private, public, pkcs8) {
+        (Some(key), _, _) => Ok(Some(output(key))),
         (None, Some(public), Some(der)) => {
-            Some(PrivateKey::from_pkcs8_der(&der, public).at(Field::KeyPem)?)
+            let key = PrivateKey::from_pkcs8_der(&der, public).at(Field::KeyPem)?;
+            Ok(Some(output(&key)))
         }
-        _ => None,
-    };
-    Ok(key.map(|key| (key.pem(), key.der().secret_der().to_vec())))
+        (None, Some(_), None) => Err(Error::invalid(
+            Field::KeyPem,
+            "the key came as its SPKI: give finish its PKCS#8 (exportKey(\"pkcs8\")) too",
+        )),
+        (None, None, _) => Ok(None),
+    }
+}
+
+fn already_finished() -> Error {
+    Error::Options("this certificate was already finished; prepare a new one".into())
 }
 
 /// The new key as WebCrypto exported it: PKCS#8 carrying its public key (EC, RSA), or SPKI.

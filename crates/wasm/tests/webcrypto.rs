@@ -222,6 +222,15 @@ async fn a_ca_and_its_leaf_made_together_are_the_ca_and_leaf_made_one_after_the_
             .expect("WebCrypto signs");
         signatures.push(Uint8Array::new(&signature).to_vec());
     }
+    // Wrong inputs are refused before anything is used up.
+    let err = pending
+        .finish(&signatures[0], &signatures[1][..10], None, None)
+        .expect_err("a short signature");
+    assert!(message(err).contains("expected 64 bytes"));
+    let err = pending
+        .finish(&signatures[0], &signatures[1], None, None)
+        .expect_err("the leaf key came as SPKI");
+    assert!(message(err).contains("PKCS#8"));
     let made = ok(pending.finish(
         &signatures[0],
         &signatures[1],
@@ -285,7 +294,7 @@ async fn a_ca_and_its_leaf_made_together_are_the_ca_and_leaf_made_one_after_the_
 }
 
 #[wasm_bindgen_test]
-async fn finishing_checks_the_signature_and_happens_once() {
+async fn finishing_checks_its_inputs_first_so_a_failed_finish_can_be_retried_once() {
     let key = key("p256").await;
     let mut pending = api::prepare_self_signed(js(r#"{"names": "a.test"}"#), &key.spki).unwrap();
     let err = pending
@@ -294,7 +303,17 @@ async fn finishing_checks_the_signature_and_happens_once() {
     assert!(message(err).contains("expected 64 bytes"));
     let err = pending
         .finish(&[1; 64], None)
-        .expect_err("the first attempt used it up");
+        .expect_err("a key given as its SPKI needs its PKCS#8 at finish");
+    assert_eq!(get(&err, "field").as_string().as_deref(), Some("keyPem"));
+    assert!(message(err).contains("PKCS#8"));
+    let signature = webcrypto_sign("p256", &key.private_key, &pending.tbs().to_vec())
+        .await
+        .expect("WebCrypto signs");
+    let signature = Uint8Array::new(&signature).to_vec();
+    ok(pending.finish(&signature, Some(key.pkcs8.clone())));
+    let err = pending
+        .finish(&signature, Some(key.pkcs8.clone()))
+        .expect_err("finished once");
     assert!(message(err).contains("already finished"));
     let err = api::prepare_self_signed(js(r#"{"names": "a.test"}"#), b"not a key")
         .err()
