@@ -61,32 +61,62 @@ impl Flat {
 
 impl Flatten for CertInfo {
     fn flatten(&self, out: &mut Flat) {
-        out.str(&self.subject);
-        out.opt_str(self.common_name.as_deref());
-        out.str(&self.issuer);
-        out.str(&self.serial);
-        out.num(self.not_before as f64);
-        out.num(self.not_after as f64);
-        out.str(&self.not_before_rfc3339);
-        out.str(&self.not_after_rfc3339);
-        out.bool(self.valid_now);
-        out.num(self.days_left as f64);
-        out.strs(&self.subject_alt_names);
-        out.str(&self.key_algorithm);
-        out.num(self.key_bits as f64);
-        out.str(&self.signature_algorithm);
-        out.bool(self.is_ca);
-        out.num(self.path_len.map_or(f64::NAN, f64::from));
-        out.strs(&self.key_usage);
-        out.strs(&self.extended_key_usage);
-        out.strs(&self.permitted_names);
-        out.strs(&self.excluded_names);
-        out.opt_str(self.subject_key_id.as_deref());
-        out.opt_str(self.authority_key_id.as_deref());
-        out.str(&self.sha256_fingerprint);
-        out.str(&self.sha256_hex);
-        out.str(&self.spki_sha256_base64);
-        out.bool(self.self_signed);
+        // Every field, so one added to `CertInfo` does not compile until it is written here (and
+        // read in `results.js`, whose order this is).
+        let CertInfo {
+            subject,
+            common_name,
+            issuer,
+            serial,
+            not_before,
+            not_after,
+            not_before_rfc3339,
+            not_after_rfc3339,
+            valid_now,
+            days_left,
+            subject_alt_names,
+            key_algorithm,
+            key_bits,
+            signature_algorithm,
+            is_ca,
+            path_len,
+            key_usage,
+            extended_key_usage,
+            permitted_names,
+            excluded_names,
+            subject_key_id,
+            authority_key_id,
+            sha256_fingerprint,
+            sha256_hex,
+            spki_sha256_base64,
+            self_signed,
+        } = self;
+        out.str(subject);
+        out.opt_str(common_name.as_deref());
+        out.str(issuer);
+        out.str(serial);
+        out.num(*not_before as f64);
+        out.num(*not_after as f64);
+        out.str(not_before_rfc3339);
+        out.str(not_after_rfc3339);
+        out.bool(*valid_now);
+        out.num(*days_left as f64);
+        out.strs(subject_alt_names);
+        out.str(key_algorithm);
+        out.num(*key_bits as f64);
+        out.str(signature_algorithm);
+        out.bool(*is_ca);
+        out.num(path_len.map_or(f64::NAN, f64::from));
+        out.strs(key_usage);
+        out.strs(extended_key_usage);
+        out.strs(permitted_names);
+        out.strs(excluded_names);
+        out.opt_str(subject_key_id.as_deref());
+        out.opt_str(authority_key_id.as_deref());
+        out.str(sha256_fingerprint);
+        out.str(sha256_hex);
+        out.str(spki_sha256_base64);
+        out.bool(*self_signed);
     }
 }
 
@@ -98,10 +128,11 @@ impl Flatten for FileNames {
     }
 }
 
+/// Everything but the key, which goes to `results.js` as text of its own: a field read from the
+/// shared text keeps all of it alive in JS, and no public field should keep a private key alive.
 impl Flatten for Issued {
     fn flatten(&self, out: &mut Flat) {
         out.str(&self.certificate_pem);
-        out.opt_str(self.key_pem.as_deref());
         out.opt_str(self.chain_pem.as_deref());
         out.opt_str(self.ca_pem.as_deref());
         self.info.0.flatten(out);

@@ -1,6 +1,8 @@
 // The JS half of making certificate results (results.rs, flat.rs): one call from wasm builds a
 // result's objects from its flattened fields, copies its bytes out of wasm memory and sets them
-// by name, where JSON.parse or a call per field would cost more.
+// by name, where JSON.parse or a call per field would cost more. `slots` and `bytes` are views of
+// wasm memory, valid only during the call: nothing here calls back into wasm, which could grow its
+// memory and detach them.
 
 /** A copy of `bytes` (a view of wasm memory) in one new buffer, as two views split at `at`. */
 export function splitCopy(bytes, at) {
@@ -80,11 +82,11 @@ function info(r) {
   };
 }
 
-/** Issued, with the keys and order of its JSON, then its bytes. */
-function issued(r, certificateDer, keyDer) {
+/** Issued, with the keys and order of its JSON, then its bytes; its key PEM comes on its own. */
+function issued(r, keyPem, certificateDer, keyDer) {
   return {
     certificatePem: r.str(),
-    keyPem: r.optStr(),
+    keyPem: keyPem || null,
     chainPem: r.optStr(),
     caPem: r.optStr(),
     info: info(r),
@@ -101,9 +103,9 @@ const own = (bytes, from, to) => (to > from ? bytes.slice(from, to) : null);
  * A certificate result from its flattened fields and `bytes` (a view of wasm memory): its DER
  * (the first `certificateLength` bytes), then its key's DER if it has a key.
  */
-export function issuedObject(text, slots, bytes, certificateLength) {
+export function issuedObject(text, slots, keyPem, bytes, certificateLength) {
   const certificate = bytes.slice(0, certificateLength);
-  return issued(new Flat(text, slots), certificate, own(bytes, certificateLength, bytes.length));
+  return issued(new Flat(text, slots), keyPem, certificate, own(bytes, certificateLength, bytes.length));
 }
 
 /**
@@ -111,12 +113,12 @@ export function issuedObject(text, slots, bytes, certificateLength) {
  * CA's key and the leaf's key. Both certificates (public) share one buffer, each key has its
  * own, and the leaf's chain and CA are the CA's PEM string itself, not a copy.
  */
-export function caAndLeafObject(text, slots, bytes, caLength, leafLength, caKeyLength) {
+export function caAndLeafObject(text, slots, caKeyPem, leafKeyPem, bytes, caLength, leafLength, caKeyLength) {
   const r = new Flat(text, slots);
   const both = bytes.slice(0, caLength + leafLength);
   const keys = caLength + leafLength + caKeyLength;
-  const ca = issued(r, both.subarray(0, caLength), own(bytes, caLength + leafLength, keys));
-  const leaf = issued(r, both.subarray(caLength), own(bytes, keys, bytes.length));
+  const ca = issued(r, caKeyPem, both.subarray(0, caLength), own(bytes, caLength + leafLength, keys));
+  const leaf = issued(r, leafKeyPem, both.subarray(caLength), own(bytes, keys, bytes.length));
   leaf.chainPem = leaf.certificatePem + ca.certificatePem;
   leaf.caPem = ca.certificatePem;
   return { ca, leaf };

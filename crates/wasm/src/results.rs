@@ -6,6 +6,7 @@ use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
 use selfsign_core::CertInfo;
+use zeroize::Zeroizing;
 
 use crate::flat::{Flat, Flatten};
 
@@ -42,11 +43,19 @@ extern "C" {
     #[wasm_bindgen(js_name = splitCopy)]
     pub fn split_copy(bytes: &[u8], at: u32) -> js_sys::Array;
     #[wasm_bindgen(js_name = issuedObject)]
-    fn issued_object(text: &str, slots: &[f64], bytes: &[u8], certificate_length: u32) -> JsValue;
+    fn issued_object(
+        text: &str,
+        slots: &[f64],
+        key_pem: &str,
+        bytes: &[u8],
+        certificate_length: u32,
+    ) -> JsValue;
     #[wasm_bindgen(js_name = caAndLeafObject)]
     fn ca_and_leaf_object(
         text: &str,
         slots: &[f64],
+        ca_key_pem: &str,
+        leaf_key_pem: &str,
         bytes: &[u8],
         ca_length: u32,
         leaf_length: u32,
@@ -91,11 +100,12 @@ impl ToJs for Issued {
     fn to_js(&self) -> Result<JsValue, String> {
         let mut flat = Flat::default();
         self.flatten(&mut flat);
-        let bytes = [self.certificate_der.0.as_slice(), self.key_der()].concat();
+        let bytes = Zeroizing::new([self.certificate_der.0.as_slice(), self.key_der()].concat());
         let certificate_length = self.certificate_der.0.len() as u32;
         Ok(issued_object(
             &flat.text,
             &flat.slots,
+            self.key_pem(),
             &bytes,
             certificate_length,
         ))
@@ -106,6 +116,11 @@ impl Issued {
     /// The key's DER, empty if there is no key.
     fn key_der(&self) -> &[u8] {
         self.key_der.as_ref().map_or(&[], |b| b.0.as_slice())
+    }
+
+    /// The key's PEM, empty if there is no key (`results.js` reads that as null).
+    fn key_pem(&self) -> &str {
+        self.key_pem.as_deref().unwrap_or_default()
     }
 }
 
@@ -153,10 +168,12 @@ impl ToJs for CaAndLeaf {
         self.leaf.flatten(&mut flat);
         let (ca, leaf) = (&self.ca.certificate_der.0, &self.leaf.certificate_der.0);
         let ca_key = self.ca.key_der();
-        let bytes = [ca.as_slice(), leaf, ca_key, self.leaf.key_der()].concat();
+        let bytes = Zeroizing::new([ca.as_slice(), leaf, ca_key, self.leaf.key_der()].concat());
         Ok(ca_and_leaf_object(
             &flat.text,
             &flat.slots,
+            self.ca.key_pem(),
+            self.leaf.key_pem(),
             &bytes,
             ca.len() as u32,
             leaf.len() as u32,
