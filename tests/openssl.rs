@@ -46,6 +46,22 @@ fn verify(p: &Pki, purpose: &str, leaf: &Certificate) -> std::process::Output {
     )
 }
 
+/// `openssl verify` of `leaf` as a TLS server certificate, trusting only `ca_file`.
+fn verify_sslserver(ca_file: &std::path::Path, leaf: &std::path::Path) -> std::process::Output {
+    run(
+        "openssl",
+        &[
+            &"verify",
+            &"-x509_strict",
+            &"-purpose",
+            &"sslserver",
+            &"-CAfile",
+            &ca_file,
+            &leaf,
+        ],
+    )
+}
+
 fn x509_text(cert: &Certificate) -> String {
     let dir = Dir::new();
     let path = dir.write("c.pem", cert.pem());
@@ -189,18 +205,7 @@ fn self_signed_leaf_verifies_against_itself_and_is_not_a_ca() {
     let issued = self_signed(&LeafOptions::new(["localhost", "127.0.0.1"]), now()).unwrap();
     let dir = Dir::new();
     let cert = dir.write("server.crt", issued.certificate.pem());
-    let out = run(
-        "openssl",
-        &[
-            &"verify",
-            &"-x509_strict",
-            &"-purpose",
-            &"sslserver",
-            &"-CAfile",
-            &cert,
-            &cert,
-        ],
-    );
+    let out = verify_sslserver(&cert, &cert);
     assert!(out.status.success(), "{}", text(&out));
     let t = x509_text(&issued.certificate);
     assert!(t.contains("CA:FALSE"), "{t}");
@@ -393,18 +398,7 @@ fn certificates_signed_outside_verify_and_decode_like_native_ones_but_for_serial
                 let signature = sign_outside(ca_key, unsigned.tbs());
                 let outside = unsigned.finish(&signature).unwrap();
                 let leaf_path = dir.write("leaf.pem", outside.pem());
-                let out = run(
-                    "openssl",
-                    &[
-                        &"verify",
-                        &"-x509_strict",
-                        &"-purpose",
-                        &"sslserver",
-                        &"-CAfile",
-                        &root_path,
-                        &leaf_path,
-                    ],
-                );
+                let out = verify_sslserver(&root_path, &leaf_path);
                 assert!(out.status.success(), "{context}: {}", text(&out));
                 assert_eq!(
                     x509_text_but_serial_and_signature(&outside),
