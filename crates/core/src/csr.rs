@@ -5,7 +5,7 @@ use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
-use rcgen::{CertificateSigningRequestParams, DnType, DnValue, IsCa, SanType};
+use rcgen::{CertificateSigningRequestParams, DnType, IsCa, SanType};
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateSigningRequestDer, UnixTime};
 
@@ -209,20 +209,11 @@ fn requested_names(csr: &CertificateSigningRequestParams) -> Result<Vec<Name>, E
             .params
             .distinguished_name
             .get(&DnType::CommonName)
-            .and_then(dn_text)
+            .and_then(profile::dn_text)
             .ok_or_else(|| Error::InvalidCsr("it names nothing: no SAN and no CN".into()))?;
         raw.push(cn);
     }
     parse_names(&raw)
         .map(profile::dedup)
         .map_err(|e| Error::InvalidCsr(format!("{e}")))
-}
-
-fn dn_text(value: &DnValue) -> Option<String> {
-    match value {
-        DnValue::Utf8String(s) => Some(s.clone()),
-        DnValue::PrintableString(s) => Some(s.as_str().to_string()),
-        DnValue::Ia5String(s) => Some(s.as_str().to_string()),
-        _ => None,
-    }
 }

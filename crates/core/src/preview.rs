@@ -8,8 +8,8 @@ use alloc::vec::Vec;
 
 use base64::Engine;
 use rcgen::{
-    BasicConstraints, CertificateParams, DnType, DnValue, ExtendedKeyUsagePurpose, IsCa,
-    KeyUsagePurpose, SanType,
+    BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, KeyUsagePurpose,
+    SanType,
 };
 use rustls_pki_types::UnixTime;
 use x509_parser::der_parser::oid::Oid;
@@ -22,6 +22,7 @@ use crate::constraints::NameConstraints;
 use crate::inspect::{
     names_of, signature_algorithm_name, EXTENDED_KEY_USAGE_NAMES, KEY_USAGE_NAMES,
 };
+use crate::profile::dn_text;
 use crate::validity::rfc3339;
 use crate::{CertInfo, Certificate, Error, KeyAlgorithm, PublicKey};
 
@@ -99,7 +100,7 @@ impl Preview {
             common_name: params
                 .distinguished_name
                 .get(&DnType::CommonName)
-                .and_then(dn_value),
+                .and_then(dn_text),
             subject: subject_name,
             issuer: issuer_name,
             serial: hex_colon(&der_integer(&params.serial_number.as_ref()?.to_bytes())),
@@ -176,7 +177,7 @@ fn subject_name(params: &CertificateParams) -> Option<String> {
         }
         out.push_str(abbreviation);
         out.push('=');
-        out.push_str(&dn_value(value)?);
+        out.push_str(&dn_text(value)?);
     }
     Some(out)
 }
@@ -197,15 +198,6 @@ fn signature_oid(signer: KeyAlgorithm) -> Oid<'static> {
         KeyAlgorithm::P384 => OID_SIG_ECDSA_WITH_SHA384,
         KeyAlgorithm::Ed25519 => OID_SIG_ED25519,
         _ => OID_PKCS1_SHA256WITHRSA,
-    }
-}
-
-fn dn_value(value: &DnValue) -> Option<String> {
-    match value {
-        DnValue::Utf8String(s) => Some(s.clone()),
-        DnValue::PrintableString(s) => Some(s.as_str().to_string()),
-        DnValue::Ia5String(s) => Some(s.as_str().to_string()),
-        _ => None,
     }
 }
 

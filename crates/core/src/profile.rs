@@ -1,5 +1,6 @@
 //! Certificate profiles: which extensions a root CA, an intermediate and a leaf carry.
 
+use alloc::string::{String, ToString};
 use alloc::vec;
 use alloc::vec::Vec;
 
@@ -159,4 +160,14 @@ pub(crate) fn dedup(names: Vec<Name>) -> Vec<Name> {
         }
     }
     out
+}
+
+/// A distinguished-name value as text, for the string types this crate writes and reads back.
+pub(crate) fn dn_text(value: &rcgen::DnValue) -> Option<String> {
+    match value {
+        rcgen::DnValue::Utf8String(s) => Some(s.clone()),
+        rcgen::DnValue::PrintableString(s) => Some(s.as_str().to_string()),
+        rcgen::DnValue::Ia5String(s) => Some(s.as_str().to_string()),
+        _ => None,
+    }
 }
