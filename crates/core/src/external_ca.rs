@@ -185,6 +185,12 @@ impl UnsignedCa {
         Ok(self.ca.into_ca(certificate))
     }
 
+    /// The CA certificate alone, for a caller that will not issue with this CA: finishing it
+    /// skips making the [`ExternalCa`].
+    pub fn into_certificate(self) -> UnsignedCertificate {
+        self.certificate
+    }
+
     /// Like [`finish`](Self::finish), with the CA certificate's decoded view as
     /// [`UnsignedCertificate::finish_described`] gives it.
     pub fn finish_described(

@@ -117,10 +117,10 @@ impl PendingCaAndLeaf {
             let (ca, leaf) = self.unsigned.take().ok_or_else(already)?;
             let now = now();
             // WebCrypto made the signatures with the key that was given (see Pending::finish).
-            let (ca, ca_info) = ca.finish_described(ca_signature, now)?;
+            let (ca, ca_info) = ca.into_certificate().finish_described(ca_signature, now)?;
             let (leaf, leaf_info) = leaf.finish_described(leaf_signature, now)?;
             Ok(CaAndLeaf {
-                ca: ca_view(ca.certificate(), ca_info, ca_key),
+                ca: ca_view(&ca, ca_info, ca_key),
                 leaf: leaf_view(
                     &leaf,
                     leaf_info,

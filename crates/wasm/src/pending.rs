@@ -73,10 +73,7 @@ impl Unsigned {
     fn finish(self, signature: &[u8]) -> Result<(Certificate, CertInfo), selfsign_core::Error> {
         Ok(match self {
             Unsigned::Certificate(c) => c.finish_described(signature, now())?,
-            Unsigned::Ca(c) => {
-                let (ca, info) = c.finish_described(signature, now())?;
-                (ca.certificate().clone(), info)
-            }
+            Unsigned::Ca(c) => c.into_certificate().finish_described(signature, now())?,
         })
     }
 }
