@@ -66,7 +66,7 @@ impl PublicKey {
             bits,
         };
         // Certificates write the key back from its parts: refuse encodings that would change.
-        if rcgen::PublicKeyData::subject_public_key_info(&key.rcgen()) != spki {
+        if rcgen::PublicKeyData::subject_public_key_info(&Raw(algorithm, &key.raw)) != spki {
             return Err(bad("unusual encoding of the algorithm parameters"));
         }
         Ok(key)
@@ -172,6 +172,12 @@ impl rcgen::PublicKeyData for Raw<'_> {
 pub(crate) struct RcgenPublicKey<'a>(&'a PublicKey);
 
 impl rcgen::PublicKeyData for RcgenPublicKey<'_> {
+    /// The SubjectPublicKeyInfo as kept: every `PublicKey` holds exactly the encoding rcgen
+    /// would write (see [`PublicKey::from_der`]), so it is not written again each time.
+    fn subject_public_key_info(&self) -> Vec<u8> {
+        self.0.spki.clone()
+    }
+
     fn der_bytes(&self) -> &[u8] {
         &self.0.raw
     }

@@ -205,6 +205,10 @@ pub(crate) fn key_id_once(params: &mut CertificateParams, key: &PublicKey) {
 pub(crate) struct OutsideKey(pub(crate) PublicKey);
 
 impl PublicKeyData for OutsideKey {
+    fn subject_public_key_info(&self) -> Vec<u8> {
+        self.0.der().to_vec()
+    }
+
     fn der_bytes(&self) -> &[u8] {
         self.0.raw()
     }
