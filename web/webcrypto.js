@@ -223,11 +223,10 @@ export async function caAndLeaf(selfsign, caOptions, leafOptions) {
   const key = await leafKey;
   const pending = selfsign.prepareCaAndLeaf(caOptions, caKey.der, leafOptions, key.der);
   try {
-    const [caTbs, leafTbs] = pending.tbs;
     const signs = ALGORITHMS[caAlgorithm].sign;
-    const caSignature = subtle.sign(signs, caKey.privateKey, caTbs);
+    const [caSignature, leafSigning] = pending.signEach((tbs) => subtle.sign(signs, caKey.privateKey, tbs));
     caSignature.catch(() => {});
-    const leafSignature = new Uint8Array(await subtle.sign(signs, caKey.privateKey, leafTbs));
+    const leafSignature = new Uint8Array(await leafSigning);
     const result = pending.finish(new Uint8Array(await caSignature), leafSignature, await caKey.pkcs8, await key.pkcs8);
     made(result.ca, 'webcrypto', caKey.privateKey);
     made(result.leaf, 'webcrypto');

@@ -84,6 +84,23 @@ impl PendingCaAndLeaf {
         crate::results::split_copy(&[ca, leaf].concat(), ca.len() as u32)
     }
 
+    /// Calls `sign(tbs)` for the CA's TBSCertificate, then for the leaf's, and returns
+    /// `[caResult, leafResult]`: what the two calls returned (WebCrypto's promises). Each `tbs` is
+    /// a view of wasm memory, valid only during its call, which spares `tbs`'s copy: `sign` must
+    /// copy it at once, as `crypto.subtle.sign` does, and must not call into this module.
+    #[wasm_bindgen(js_name = signEach, unchecked_return_type = "[any, any]")]
+    pub fn sign_each(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "(tbs: Uint8Array) => any")] sign: &js_sys::Function,
+    ) -> Result<js_sys::Array, JsValue> {
+        let (ca, leaf) = self.unsigned.as_ref().ok_or_else(finished)?;
+        crate::results::each_view(
+            sign,
+            &[ca.tbs(), leaf.tbs()].concat(),
+            ca.tbs().len() as u32,
+        )
+    }
+
     /// The CA key's algorithm, which signs both (named as `Pending.signer` names it).
     #[wasm_bindgen(getter)]
     pub fn signer(&self) -> String {
@@ -104,17 +121,14 @@ impl PendingCaAndLeaf {
         >,
     ) -> Result<JsValue, JsValue> {
         respond((|| {
-            let already = || {
-                Error::Options("this CA and leaf were already finished; prepare new ones".into())
-            };
             // Everything the caller can get wrong is checked before the certificates are used
             // up, so a failed finish can be retried.
-            let (ca, leaf) = self.unsigned.as_ref().ok_or_else(already)?;
+            let (ca, leaf) = self.unsigned.as_ref().ok_or_else(finished)?;
             ca.check_signature(ca_signature)?;
             leaf.check_signature(leaf_signature)?;
             let ca_key = self.ca_key.output(ca_pkcs8)?;
             let leaf_key = self.leaf_key.output(leaf_pkcs8)?;
-            let (ca, leaf) = self.unsigned.take().ok_or_else(already)?;
+            let (ca, leaf) = self.unsigned.take().ok_or_else(finished)?;
             let now = now();
             // WebCrypto made the signatures with the key that was given (see Pending::finish).
             let (ca, ca_info) = ca.into_certificate().finish_described(ca_signature, now)?;
@@ -132,4 +146,9 @@ impl PendingCaAndLeaf {
             })
         })())
     }
+}
+
+/// The error for a call after `finish`.
+fn finished() -> Error {
+    Error::Options("this CA and leaf were already finished; prepare new ones".into())
 }

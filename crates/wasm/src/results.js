@@ -10,6 +10,18 @@ export function splitCopy(bytes, at) {
   return [copy.subarray(0, at), copy.subarray(at)];
 }
 
+/**
+ * `[f(before), f(after)]` for two views of `bytes` (wasm memory) split at `at`, each valid only
+ * during its call, as `f` (WebCrypto's sign) copies its data before it returns. Should `f` call
+ * into wasm and grow its memory, the second view would be empty: that is an error, not a call.
+ */
+export function eachView(f, bytes, at) {
+  const after = bytes.subarray(at);
+  const first = f(bytes.subarray(0, at));
+  if (after.length !== bytes.length - at) throw new Error('the bytes to sign moved during the first signature; call again');
+  return [first, f(after)];
+}
+
 /** Reads the fields flat.rs writes, in its order: text ends, numbers and counts in `slots`. */
 class Flat {
   constructor(text, slots) {
@@ -110,11 +122,15 @@ export function issuedObject(text, slots, keyPem, bytes, certificateLength) {
 
 /**
  * `{ ca, leaf }` from their flattened fields and `bytes`: the CA's and the leaf's DER, then the
- * CA's key and the leaf's key. Both certificates (public) share one buffer, each key has its
- * own, and the leaf's chain and CA are the CA's PEM string itself, not a copy.
+ * CA's key and the leaf's key; `keyPems` is the CA's key PEM (`caKeyPemLength` long) then the
+ * leaf's. Both certificates (public) share one buffer, each key has its own, the two key PEMs
+ * share a text no public field comes from, and the leaf's chain and CA are the CA's PEM string
+ * itself, not a copy.
  */
-export function caAndLeafObject(text, slots, caKeyPem, leafKeyPem, bytes, caLength, leafLength, caKeyLength) {
+export function caAndLeafObject(text, slots, keyPems, caKeyPemLength, bytes, caLength, leafLength, caKeyLength) {
   const r = new Flat(text, slots);
+  const caKeyPem = keyPems.slice(0, caKeyPemLength);
+  const leafKeyPem = keyPems.slice(caKeyPemLength);
   const both = bytes.slice(0, caLength + leafLength);
   const keys = caLength + leafLength + caKeyLength;
   const ca = issued(r, caKeyPem, both.subarray(0, caLength), own(bytes, caLength + leafLength, keys));

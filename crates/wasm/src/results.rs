@@ -42,6 +42,11 @@ extern "C" {
     /// A copy of `bytes` in one new buffer, as `[before, after]` views split at `at`.
     #[wasm_bindgen(js_name = splitCopy)]
     pub fn split_copy(bytes: &[u8], at: u32) -> js_sys::Array;
+    /// `[f(before), f(after)]` for views of `bytes` split at `at`, each valid only during its
+    /// call; an error if `f` grew wasm memory under the second view.
+    #[wasm_bindgen(js_name = eachView, catch)]
+    pub fn each_view(f: &js_sys::Function, bytes: &[u8], at: u32)
+        -> Result<js_sys::Array, JsValue>;
     #[wasm_bindgen(js_name = issuedObject)]
     fn issued_object(
         text: &str,
@@ -54,8 +59,8 @@ extern "C" {
     fn ca_and_leaf_object(
         text: &str,
         slots: &[f64],
-        ca_key_pem: &str,
-        leaf_key_pem: &str,
+        key_pems: &str,
+        ca_key_pem_length: u32,
         bytes: &[u8],
         ca_length: u32,
         leaf_length: u32,
@@ -169,11 +174,12 @@ impl ToJs for CaAndLeaf {
         let (ca, leaf) = (&self.ca.certificate_der.0, &self.leaf.certificate_der.0);
         let ca_key = self.ca.key_der();
         let bytes = Zeroizing::new([ca.as_slice(), leaf, ca_key, self.leaf.key_der()].concat());
+        let key_pems = Zeroizing::new([self.ca.key_pem(), self.leaf.key_pem()].concat());
         Ok(ca_and_leaf_object(
             &flat.text,
             &flat.slots,
-            self.ca.key_pem(),
-            self.leaf.key_pem(),
+            &key_pems,
+            self.ca.key_pem().len() as u32,
             &bytes,
             ca.len() as u32,
             leaf.len() as u32,
