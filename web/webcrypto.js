@@ -223,10 +223,11 @@ export async function caAndLeaf(selfsign, caOptions, leafOptions) {
   const key = await leafKey;
   const pending = selfsign.prepareCaAndLeaf(caOptions, caKey.der, leafOptions, key.der);
   try {
+    const [caTbs, leafTbs] = pending.tbs;
     const signs = ALGORITHMS[caAlgorithm].sign;
-    const [caSignature, leafSigning] = pending.signEach((tbs) => subtle.sign(signs, caKey.privateKey, tbs));
+    const caSignature = subtle.sign(signs, caKey.privateKey, caTbs);
     caSignature.catch(() => {});
-    const leafSignature = new Uint8Array(await leafSigning);
+    const leafSignature = new Uint8Array(await subtle.sign(signs, caKey.privateKey, leafTbs));
     const result = pending.finish(new Uint8Array(await caSignature), leafSignature, await caKey.pkcs8, await key.pkcs8);
     made(result.ca, 'webcrypto', caKey.privateKey);
     made(result.leaf, 'webcrypto');

@@ -84,23 +84,6 @@ impl PendingCaAndLeaf {
         crate::results::split_copy(&[ca, leaf].concat(), ca.len() as u32)
     }
 
-    /// Calls `sign(tbs)` for the CA's TBSCertificate, then for the leaf's, and returns
-    /// `[caResult, leafResult]`: what the two calls returned (WebCrypto's promises). Each `tbs` is
-    /// a view of wasm memory, valid only during its call, which spares `tbs`'s copy: `sign` must
-    /// copy it at once, as `crypto.subtle.sign` does, and must not call into this module.
-    #[wasm_bindgen(js_name = signEach, unchecked_return_type = "[any, any]")]
-    pub fn sign_each(
-        &self,
-        #[wasm_bindgen(unchecked_param_type = "(tbs: Uint8Array) => any")] sign: &js_sys::Function,
-    ) -> Result<js_sys::Array, JsValue> {
-        let (ca, leaf) = self.unsigned.as_ref().ok_or_else(finished)?;
-        crate::results::each_view(
-            sign,
-            &[ca.tbs(), leaf.tbs()].concat(),
-            ca.tbs().len() as u32,
-        )
-    }
-
     /// The CA key's algorithm, which signs both (named as `Pending.signer` names it).
     #[wasm_bindgen(getter)]
     pub fn signer(&self) -> String {

@@ -10,18 +10,6 @@ export function splitCopy(bytes, at) {
   return [copy.subarray(0, at), copy.subarray(at)];
 }
 
-/**
- * `[f(before), f(after)]` for two views of `bytes` (wasm memory) split at `at`, each valid only
- * during its call, as `f` (WebCrypto's sign) copies its data before it returns. Should `f` call
- * into wasm and grow its memory, the second view would be empty: that is an error, not a call.
- */
-export function eachView(f, bytes, at) {
-  const after = bytes.subarray(at);
-  const first = f(bytes.subarray(0, at));
-  if (after.length !== bytes.length - at) throw new Error('the bytes to sign moved during the first signature; call again');
-  return [first, f(after)];
-}
-
 /** Reads the fields flat.rs writes, in its order: text ends, numbers and counts in `slots`. */
 class Flat {
   constructor(text, slots) {

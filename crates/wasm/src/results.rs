@@ -42,11 +42,6 @@ extern "C" {
     /// A copy of `bytes` in one new buffer, as `[before, after]` views split at `at`.
     #[wasm_bindgen(js_name = splitCopy)]
     pub fn split_copy(bytes: &[u8], at: u32) -> js_sys::Array;
-    /// `[f(before), f(after)]` for views of `bytes` split at `at`, each valid only during its
-    /// call; an error if `f` grew wasm memory under the second view.
-    #[wasm_bindgen(js_name = eachView, catch)]
-    pub fn each_view(f: &js_sys::Function, bytes: &[u8], at: u32)
-        -> Result<js_sys::Array, JsValue>;
     #[wasm_bindgen(js_name = issuedObject)]
     fn issued_object(
         text: &str,

@@ -33,24 +33,10 @@ export async function webcryptoKey(algorithm) {
 export async function webcryptoSign(algorithm, privateKey, tbs) {
   return new Uint8Array(await crypto.subtle.sign(params[algorithm][1], privateKey, tbs));
 }
-export function p256Signer(privateKey, seen) {
-  return (tbs) => {
-    seen.push(tbs.slice());
-    return crypto.subtle.sign(params.p256[1], privateKey, tbs).then((s) => new Uint8Array(s));
-  };
-}
-export async function p256Verifies(spki, signature, data) {
-  const key = await crypto.subtle.importKey('spki', spki, params.p256[0], false, ['verify']);
-  return crypto.subtle.verify(params.p256[1], key, signature, data);
-}
 "#)]
 extern "C" {
     #[wasm_bindgen(js_name = webcryptoKey, catch)]
     async fn webcrypto_key(algorithm: &str) -> Result<JsValue, JsValue>;
-    #[wasm_bindgen(js_name = p256Signer)]
-    fn p256_signer(private_key: &JsValue, seen: &js_sys::Array) -> js_sys::Function;
-    #[wasm_bindgen(js_name = p256Verifies)]
-    async fn p256_verifies(spki: &[u8], signature: &JsValue, data: &JsValue) -> JsValue;
     #[wasm_bindgen(js_name = webcryptoSign, catch)]
     async fn webcrypto_sign(
         algorithm: &str,
@@ -284,12 +270,14 @@ async fn a_ca_and_its_leaf_made_together_are_the_ca_and_leaf_made_one_after_the_
     .expect("prepares");
     let apart = sign(apart, &ca_key, Some(&leaf_key)).await;
     assert_eq!(profile(&leaf), profile(&apart));
+    assert_eq!(text(&leaf, "keyPem"), text(&apart, "keyPem"));
     assert_eq!(text(&leaf, "caPem"), text(&apart, "caPem"));
     assert!(text(&apart, "chainPem").ends_with(&text(&ca, "certificatePem")));
     let separate = ok(api::generate_ca(JsValue::UNDEFINED));
     let separate_ca = api::prepare_ca(JsValue::UNDEFINED, &ca_key.pkcs8).expect("prepares");
     let separate_ca = sign(separate_ca, &ca_key, None).await;
     assert_eq!(profile(&ca), profile(&separate_ca));
+    assert_eq!(text(&ca, "keyPem"), text(&separate_ca, "keyPem"));
     assert_eq!(profile(&ca), profile(&separate));
 
     let err = pending
@@ -305,57 +293,6 @@ async fn a_ca_and_its_leaf_made_together_are_the_ca_and_leaf_made_one_after_the_
     .err()
     .expect("a bad leaf name");
     assert_eq!(get(&err, "field").as_string().as_deref(), Some("names"));
-}
-
-#[wasm_bindgen_test]
-async fn sign_each_hands_each_tbs_to_the_signer_once_and_returns_its_signatures() {
-    let (ca_key, leaf_key) = (key("p256").await, key("p256").await);
-    let options = js(r#"{"names": ["localhost"]}"#);
-    let mut pending =
-        api::prepare_ca_and_leaf(JsValue::UNDEFINED, &ca_key.pkcs8, options, &leaf_key.pkcs8)
-            .expect("prepares");
-    let throws = js_sys::Function::new_with_args("tbs", "throw new Error('no key here')");
-    let err = pending.sign_each(&throws).expect_err("the signer's error");
-    assert_eq!(message(err), "no key here");
-
-    let seen = js_sys::Array::new();
-    let signing = pending
-        .sign_each(&p256_signer(&ca_key.private_key, &seen))
-        .expect("signs");
-    let tbs = pending.tbs();
-    assert_eq!(seen.length(), 2, "one call per certificate");
-    let mut signatures = Vec::new();
-    for i in 0..2 {
-        assert_eq!(
-            Uint8Array::new(&seen.get(i)).to_vec(),
-            Uint8Array::new(&tbs.get(i)).to_vec(),
-            "the bytes to sign, in order"
-        );
-        let signature = wasm_bindgen_futures::JsFuture::from(js_sys::Promise::from(signing.get(i)))
-            .await
-            .expect("WebCrypto signs");
-        let by_ca = p256_verifies(&ca_key.spki, &signature, &seen.get(i)).await;
-        assert_eq!(by_ca, JsValue::TRUE, "the CA key signed certificate {i}");
-        signatures.push(Uint8Array::new(&signature).to_vec());
-    }
-    let made = ok(pending.finish(&signatures[0], &signatures[1], None, None));
-    assert!(verifies_itself(&get(&made, "ca")));
-    let (ca, leaf) = (get(&made, "ca"), get(&made, "leaf"));
-    assert_eq!(text(&leaf, "info.issuer"), text(&ca, "info.subject"));
-    for (result, key) in [(&ca, &ca_key), (&leaf, &leaf_key)] {
-        let der = Uint8Array::new(&get(result, "keyDer"));
-        assert_eq!(
-            der.to_vec(),
-            key.pkcs8,
-            "WebCrypto's PKCS#8 is kept as it came"
-        );
-        assert!(text(result, "keyPem").starts_with("-----BEGIN PRIVATE KEY-----"));
-    }
-    assert_ne!(text(&ca, "keyPem"), text(&leaf, "keyPem"));
-    let err = pending
-        .sign_each(&p256_signer(&ca_key.private_key, &seen))
-        .expect_err("nothing left to sign");
-    assert!(message(err).contains("already finished"));
 }
 
 #[wasm_bindgen_test]
