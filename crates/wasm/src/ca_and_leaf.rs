@@ -7,7 +7,7 @@ use wasm_bindgen::prelude::*;
 
 use selfsign_core::{ExternalCa, PrivateKey, PublicKey, UnsignedCa, UnsignedCertificate, Usage};
 
-use crate::error::Error;
+use crate::error::{Error, Part};
 use crate::options::{from_js, CaInput, LeafInput};
 use crate::pending::{ca_view, key_output, new_key};
 use crate::results::CaAndLeaf;
@@ -45,7 +45,8 @@ impl NewKey {
 }
 
 /// Prepares a root CA for one new key and a leaf it issues for another (each as PKCS#8 or SPKI,
-/// as `prepareCa` and `prepareLeaf` take them). The CA's `CryptoKey` signs both.
+/// as `prepareCa` and `prepareLeaf` take them). The CA's `CryptoKey` signs both. An error here
+/// or from `finish` says in `part` ("ca" or "leaf") whose options, key or signature was at fault.
 #[wasm_bindgen(js_name = prepareCaAndLeaf)]
 pub fn prepare_ca_and_leaf(
     #[wasm_bindgen(unchecked_param_type = "CaOptions")] ca_options: JsValue,
@@ -54,12 +55,19 @@ pub fn prepare_ca_and_leaf(
     leaf_key: &[u8],
 ) -> Result<PendingCaAndLeaf, JsValue> {
     let result = (|| {
-        let ca_options = from_js::<CaInput>(ca_options)?.to_core()?;
-        let leaf_options = from_js::<LeafInput>(leaf_options)?.to_core()?;
-        let (ca_key, leaf_key) = (NewKey::read(ca_key)?, NewKey::read(leaf_key)?);
+        let (of_ca, of_leaf) = (|e: Error| e.of(Part::Ca), |e: Error| e.of(Part::Leaf));
+        let ca_options = from_js::<CaInput>(ca_options).and_then(|o| o.to_core());
+        let leaf_options = from_js::<LeafInput>(leaf_options).and_then(|o| o.to_core());
+        let (ca_options, leaf_options) =
+            (ca_options.map_err(of_ca)?, leaf_options.map_err(of_leaf)?);
+        let ca_key = NewKey::read(ca_key).map_err(of_ca)?;
+        let leaf_key = NewKey::read(leaf_key).map_err(of_leaf)?;
         let now = now();
-        let ca = ExternalCa::prepare_root(&ca_options, &ca_key.public, now)?;
-        let leaf = ca.prepare_issue(&leaf_options, &leaf_key.public, now)?;
+        let ca = ExternalCa::prepare_root(&ca_options, &ca_key.public, now)
+            .map_err(|e| of_ca(e.into()))?;
+        let leaf = ca
+            .prepare_issue(&leaf_options, &leaf_key.public, now)
+            .map_err(|e| of_leaf(e.into()))?;
         Ok(PendingCaAndLeaf {
             unsigned: Some((ca, leaf)),
             ca_key,
@@ -107,10 +115,13 @@ impl PendingCaAndLeaf {
             // Everything the caller can get wrong is checked before the certificates are used
             // up, so a failed finish can be retried.
             let (ca, leaf) = self.unsigned.as_ref().ok_or_else(finished)?;
-            ca.check_signature(ca_signature)?;
-            leaf.check_signature(leaf_signature)?;
-            let ca_key = self.ca_key.output(ca_pkcs8)?;
-            let leaf_key = self.leaf_key.output(leaf_pkcs8)?;
+            let (of_ca, of_leaf) = (|e: Error| e.of(Part::Ca), |e: Error| e.of(Part::Leaf));
+            ca.check_signature(ca_signature)
+                .map_err(|e| of_ca(e.into()))?;
+            leaf.check_signature(leaf_signature)
+                .map_err(|e| of_leaf(e.into()))?;
+            let ca_key = self.ca_key.output(ca_pkcs8).map_err(of_ca)?;
+            let leaf_key = self.leaf_key.output(leaf_pkcs8).map_err(of_leaf)?;
             let (ca, leaf) = self.unsigned.take().ok_or_else(finished)?;
             let now = now();
             // WebCrypto made the signatures with the key that was given (see Pending::finish).

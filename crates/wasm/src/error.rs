@@ -67,6 +67,25 @@ impl Field {
     }
 }
 
+/// Which certificate of a call that makes two (`prepareCaAndLeaf`) an error is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Part {
+    /// The CA: its options, key or signature.
+    Ca,
+    /// The leaf: its options, key or signature.
+    Leaf,
+}
+
+impl Part {
+    /// The name JS reads in the error's `part`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Part::Ca => "ca",
+            Part::Leaf => "leaf",
+        }
+    }
+}
+
 /// Everything that can go wrong in a call from JS; the message is what the user reads.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -92,6 +111,14 @@ pub enum Error {
         /// What is wrong and how to fix it.
         message: String,
     },
+    /// An error about one of the two certificates a call makes, the message unchanged.
+    #[error("{error}")]
+    Of {
+        /// The certificate whose input is at fault.
+        part: Part,
+        /// The error itself.
+        error: Box<Error>,
+    },
 }
 
 impl Error {
@@ -103,12 +130,24 @@ impl Error {
         }
     }
 
+    /// The same error, said to be about `part` of a call that makes two certificates.
+    pub fn of(self, part: Part) -> Self {
+        match self {
+            Error::Of { .. } => self,
+            error => Error::Of {
+                part,
+                error: Box::new(error),
+            },
+        }
+    }
+
     /// The input at fault, if any.
     pub fn field(&self) -> Option<Field> {
         match self {
             Error::Core { field, .. } => *field,
             Error::Options(_) | Error::Internal(_) => None,
             Error::Invalid { field, .. } => Some(*field),
+            Error::Of { error, .. } => error.field(),
         }
     }
 }
@@ -149,14 +188,17 @@ impl<T> At<T> for Result<T, selfsign_core::Error> {
 }
 
 impl From<Error> for JsValue {
-    /// A JS `Error` with the message, `name` "SelfsignError" and `field` set to the input at fault
-    /// (or absent).
+    /// A JS `Error` with the message, `name` "SelfsignError", `field` set to the input at fault
+    /// (or absent) and, from a call that makes a CA and a leaf, `part` ("ca" or "leaf").
     fn from(error: Error) -> Self {
         let js = js_sys::Error::new(&error.to_string());
         js.set_name("SelfsignError");
+        // Setting a property on a fresh Error object cannot fail; if it did, the message stays.
         if let Some(field) = error.field() {
-            // Setting a property on a fresh Error object cannot fail; if it did, the message stays.
             let _ = js_sys::Reflect::set(&js, &"field".into(), &field.name().into());
+        }
+        if let Error::Of { part, .. } = error {
+            let _ = js_sys::Reflect::set(&js, &"part".into(), &part.name().into());
         }
         js.into()
     }

@@ -132,10 +132,14 @@ export interface Defaults {
   algorithms: [string, string][];
 }
 
-/** Every function throws this on bad input; `field` names the input at fault. */
+/**
+ * Every function throws this on bad input; `field` names the input at fault and, from
+ * `prepareCaAndLeaf` and its `finish`, `part` whose: the CA's or the leaf's.
+ */
 export interface SelfsignError extends Error {
   name: "SelfsignError";
   field?: "names" | "key" | "keyPem" | "usage" | "days" | "commonName" | "nameConstraints"
     | "pathLen" | "caCert" | "caKey" | "csr" | "input";
+  part?: "ca" | "leaf";
 }
 "#;

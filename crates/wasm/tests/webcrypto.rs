@@ -226,10 +226,13 @@ async fn a_ca_and_its_leaf_made_together_are_the_ca_and_leaf_made_one_after_the_
     let err = pending
         .finish(&signatures[0], &signatures[1][..10], None, None)
         .expect_err("a short signature");
+    assert_eq!(get(&err, "part").as_string().as_deref(), Some("leaf"));
     assert!(message(err).contains("expected 64 bytes"));
     let err = pending
         .finish(&signatures[0], &signatures[1], None, None)
         .expect_err("the leaf key came as SPKI");
+    assert_eq!(get(&err, "part").as_string().as_deref(), Some("leaf"));
+    assert_eq!(get(&err, "field").as_string().as_deref(), Some("keyPem"));
     assert!(message(err).contains("PKCS#8"));
     let made = ok(pending.finish(
         &signatures[0],
@@ -293,6 +296,42 @@ async fn a_ca_and_its_leaf_made_together_are_the_ca_and_leaf_made_one_after_the_
     .err()
     .expect("a bad leaf name");
     assert_eq!(get(&err, "field").as_string().as_deref(), Some("names"));
+    assert_eq!(get(&err, "part").as_string().as_deref(), Some("leaf"));
+    // Both option objects have `key` and `days`: `part` says whose was at fault.
+    for (ca_options, leaf_options, part) in [
+        (r#"{"days": 0}"#, r#"{"names": "a.test"}"#, "ca"),
+        ("{}", r#"{"names": "a.test", "days": 0}"#, "leaf"),
+        ("{}", r#"{"names": "a.test", "days": 9999}"#, "leaf"),
+    ] {
+        let err = api::prepare_ca_and_leaf(
+            js(ca_options),
+            &ca_key.pkcs8,
+            js(leaf_options),
+            &leaf_key.spki,
+        )
+        .err()
+        .expect("bad days");
+        assert_eq!(get(&err, "field").as_string().as_deref(), Some("days"));
+        assert_eq!(
+            get(&err, "part").as_string().as_deref(),
+            Some(part),
+            "{leaf_options}"
+        );
+    }
+    let err = api::prepare_ca_and_leaf(
+        JsValue::UNDEFINED,
+        b"no key",
+        JsValue::UNDEFINED,
+        &leaf_key.spki,
+    )
+    .err()
+    .expect("a bad CA key");
+    assert_eq!(get(&err, "field").as_string().as_deref(), Some("key"));
+    assert_eq!(get(&err, "part").as_string().as_deref(), Some("ca"));
+    let err = api::prepare_self_signed(js(r#"{"days": 0}"#), &leaf_key.spki)
+        .err()
+        .expect("bad days");
+    assert!(get(&err, "part").is_undefined(), "one certificate, no part");
 }
 
 #[wasm_bindgen_test]
