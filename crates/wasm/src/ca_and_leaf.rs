@@ -7,7 +7,7 @@ use wasm_bindgen::prelude::*;
 
 use selfsign_core::{ExternalCa, PrivateKey, PublicKey, UnsignedCa, UnsignedCertificate, Usage};
 
-use crate::error::{Error, Part};
+use crate::error::{Error, Of, Part};
 use crate::options::{from_js, CaInput, LeafInput};
 use crate::pending::{ca_view, key_output, new_key};
 use crate::results::CaAndLeaf;
@@ -55,19 +55,16 @@ pub fn prepare_ca_and_leaf(
     leaf_key: &[u8],
 ) -> Result<PendingCaAndLeaf, JsValue> {
     let result = (|| {
-        let (of_ca, of_leaf) = (|e: Error| e.of(Part::Ca), |e: Error| e.of(Part::Leaf));
         let ca_options = from_js::<CaInput>(ca_options).and_then(|o| o.to_core());
         let leaf_options = from_js::<LeafInput>(leaf_options).and_then(|o| o.to_core());
-        let (ca_options, leaf_options) =
-            (ca_options.map_err(of_ca)?, leaf_options.map_err(of_leaf)?);
-        let ca_key = NewKey::read(ca_key).map_err(of_ca)?;
-        let leaf_key = NewKey::read(leaf_key).map_err(of_leaf)?;
+        let (ca_options, leaf_options) = (ca_options.of(Part::Ca)?, leaf_options.of(Part::Leaf)?);
+        let ca_key = NewKey::read(ca_key).of(Part::Ca)?;
+        let leaf_key = NewKey::read(leaf_key).of(Part::Leaf)?;
         let now = now();
-        let ca = ExternalCa::prepare_root(&ca_options, &ca_key.public, now)
-            .map_err(|e| of_ca(e.into()))?;
+        let ca = ExternalCa::prepare_root(&ca_options, &ca_key.public, now).of(Part::Ca)?;
         let leaf = ca
             .prepare_issue(&leaf_options, &leaf_key.public, now)
-            .map_err(|e| of_leaf(e.into()))?;
+            .of(Part::Leaf)?;
         Ok(PendingCaAndLeaf {
             unsigned: Some((ca, leaf)),
             ca_key,
@@ -115,13 +112,10 @@ impl PendingCaAndLeaf {
             // Everything the caller can get wrong is checked before the certificates are used
             // up, so a failed finish can be retried.
             let (ca, leaf) = self.unsigned.as_ref().ok_or_else(finished)?;
-            let (of_ca, of_leaf) = (|e: Error| e.of(Part::Ca), |e: Error| e.of(Part::Leaf));
-            ca.check_signature(ca_signature)
-                .map_err(|e| of_ca(e.into()))?;
-            leaf.check_signature(leaf_signature)
-                .map_err(|e| of_leaf(e.into()))?;
-            let ca_key = self.ca_key.output(ca_pkcs8).map_err(of_ca)?;
-            let leaf_key = self.leaf_key.output(leaf_pkcs8).map_err(of_leaf)?;
+            ca.check_signature(ca_signature).of(Part::Ca)?;
+            leaf.check_signature(leaf_signature).of(Part::Leaf)?;
+            let ca_key = self.ca_key.output(ca_pkcs8).of(Part::Ca)?;
+            let leaf_key = self.leaf_key.output(leaf_pkcs8).of(Part::Leaf)?;
             let (ca, leaf) = self.unsigned.take().ok_or_else(finished)?;
             let now = now();
             // WebCrypto made the signatures with the key that was given (see Pending::finish).

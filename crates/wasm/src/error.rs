@@ -159,6 +159,18 @@ impl From<selfsign_core::Error> for Error {
     }
 }
 
+/// Says which certificate an error is about, for calls that make a CA and a leaf together.
+pub trait Of<T> {
+    /// Any error of this step is about `part`.
+    fn of(self, part: Part) -> Result<T, Error>;
+}
+
+impl<T, E: Into<Error>> Of<T> for Result<T, E> {
+    fn of(self, part: Part) -> Result<T, Error> {
+        self.map_err(|error| error.into().of(part))
+    }
+}
+
 /// Pins a core error on a known input, for steps that read exactly one input.
 pub trait At<T> {
     /// Attributes any error of this step to `field`.
