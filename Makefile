@@ -9,13 +9,14 @@ FUZZ_SECONDS ?= 60
 SOAK_SECONDS ?= 60
 
 .PHONY: help bootstrap run-server web test lint unit wasm browser build fuzz-corpus deny \
-        bench bench-core bench-cli bench-web bench-web-ab bench-server fuzz soak clean
+        bench bench-core bench-cli bench-web bench-web-ab bench-server fuzz fuzz-deep soak clean
 
 help:
 	@echo "make run-server   build the page and serve it on https://localhost:$(PORT) (PORT=... to change)"
 	@echo "make test         fmt, clippy, unit + interop tests, wasm build, browser tests"
 	@echo "make web          build the wasm package into web/pkg"
 	@echo "make fuzz         every fuzz target for FUZZ_SECONDS (60) each under libFuzzer (RELIABILITY.md)"
+	@echo "make fuzz-deep    every fuzz target to 10 million executions or 30 minutes (TARGETS=... for some)"
 	@echo "make soak         hostile clients against selfsign serve for SOAK_SECONDS (60); prints a report"
 
 bootstrap:
@@ -63,6 +64,11 @@ deny:
 fuzz: bootstrap
 	scripts/bootstrap --fuzz
 	fuzz/run $(FUZZ_SECONDS)
+
+# RELIABILITY.md's depth: each target to 10 million executions, or 30 minutes if it is slower.
+fuzz-deep: bootstrap
+	scripts/bootstrap --fuzz
+	RUNS=10000000 fuzz/run 1800 $(TARGETS)
 
 # Hostile crowd against `selfsign serve` on loopback for SOAK_SECONDS; prints the report.
 soak: build
