@@ -1,7 +1,7 @@
 //! `selfsign ca create|show|path`: the local CA that `new`, `sign` and `serve` issue under.
 
 use selfsign_core::validity::CA_DAYS;
-use selfsign_core::{CaOptions, KeyAlgorithm, UnixTime};
+use selfsign_core::{CaOptions, ExternalCa, KeyAlgorithm, KeyPair, UnixTime};
 
 use crate::inspect::describe_all;
 use crate::store::{default_ca_options, Store};
@@ -63,6 +63,9 @@ pub struct PathArgs {
 
 /// Runs a `selfsign ca` subcommand.
 pub fn run(cmd: &CaCommand, global: &Global) -> Result<(), Error> {
+    if let CaCommand::Create(args) = cmd {
+        check_options(args)?;
+    }
     let store = Store::open(global)?;
     match cmd {
         CaCommand::Create(args) => create(args, &store, global),
@@ -158,6 +161,23 @@ fn create(args: &CreateArgs, store: &Store, global: &Global) -> Result<(), Error
     Ok(())
 }
 
+/// Refuses options the core would refuse before the data directory is touched: asks the core to
+/// prepare such a CA for a throwaway P-256 key.
+fn check_options(args: &CreateArgs) -> Result<(), Error> {
+    if args.name_constraints.iter().any(|s| s.trim().is_empty()) {
+        return Err(Error::Usage(
+            "--name-constraints has an empty entry; list domains and IPs or CIDR ranges \
+             separated by commas (leave the flag out for an unconstrained CA)"
+                .into(),
+        ));
+    }
+    let mut options = default_ca_options();
+    apply(args, &mut options, args.days.unwrap_or(CA_DAYS));
+    let probe = KeyPair::generate(KeyAlgorithm::P256)?;
+    ExternalCa::prepare_root(&options, probe.public_key(), UnixTime::now())?;
+    Ok(())
+}
+
 fn apply(args: &CreateArgs, options: &mut CaOptions, days: u32) {
     options.key = args.key;
     options.validity = selfsign_core::Validity::Days(days);
@@ -165,7 +185,6 @@ fn apply(args: &CreateArgs, options: &mut CaOptions, days: u32) {
         .name_constraints
         .iter()
         .map(|s| s.trim().to_string())
-        .filter(|s| !s.is_empty())
         .collect();
     if let Some(cn) = &args.common_name {
         options.common_name = cn.clone();
@@ -193,7 +212,7 @@ fn show(args: &ShowArgs, store: &Store, global: &Global) -> Result<(), Error> {
         let out = serde_json::to_string_pretty(&infos).map_err(|e| Error::Usage(e.to_string()))?;
         out!("{out}");
     } else {
-        print!("{}", describe_all(&path.display().to_string(), &infos));
+        crate::output::write(describe_all(&path.display().to_string(), &infos).as_bytes());
         out!(
             "  Key file:     {} (not shown)",
             if args.intermediate {

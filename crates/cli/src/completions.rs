@@ -15,6 +15,8 @@ pub struct CompletionsArgs {
 pub fn run<C: CommandFactory>(args: &CompletionsArgs) -> Result<(), Error> {
     let mut cmd = C::command();
     let name = cmd.get_name().to_string();
-    clap_complete::generate(args.shell, &mut cmd, name, &mut std::io::stdout());
+    let mut script = Vec::new();
+    clap_complete::generate(args.shell, &mut cmd, name, &mut script);
+    crate::output::write(&script);
     Ok(())
 }

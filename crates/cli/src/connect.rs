@@ -152,19 +152,19 @@ pub fn run(args: &ConnectArgs, global: &Global) -> Result<(), Error> {
         };
         let reason = format!("{}: {reason}", session.address);
         if global.json {
-            let _ = writeln!(io::stdout(), "{}", session.json(&conn, Some(&reason)));
+            out!("{}", session.json(&conn, Some(&reason)));
         } else if global.verbose > 0 && !session.chain.is_empty() {
             // The reason stays one line; -v shows the chain it is about.
-            eprint!("{}", session.chain_text());
+            crate::output::err_text(&session.chain_text());
         }
         return Err(Error::Tls(reason));
     }
     if global.json {
-        let _ = writeln!(io::stdout(), "{}", session.json(&conn, None));
+        out!("{}", session.json(&conn, None));
     } else if !global.quiet {
-        eprint!("{}", session.text(&conn, args));
+        crate::output::err_text(&session.text(&conn, args));
     } else if args.insecure {
-        eprintln!("WARNING: --insecure: the server's certificate is NOT verified");
+        err!("WARNING: --insecure: the server's certificate is NOT verified");
     }
 
     let input = if args.http {

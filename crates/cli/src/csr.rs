@@ -1,14 +1,13 @@
 //! `selfsign csr` (a certificate signing request for names) and `selfsign sign` (issue from a
 //! CSR under the local CA, with selfsign's leaf profile whatever the request asks for).
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use selfsign_core::validity::LEAF_DAYS;
-use selfsign_core::{Csr, CsrOptions, KeyAlgorithm, KeyPair, UnixTime, Validity};
+use selfsign_core::{Csr, CsrOptions, KeyAlgorithm, KeyPair, LeafOptions, UnixTime, Validity};
 
-use crate::files::{self, read_input, Secrecy};
-use crate::new::{default_stem, usage};
+use crate::files::{self, read_input, Output, Secrecy};
+use crate::new::{check_leaf, default_stem, usage};
 use crate::store::Store;
 use crate::{Error, Global};
 
@@ -82,12 +81,7 @@ pub fn run_csr(args: &CsrArgs, global: &Global) -> Result<(), Error> {
     if !to_stdout {
         outputs.push(&csr_path);
     }
-    if new_key_path.as_deref() == Some(csr_path.as_path()) {
-        return Err(Error::Usage(
-            "the CSR and the key would go to the same file; pick another --out or --key-file"
-                .into(),
-        ));
-    }
+    files::check_distinct(outputs.iter().copied())?;
     files::check_absent(outputs, args.force)?;
 
     let key = match (&args.key, args.new_key) {
@@ -100,18 +94,25 @@ pub fn run_csr(args: &CsrArgs, global: &Global) -> Result<(), Error> {
         (None, None) => return Err(Error::Usage("pass --key FILE or --new-key".into())),
     };
     let csr = Csr::new(&args.names, &key)?;
+    let (key_pem, csr_pem) = (key.private_key_pem(), csr.pem());
+    let mut writes = Vec::new();
     if let Some(path) = &new_key_path {
-        files::write_new(
+        writes.push(Output {
             path,
-            key.private_key_pem().as_bytes(),
-            Secrecy::Secret,
-            args.force,
-        )?;
+            contents: key_pem.as_bytes(),
+            secrecy: Secrecy::Secret,
+        });
     }
+    if !to_stdout {
+        writes.push(Output {
+            path: &csr_path,
+            contents: csr_pem.as_bytes(),
+            secrecy: Secrecy::Public,
+        });
+    }
+    files::write_set(&writes, args.force)?;
     if to_stdout {
-        write_stdout(csr.pem().as_bytes())?;
-    } else {
-        files::write_new(&csr_path, csr.pem().as_bytes(), Secrecy::Public, args.force)?;
+        crate::output::write(csr_pem.as_bytes());
     }
     if global.json {
         let value = serde_json::json!({
@@ -153,6 +154,10 @@ pub fn run_sign(args: &SignArgs, global: &Global) -> Result<(), Error> {
     if !to_stdout {
         files::check_absent([out.as_path()], args.force)?;
     }
+    check_leaf(
+        &LeafOptions::new(name_values.iter().cloned()).days(args.days),
+        now,
+    )?;
     let store = Store::open(global)?;
     let ca = if args.intermediate {
         store.load_intermediate()?.ok_or_else(|| {
@@ -185,7 +190,7 @@ pub fn run_sign(args: &SignArgs, global: &Global) -> Result<(), Error> {
         pem.push_str(&c.pem());
     }
     if to_stdout {
-        write_stdout(pem.as_bytes())?;
+        crate::output::write(pem.as_bytes());
     } else {
         files::write_new(&out, pem.as_bytes(), Secrecy::Public, args.force)?;
     }
@@ -220,17 +225,10 @@ pub fn run_sign(args: &SignArgs, global: &Global) -> Result<(), Error> {
     Ok(())
 }
 
-fn write_stdout(bytes: &[u8]) -> Result<(), Error> {
-    let mut out = std::io::stdout().lock();
-    out.write_all(bytes)
-        .and_then(|()| out.flush())
-        .map_err(|e| Error::io("(standard output)", e))
-}
-
 /// Messages go to stderr when stdout carries the PEM itself.
 fn eprintln_or_print(stdout_taken: bool, msg: &str) {
     if stdout_taken {
-        eprintln!("{msg}");
+        err!("{msg}");
     } else {
         out!("{msg}");
     }

@@ -58,6 +58,21 @@ pub enum Error {
 }
 
 impl Error {
+    /// A stable one-word name for the kind of error, for `--json` output.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Error::Core(_) => "invalid",
+            Error::Io { .. } => "io",
+            Error::Exists(_) => "exists",
+            Error::NoCa(_) => "no_ca",
+            Error::BadCa { .. } => "bad_ca",
+            Error::Usage(_) => "usage",
+            Error::Tool { .. } => "tool",
+            Error::Tls(_) => "tls",
+            Error::Server(_) => "server",
+        }
+    }
+
     /// Wraps an I/O error with the path it concerns.
     pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
         Error::Io {

@@ -1,5 +1,6 @@
 //! Safe file output: never clobber without `--force`, keys 0600 from the first byte, atomic
-//! replacement (temp file in the same directory, fsync, rename) so an error leaves no partial file.
+//! replacement (temp file in the same directory, fsync, rename) so an error leaves no partial file,
+//! and sets of files (a certificate and its key) replaced together or not at all.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Write};
@@ -55,6 +56,162 @@ pub fn write_new(path: &Path, contents: &[u8], secrecy: Secrecy, force: bool) ->
         let _ = d.sync_all();
     }
     Ok(())
+}
+
+/// One file of a set written by [`write_set`].
+#[derive(Clone, Copy, Debug)]
+pub struct Output<'a> {
+    /// Where it goes.
+    pub path: &'a Path,
+    /// What it holds.
+    pub contents: &'a [u8],
+    /// Its permissions.
+    pub secrecy: Secrecy,
+}
+
+/// Writes several files (a certificate and its key) so that either all of them are replaced or
+/// none is; refuses existing files unless `force`, and paths that name the same file.
+///
+/// Every file is first written in full to a synced temporary file next to its target. Without
+/// `force` each is then hard-linked into place (which fails if a target appeared meanwhile) and
+/// any already placed is removed on failure. With `force` each existing target is first
+/// hard-linked to a backup name, so the old set stays whole on disk until every new file is in
+/// place; a failed rename puts the backups back, and the backups are removed only at the end.
+/// Each rename is atomic, so a reader never sees a half-written file; a crash between two
+/// renames leaves the old files as `.NAME.selfsign-old` next to the new ones.
+pub fn write_set(outputs: &[Output<'_>], force: bool) -> Result<(), Error> {
+    check_distinct(outputs.iter().map(|o| o.path))?;
+    check_absent(outputs.iter().map(|o| o.path), force)?;
+    let mut temps: Vec<PathBuf> = Vec::new();
+    let result = write_temps(outputs, &mut temps).and_then(|()| {
+        if force {
+            replace_all(outputs, &temps)
+        } else {
+            link_all(outputs, &temps)
+        }
+    });
+    for tmp in &temps {
+        let _ = fs::remove_file(tmp);
+    }
+    result?;
+    for dir in outputs.iter().map(|o| parent(o.path)) {
+        if let Ok(d) = File::open(&dir) {
+            let _ = d.sync_all();
+        }
+    }
+    Ok(())
+}
+
+/// Refuses two outputs that are one file: the same path spelled differently (`a.pem`,
+/// `./a.pem`), or two links to one existing file.
+pub fn check_distinct<'a>(paths: impl IntoIterator<Item = &'a Path>) -> Result<(), Error> {
+    let paths: Vec<&Path> = paths.into_iter().collect();
+    let ids: Vec<Option<FileId>> = paths.iter().map(|p| FileId::of(p)).collect();
+    for (i, a) in ids.iter().enumerate() {
+        for (j, b) in ids.iter().enumerate().skip(i + 1) {
+            if a.is_some() && a == b {
+                return Err(Error::Usage(format!(
+                    "{} and {} are the same file; give each output its own path",
+                    paths[i].display(),
+                    paths[j].display()
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// What makes a path one file: its device and inode when it exists, otherwise its resolved
+/// parent directory and its name.
+#[derive(Debug, PartialEq, Eq)]
+enum FileId {
+    Inode(u64, u64),
+    Named(PathBuf, std::ffi::OsString),
+}
+
+impl FileId {
+    fn of(path: &Path) -> Option<FileId> {
+        use std::os::unix::fs::MetadataExt;
+        if let Ok(m) = fs::metadata(path) {
+            return Some(FileId::Inode(m.dev(), m.ino()));
+        }
+        let name = path.file_name()?.to_os_string();
+        let dir = parent(path);
+        let dir =
+            fs::canonicalize(&dir).unwrap_or_else(|_| std::path::absolute(&dir).unwrap_or(dir));
+        Some(FileId::Named(dir, name))
+    }
+}
+
+fn write_temps(outputs: &[Output<'_>], temps: &mut Vec<PathBuf>) -> Result<(), Error> {
+    for o in outputs {
+        let (tmp, mut file) = create_temp(&parent(o.path), o.path, o.secrecy)?;
+        temps.push(tmp);
+        file.write_all(o.contents)
+            .and_then(|()| file.sync_all())
+            .map_err(|e| Error::io(o.path, e))?;
+    }
+    Ok(())
+}
+
+fn link_all(outputs: &[Output<'_>], temps: &[PathBuf]) -> Result<(), Error> {
+    for (i, (o, tmp)) in outputs.iter().zip(temps).enumerate() {
+        if let Err(e) = place(tmp, o.path, false) {
+            for placed in &outputs[..i] {
+                let _ = fs::remove_file(placed.path);
+            }
+            return Err(e);
+        }
+    }
+    Ok(())
+}
+
+fn replace_all(outputs: &[Output<'_>], temps: &[PathBuf]) -> Result<(), Error> {
+    let mut backups: Vec<Option<PathBuf>> = Vec::new();
+    let result = (|| {
+        for o in outputs {
+            backups.push(backup(o.path)?);
+        }
+        for (i, (o, tmp)) in outputs.iter().zip(temps).enumerate() {
+            if let Err(e) = fs::rename(tmp, o.path) {
+                restore(&outputs[..i], &backups);
+                return Err(Error::io(o.path, e));
+            }
+        }
+        Ok(())
+    })();
+    for b in backups.iter().flatten() {
+        let _ = fs::remove_file(b);
+    }
+    result
+}
+
+/// Hard-links an existing regular file to a backup name; `None` when there is nothing to keep.
+fn backup(path: &Path) -> Result<Option<PathBuf>, Error> {
+    match fs::symlink_metadata(path) {
+        Ok(m) if m.is_file() => {}
+        _ => return Ok(None),
+    }
+    let name = path.file_name().unwrap_or_default().to_string_lossy();
+    let backup = parent(path).join(format!(".{name}.selfsign-old"));
+    let _ = fs::remove_file(&backup);
+    fs::hard_link(path, &backup).map_err(|e| Error::io(&backup, e))?;
+    Ok(Some(backup))
+}
+
+/// Puts the old files back over the new ones already renamed in (and removes new files that
+/// had no old one).
+fn restore(replaced: &[Output<'_>], backups: &[Option<PathBuf>]) {
+    for (o, b) in replaced.iter().zip(backups) {
+        match b {
+            Some(b) => {
+                let _ = fs::rename(b, o.path);
+            }
+            None => {
+                let _ = fs::remove_file(o.path);
+            }
+        }
+    }
 }
 
 /// Whether anything (file, directory, even a dangling symlink) is at `path`.
@@ -188,6 +345,57 @@ mod tests {
             1,
             "no temp file left"
         );
+    }
+
+    #[test]
+    fn a_set_is_written_whole_and_refuses_one_file_under_two_names() {
+        let dir = tempfile::tempdir().unwrap();
+        let (c, k) = (dir.path().join("c.pem"), dir.path().join("k.pem"));
+        let set = |cert: &'static [u8], key: &'static [u8]| {
+            [
+                Output {
+                    path: c.as_path(),
+                    contents: cert,
+                    secrecy: Secrecy::Public,
+                },
+                Output {
+                    path: k.as_path(),
+                    contents: key,
+                    secrecy: Secrecy::Secret,
+                },
+            ]
+        };
+        write_set(&set(b"c1", b"k1"), false).unwrap();
+        assert!(matches!(
+            write_set(&set(b"c2", b"k2"), false),
+            Err(Error::Exists(_))
+        ));
+        write_set(&set(b"c3", b"k3"), true).unwrap();
+        assert_eq!(
+            (fs::read(&c).unwrap(), fs::read(&k).unwrap()),
+            (b"c3".to_vec(), b"k3".to_vec())
+        );
+        assert_eq!(mode(&k), 0o600);
+        assert_eq!(
+            fs::read_dir(dir.path()).unwrap().count(),
+            2,
+            "no temp or backup left"
+        );
+        let dotted = dir.path().join(".").join("c.pem");
+        let aliased = [
+            Output {
+                path: &c,
+                contents: b"x",
+                secrecy: Secrecy::Public,
+            },
+            Output {
+                path: &dotted,
+                contents: b"y",
+                secrecy: Secrecy::Secret,
+            },
+        ];
+        assert!(matches!(write_set(&aliased, true), Err(Error::Usage(_))));
+        assert_eq!(fs::read(&c).unwrap(), b"c3");
     }
 
     #[test]

@@ -52,7 +52,7 @@ pub fn run(args: &InspectArgs, global: &Global) -> Result<(), Error> {
             if i > 0 {
                 out!();
             }
-            print!("{}", describe_all(&path.display().to_string(), &infos));
+            crate::output::write(describe_all(&path.display().to_string(), &infos).as_bytes());
         }
     }
     if global.json {

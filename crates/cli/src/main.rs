@@ -1,13 +1,24 @@
 //! `selfsign`: make development TLS certificates (like mkcert and `openssl req`) and serve TLS.
 #![forbid(unsafe_code)]
+// All output goes through `output`, which handles a closed pipe (`println!` panics on one).
+#![deny(clippy::print_stdout, clippy::print_stderr)]
 
-/// Prints a line to stdout, ignoring a closed pipe (`selfsign inspect x | head`, or a log reader of
-/// `selfsign serve` going away) instead of panicking as `println!` does.
+/// Prints a line to stdout; once the reader has gone (`selfsign inspect x | head`, or a log
+/// reader of `selfsign serve` going away) the rest is dropped quietly, as coreutils do.
 macro_rules! out {
-    ($($arg:tt)*) => {{
-        use std::io::Write as _;
-        let _ = writeln!(std::io::stdout(), $($arg)*);
-    }};
+    () => {
+        $crate::output::line(format_args!(""))
+    };
+    ($($arg:tt)*) => {
+        $crate::output::line(format_args!($($arg)*))
+    };
+}
+
+/// Prints a line to stderr, ignoring a closed stderr.
+macro_rules! err {
+    ($($arg:tt)*) => {
+        $crate::output::err_line(format_args!($($arg)*))
+    };
 }
 
 mod ca;
@@ -18,6 +29,7 @@ mod error;
 mod files;
 mod inspect;
 mod new;
+mod output;
 mod pkcs12;
 mod serve;
 mod store;
@@ -86,7 +98,10 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return usage_error(&e),
+    };
     init_logging(&cli.global);
     let result = match cli.command {
         Command::New(args) => new::run_new(&args, &cli.global),
@@ -101,13 +116,41 @@ fn main() -> ExitCode {
         Command::Connect(args) => connect::run(&args, &cli.global),
         Command::Completions(args) => completions::run::<Cli>(&args),
     };
-    match result {
+    match result.and_then(|()| output::finish()) {
         Ok(()) => ExitCode::SUCCESS,
+        Err(e) if cli.global.json => {
+            err!("{}", json_error(&e.to_string(), e.kind()));
+            ExitCode::FAILURE
+        }
         Err(e) => {
-            eprintln!("selfsign: {e}");
+            err!("selfsign: {e}");
             ExitCode::FAILURE
         }
     }
+}
+
+/// `{"error": MESSAGE, "kind": KIND}`: how errors look on stderr with `--json`.
+fn json_error(message: &str, kind: &str) -> serde_json::Value {
+    serde_json::json!({ "error": message, "kind": kind })
+}
+
+/// Reports a command line clap rejects (exit 2), as JSON when `--json` was asked for; `--help`
+/// and `--version` print as usual.
+fn usage_error(e: &clap::Error) -> ExitCode {
+    let json = std::env::args_os()
+        .take_while(|a| a != "--")
+        .any(|a| a == "--json");
+    if !json || !e.use_stderr() {
+        e.exit();
+    }
+    let rendered = e.render().to_string();
+    let message = rendered
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .trim_start_matches("error: ");
+    err!("{}", json_error(message, "usage"));
+    ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2))
 }
 
 fn init_logging(global: &Global) {

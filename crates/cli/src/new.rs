@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use selfsign_core::validity::{LEAF_DAYS, WEBTRANSPORT_DAYS};
 use selfsign_core::{Ca, Certificate, Issued, KeyAlgorithm, LeafOptions, UnixTime, Usage};
 
-use crate::files::{self, Secrecy};
+use crate::files::{self, Output, Secrecy};
 use crate::store::Store;
 use crate::{Error, Global};
 
@@ -72,6 +72,7 @@ pub fn run_new(args: &NewArgs, global: &Global) -> Result<(), Error> {
     let now = UnixTime::now();
     let options = leaf_options(&args.leaf)?;
     let out = Outputs::from_args(&args.leaf)?;
+    check_leaf(&options, now)?;
     out.check(args.leaf.force)?;
     let store = Store::open(global)?;
     let (ca, created) = if args.intermediate {
@@ -119,6 +120,14 @@ pub fn usage(client: bool, server: bool) -> Usage {
         (true, false) => Usage::Client,
         _ => Usage::Server,
     }
+}
+
+/// Refuses options the core would refuse (names, days, ...) before anything is created: asks the
+/// core to prepare the same leaf, self-signed, for a throwaway P-256 key.
+pub fn check_leaf(options: &LeafOptions, now: UnixTime) -> Result<(), Error> {
+    let probe = selfsign_core::KeyPair::generate(KeyAlgorithm::P256)?;
+    selfsign_core::prepare_self_signed(options, probe.public_key(), now)?;
+    Ok(())
 }
 
 fn leaf_options(args: &LeafArgs) -> Result<LeafOptions, Error> {
@@ -201,12 +210,7 @@ impl Outputs {
             cert: cert.unwrap_or_else(|| dir.join(format!("{stem}.pem"))),
             key: key.unwrap_or_else(|| dir.join(format!("{stem}-key.pem"))),
         };
-        if out.cert == out.key {
-            return Err(Error::Usage(format!(
-                "the certificate and the key would both go to {}; give different --cert-file and --key-file",
-                out.cert.display()
-            )));
-        }
+        files::check_distinct([out.cert.as_path(), out.key.as_path()])?;
         Ok(out)
     }
 
@@ -225,14 +229,21 @@ impl Outputs {
             }
         }
         let key_pem = issued.key.private_key_pem();
-        files::write_new(&self.key, key_pem.as_bytes(), Secrecy::Secret, force)?;
-        if let Err(e) = files::write_new(&self.cert, cert_pem.as_bytes(), Secrecy::Public, force) {
-            if !force {
-                let _ = std::fs::remove_file(&self.key);
-            }
-            return Err(e);
-        }
-        Ok(())
+        files::write_set(
+            &[
+                Output {
+                    path: &self.key,
+                    contents: key_pem.as_bytes(),
+                    secrecy: Secrecy::Secret,
+                },
+                Output {
+                    path: &self.cert,
+                    contents: cert_pem.as_bytes(),
+                    secrecy: Secrecy::Public,
+                },
+            ],
+            force,
+        )
     }
 }
 

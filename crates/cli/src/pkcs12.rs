@@ -1,7 +1,7 @@
 //! `selfsign pkcs12`: bundle a certificate, its key and chain as a password-protected PKCS#12
 //! file (`.p12`/`.pfx`) for Java keystores, Windows and macOS.
 
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
 use p12_keystore::{EncryptionAlgorithm, KeyStore, KeyStoreEntry, MacAlgorithm, PrivateKeyChain};
@@ -131,7 +131,7 @@ pub fn run(args: &Pkcs12Args, global: &Global) -> Result<(), Error> {
     };
     if !global.quiet || global.json {
         // A closed pipe (`| head`) is no reason to fail: the file is written.
-        let _ = writeln!(std::io::stdout(), "{text}");
+        out!("{text}");
     }
     Ok(())
 }

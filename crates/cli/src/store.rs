@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use selfsign_core::{Ca, CaOptions, UnixTime};
 
-use crate::files::{self, Secrecy};
+use crate::files::{self, Output, Secrecy};
 use crate::{Error, Global};
 
 /// The directory holding the local CA and selfsign's other state.
@@ -18,12 +18,13 @@ pub struct Store {
 
 impl Store {
     /// Opens (creating it 0700 if needed) `--data-dir`, `$XDG_DATA_HOME/selfsign` or
-    /// `~/.local/share/selfsign`.
+    /// `~/.local/share/selfsign`; one that others may write to is made private first.
     pub fn open(global: &Global) -> Result<Store, Error> {
         let dir = match &global.data_dir {
             Some(d) => d.clone(),
             None => default_dir()?,
         };
+        check_data_dir(&dir)?;
         create_private_dir(&dir)?;
         // Absolute, so the paths we print (e.g. for `curl --cacert`) work from any directory.
         let dir = std::path::absolute(&dir).map_err(|e| Error::io(&dir, e))?;
@@ -115,14 +116,22 @@ impl Store {
 
     fn write_pair(&self, ca: &Ca, cert: &Path, key: &Path, force: bool) -> Result<(), Error> {
         let key_pem = ca.key().private_key_pem();
-        files::write_new(key, key_pem.as_bytes(), Secrecy::Secret, force)?;
-        if let Err(e) = files::write_new(cert, ca.chain_pem().as_bytes(), Secrecy::Public, force) {
-            if !force {
-                let _ = fs::remove_file(key);
-            }
-            return Err(e);
-        }
-        Ok(())
+        let chain_pem = ca.chain_pem();
+        files::write_set(
+            &[
+                Output {
+                    path: key,
+                    contents: key_pem.as_bytes(),
+                    secrecy: Secrecy::Secret,
+                },
+                Output {
+                    path: cert,
+                    contents: chain_pem.as_bytes(),
+                    secrecy: Secrecy::Public,
+                },
+            ],
+            force,
+        )
     }
 
     fn load_pair(&self, cert: &Path, key: &Path) -> Result<Option<Ca>, Error> {
@@ -179,6 +188,41 @@ fn default_dir() -> Result<PathBuf, Error> {
             "cannot find a data directory: $HOME is not set; pass --data-dir DIR".into(),
         )),
     }
+}
+
+/// Refuses a data directory that is not a directory, and makes one that others may write to
+/// (where they could swap the CA key) private again when it is ours; refuses it otherwise.
+fn check_data_dir(dir: &Path) -> Result<(), Error> {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    let meta = match fs::metadata(dir) {
+        Ok(meta) => meta,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(Error::io(dir, e)),
+    };
+    if !meta.is_dir() {
+        return Err(Error::Usage(format!(
+            "the data directory {} is a file, not a directory; move it away or pass another --data-dir",
+            dir.display()
+        )));
+    }
+    let mode = meta.permissions().mode() & 0o7777;
+    if mode & 0o022 == 0 {
+        return Ok(());
+    }
+    let ours = fs::metadata("/proc/self").is_ok_and(|me| me.uid() == meta.uid());
+    if !ours {
+        return Err(Error::Usage(format!(
+            "the data directory {} is writable by other users (mode {mode:04o}) and belongs to \
+             someone else; make it private (chmod 700) or pass another --data-dir",
+            dir.display()
+        )));
+    }
+    fs::set_permissions(dir, fs::Permissions::from_mode(0o700)).map_err(|e| Error::io(dir, e))?;
+    tracing::warn!(
+        "the data directory {} was writable by other users (mode {mode:04o}); made it private (0700)",
+        dir.display()
+    );
+    Ok(())
 }
 
 /// Creates `dir` (and parents) with mode 0700 when missing.

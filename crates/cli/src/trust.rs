@@ -4,7 +4,6 @@
 mod nss;
 mod system;
 
-use std::io::Write;
 use std::path::PathBuf;
 
 use selfsign_core::{Certificate, UnixTime};
@@ -162,7 +161,7 @@ fn tool_error(tool: &str, message: &str) -> Error {
 fn say(global: &Global, line: &str) {
     if !global.quiet && !global.json {
         // A closed pipe (`| head`) is no reason to fail.
-        let _ = writeln!(std::io::stdout(), "{line}");
+        out!("{line}");
     }
 }
 
@@ -187,7 +186,7 @@ fn report(
                    "nickname": ca.nickname, "path": store.ca_cert_path(), "created": created},
             "stores": stores,
         });
-        let _ = writeln!(std::io::stdout(), "{doc}");
+        out!("{doc}");
         return;
     }
     if created {

@@ -322,3 +322,84 @@ fn serve_briefly(env: &Env) -> (Vec<u8>, Vec<u8>) {
     );
     (stdout, stderr)
 }
+
+/// openssl's view of the public key in a certificate or private key file.
+fn public_key_of(env: &Env, args: &[&str]) -> String {
+    cli_support::tool_ok(env.path(), "openssl", args)
+}
+
+fn assert_pair_matches(env: &Env, cert: &Path, key: &Path) {
+    let from_cert = public_key_of(
+        env,
+        &["x509", "-noout", "-pubkey", "-in", cert.to_str().unwrap()],
+    );
+    let from_key = public_key_of(env, &["pkey", "-pubout", "-in", key.to_str().unwrap()]);
+    assert_eq!(
+        from_cert,
+        from_key,
+        "{} does not match {}",
+        cert.display(),
+        key.display()
+    );
+}
+
+#[test]
+fn a_forced_replacement_cut_short_by_the_file_size_limit_keeps_the_old_pair_whole() {
+    let env = Env::new();
+    env.ok(&["ca", "create"]);
+    env.ok(&[
+        "new",
+        "old.test",
+        "--cert-file",
+        "l.pem",
+        "--key-file",
+        "l-key.pem",
+    ]);
+    let (ca_cert, ca_key) = (env.ca(), env.data().join("rootCA-key.pem"));
+    let (leaf_cert, leaf_key) = (env.file("l.pem"), env.file("l-key.pem"));
+    let before: Vec<Vec<u8>> = [&ca_cert, &ca_key, &leaf_cert, &leaf_key]
+        .iter()
+        .map(|p| fs::read(p).expect("read"))
+        .collect();
+    // 512 bytes: the new key (about 240) fits, the new certificate (700 or more) does not.
+    let limited = "trap '' XFSZ; ulimit -f 1";
+    for args in [
+        &["ca", "create", "--force"][..],
+        &[
+            "new",
+            "new.test",
+            "--cert-file",
+            "l.pem",
+            "--key-file",
+            "l-key.pem",
+            "--force",
+        ],
+    ] {
+        let out = run_after(&env, limited, args);
+        assert!(
+            !out.status.success(),
+            "the write cannot have succeeded: {args:?}"
+        );
+    }
+    let after: Vec<Vec<u8>> = [&ca_cert, &ca_key, &leaf_cert, &leaf_key]
+        .iter()
+        .map(|p| fs::read(p).expect("read"))
+        .collect();
+    assert!(
+        before == after,
+        "a failed --force replacement changed the old files"
+    );
+    assert_pair_matches(&env, &ca_cert, &ca_key);
+    assert_pair_matches(&env, &leaf_cert, &leaf_key);
+    assert_eq!(mode(&ca_key), 0o600);
+    assert_no_temp_files(env.path());
+    let leftovers: Vec<_> = files_under(env.path())
+        .into_iter()
+        .filter(|p| p.to_string_lossy().contains("selfsign-old"))
+        .collect();
+    assert!(leftovers.is_empty(), "backups left behind: {leftovers:?}");
+    // And the replacement still works when it can.
+    env.ok(&["ca", "create", "--force"]);
+    assert_pair_matches(&env, &ca_cert, &ca_key);
+    assert!(fs::read(&ca_key).expect("key") != before[1]);
+}

@@ -357,3 +357,47 @@ fn json_output_names_the_files_written() {
         .ends_with("localhost-key.pem"));
     assert_eq!(v["names"][0], "DNS:localhost");
 }
+
+#[test]
+fn outputs_that_are_one_file_under_two_names_are_refused_even_with_force() {
+    let env = Env::new();
+    env.ok(&["ca", "create"]);
+    std::fs::create_dir(env.file("sub")).unwrap();
+    std::fs::write(env.file("x.pem"), "precious").unwrap();
+    std::fs::hard_link(env.file("x.pem"), env.file("linked.pem")).unwrap();
+    for (cert, key) in [
+        ("x.pem", "./x.pem"),
+        ("x.pem", "sub/../x.pem"),
+        ("x.pem", "linked.pem"),
+        ("new.pem", "./new.pem"),
+    ] {
+        for cmd in ["new", "self-signed"] {
+            let err = env.fails(&[
+                cmd,
+                "a.test",
+                "--cert-file",
+                cert,
+                "--key-file",
+                key,
+                "--force",
+            ]);
+            assert!(err.contains("same file"), "{cmd} {cert} {key}: {err}");
+        }
+    }
+    assert_eq!(
+        std::fs::read_to_string(env.file("x.pem")).unwrap(),
+        "precious"
+    );
+    assert!(!env.file("new.pem").exists());
+    let err = env.fails(&[
+        "csr",
+        "a.test",
+        "--new-key",
+        "--out",
+        "r.csr",
+        "--key-file",
+        "./r.csr",
+    ]);
+    assert!(err.contains("same file"), "{err}");
+    assert!(!env.file("r.csr").exists());
+}
