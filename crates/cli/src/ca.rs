@@ -105,7 +105,24 @@ fn create(args: &CreateArgs, store: &Store, global: &Global) -> Result<(), Error
     } else {
         let mut options = default_ca_options();
         apply(args, &mut options, args.days.unwrap_or(CA_DAYS));
+        // A replaced CA stays trusted wherever `trust install` put it: say where, afterwards.
+        let still_trusted = if args.force {
+            crate::trust::still_trusted(store).unwrap_or_default()
+        } else {
+            Vec::new()
+        };
         let ca = store.create_ca(&options, now, args.force)?;
+        if !still_trusted.is_empty() {
+            crate::output::warn(
+                global,
+                &format!(
+                    "the CA this replaced is still trusted in the {}; remove it with `selfsign \
+                     trust uninstall` (it takes out every CA installed from this data \
+                     directory), then `selfsign trust install` the new one",
+                    still_trusted.join(" and the ")
+                ),
+            );
+        }
         (ca, store.ca_cert_path(), store.ca_key_path(), false)
     };
     let info = ca.certificate().inspect(now)?;

@@ -7,7 +7,7 @@ use std::io::{self, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::OnceLock;
 
-use crate::Error;
+use crate::{Error, Global};
 
 /// Set once standard output cannot take more: later output is dropped.
 static STDOUT_GONE: AtomicBool = AtomicBool::new(false);
@@ -41,6 +41,22 @@ pub fn err_line(args: fmt::Arguments<'_>) {
 /// Writes text to standard error as it is, ignoring a closed stderr.
 pub fn err_text(text: &str) {
     let _ = io::stderr().lock().write_all(text.as_bytes());
+}
+
+/// Warns on stderr (`selfsign: warning: ...`, or `{"warning": ...}` with `--json`), unless
+/// `--quiet`.
+pub fn warn(global: &Global, message: &str) {
+    if global.quiet {
+        return;
+    }
+    if global.json {
+        err_line(format_args!(
+            "{}",
+            serde_json::json!({ "warning": message })
+        ));
+    } else {
+        err_line(format_args!("selfsign: warning: {message}"));
+    }
 }
 
 /// The outcome of the run's output: an error when standard output failed for a reason other

@@ -24,7 +24,7 @@ impl Store {
             Some(d) => d.clone(),
             None => default_dir()?,
         };
-        check_data_dir(&dir)?;
+        check_data_dir(&dir, global)?;
         create_private_dir(&dir)?;
         // Absolute, so the paths we print (e.g. for `curl --cacert`) work from any directory.
         let dir = std::path::absolute(&dir).map_err(|e| Error::io(&dir, e))?;
@@ -192,7 +192,7 @@ fn default_dir() -> Result<PathBuf, Error> {
 
 /// Refuses a data directory that is not a directory, and makes one that others may write to
 /// (where they could swap the CA key) private again when it is ours; refuses it otherwise.
-fn check_data_dir(dir: &Path) -> Result<(), Error> {
+fn check_data_dir(dir: &Path, global: &Global) -> Result<(), Error> {
     use std::os::unix::fs::{MetadataExt, PermissionsExt};
     let meta = match fs::metadata(dir) {
         Ok(meta) => meta,
@@ -218,9 +218,13 @@ fn check_data_dir(dir: &Path) -> Result<(), Error> {
         )));
     }
     fs::set_permissions(dir, fs::Permissions::from_mode(0o700)).map_err(|e| Error::io(dir, e))?;
-    tracing::warn!(
-        "the data directory {} was writable by other users (mode {mode:04o}); made it private (0700)",
-        dir.display()
+    crate::output::warn(
+        global,
+        &format!(
+            "the data directory {} was writable by other users (mode {mode:04o}); made it \
+             private (0700)",
+            dir.display()
+        ),
     );
     Ok(())
 }

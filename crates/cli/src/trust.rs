@@ -1,6 +1,7 @@
 //! `selfsign trust`: put the local CA into, or take it out of, the NSS databases Chromium and
 //! Firefox read (through `certutil`) and the Debian system store (`update-ca-certificates`).
 
+mod ledger;
 mod nss;
 mod system;
 
@@ -20,7 +21,8 @@ use system::SystemStore;
 pub enum TrustCommand {
     /// Install the local CA (created if missing) into the NSS databases and the system store
     Install(TrustArgs),
-    /// Remove the local CA from the NSS databases and the system store
+    /// Remove the local CA, and every earlier one installed from this data directory, from the
+    /// NSS databases and the system store
     Uninstall(TrustArgs),
     /// Show whether the local CA is in each trust store
     Status(TrustArgs),
@@ -57,6 +59,18 @@ struct Outcome {
     note: Option<String>,
 }
 
+impl Outcome {
+    /// The store as the ledger records it: `nss:SPEC` or `system:FILE`.
+    fn ledger_location(&self) -> String {
+        format!("{}:{}", self.kind, self.location)
+    }
+
+    /// The store as a person reads it.
+    fn store_text(&self) -> String {
+        ledger::describe(&self.ledger_location())
+    }
+}
+
 /// Runs `selfsign trust ...`.
 pub fn run(cmd: &TrustCommand, global: &Global) -> Result<(), Error> {
     let (action, args) = match cmd {
@@ -65,45 +79,110 @@ pub fn run(cmd: &TrustCommand, global: &Global) -> Result<(), Error> {
         TrustCommand::Status(a) => (Action::Status, a),
     };
     let store = Store::open(global)?;
+    let mut ledger = ledger::Ledger::load(&store)?;
     let (cert, created) = match action {
         Action::Install => {
             let (ca, created) = store.load_or_create_ca(UnixTime::now())?;
-            (ca.certificate().clone(), created)
+            (Some(ca.certificate().clone()), created)
         }
         _ => match load_ca_cert(&store)? {
-            Some(cert) => (cert, false),
-            None if action == Action::Uninstall => {
-                say(
-                    global,
-                    &format!(
-                        "No local CA in {}: nothing to uninstall.",
-                        store.dir().display()
-                    ),
-                );
-                return Ok(());
-            }
+            Some(cert) => (Some(cert), false),
+            None if action == Action::Uninstall => (None, false),
             None => return Err(Error::NoCa(store.dir().to_path_buf())),
         },
     };
-    let ca = TrustedCa::new(cert);
-    let system = (!args.no_system).then(|| SystemStore::new(&ca));
-    if let Some(system) = &system {
-        if action != Action::Status {
-            system.check_writable()?;
+    // Uninstall also takes out the CAs this data directory held before (`ca create --force`).
+    let earlier: Vec<TrustedCa> = match action {
+        Action::Uninstall => ledger
+            .entries()
+            .iter()
+            .filter(|e| Some(&e.cert) != cert.as_ref())
+            .map(|e| TrustedCa::new(e.cert.clone()))
+            .collect(),
+        _ => Vec::new(),
+    };
+    let current = cert.map(TrustedCa::new);
+    if current.is_none() && earlier.is_empty() {
+        say(
+            global,
+            &format!(
+                "No local CA in {}: nothing to uninstall.",
+                store.dir().display()
+            ),
+        );
+        return Ok(());
+    }
+    let certutil = if args.system_only {
+        None
+    } else {
+        Some(Certutil::find()?)
+    };
+    let mut checked = false;
+    let mut results = Vec::new();
+    for ca in current.iter().chain(&earlier) {
+        let system = (!args.no_system).then(|| SystemStore::new(ca));
+        if let Some(system) = &system {
+            if action != Action::Status && !checked {
+                system.check_writable()?;
+                checked = true;
+            }
         }
-    }
-    let mut outcomes = Vec::new();
-    if !args.system_only {
-        let certutil = Certutil::find()?;
-        for db in nss_databases(&args.nss_db) {
-            outcomes.push(certutil.apply(&db, &ca, action)?);
+        let mut outcomes = Vec::new();
+        if let Some(certutil) = &certutil {
+            for db in nss_databases(&args.nss_db) {
+                outcomes.push(certutil.apply(&db, ca, action)?);
+            }
         }
+        if let Some(system) = &system {
+            outcomes.push(system.apply(action)?);
+        }
+        for o in &outcomes {
+            ledger.mark(&ca.cert, &o.ledger_location(), o.present);
+        }
+        results.push(outcomes);
     }
-    if let Some(system) = &system {
-        outcomes.push(system.apply(action)?);
+    ledger.save()?;
+    let current_outcomes = if current.is_some() {
+        results.remove(0)
+    } else {
+        Vec::new()
+    };
+    if global.json {
+        let ca = current.as_ref().map(|ca| {
+            json!({"subject": ca.subject, "sha256_fingerprint": ca.fingerprint,
+                   "nickname": ca.nickname, "path": store.ca_cert_path(), "created": created})
+        });
+        let mut doc = json!({ "ca": ca, "stores": stores_json(&current_outcomes) });
+        if action == Action::Uninstall {
+            doc["earlier_cas"] = earlier_json(&earlier, &results);
+        }
+        out!("{doc}");
+        return Ok(());
     }
-    report(global, &store, &ca, action, created, &outcomes);
+    report(
+        global,
+        &store,
+        current.as_ref(),
+        action,
+        created,
+        &current_outcomes,
+    );
+    report_earlier(global, &earlier, &results);
     Ok(())
+}
+
+/// Where the local CA about to be replaced is still trusted, as recorded by `trust install`
+/// (the caller warns that replacing it leaves it trusted there).
+pub fn still_trusted(store: &Store) -> Result<Vec<String>, Error> {
+    let Some(cert) = load_ca_cert(store)? else {
+        return Ok(Vec::new());
+    };
+    let ledger = ledger::Ledger::load(store)?;
+    Ok(ledger
+        .stores_of(&cert)
+        .iter()
+        .map(|s| ledger::describe(s))
+        .collect())
 }
 
 fn load_ca_cert(store: &Store) -> Result<Option<Certificate>, Error> {
@@ -165,30 +244,31 @@ fn say(global: &Global, line: &str) {
     }
 }
 
+fn stores_json(outcomes: &[Outcome]) -> Vec<serde_json::Value> {
+    outcomes
+        .iter()
+        .map(|o| {
+            json!({"store": o.kind, "location": o.location, "present": o.present,
+                   "changed": o.changed})
+        })
+        .collect()
+}
+
 fn report(
     global: &Global,
     store: &Store,
-    ca: &TrustedCa,
+    ca: Option<&TrustedCa>,
     action: Action,
     created: bool,
     outcomes: &[Outcome],
 ) {
-    if global.json {
-        let stores: Vec<_> = outcomes
-            .iter()
-            .map(|o| {
-                json!({"store": o.kind, "location": o.location, "present": o.present,
-                       "changed": o.changed})
-            })
-            .collect();
-        let doc = json!({
-            "ca": {"subject": ca.subject, "sha256_fingerprint": ca.fingerprint,
-                   "nickname": ca.nickname, "path": store.ca_cert_path(), "created": created},
-            "stores": stores,
-        });
-        out!("{doc}");
+    let Some(ca) = ca else {
+        say(
+            global,
+            &format!("No local CA in {}.", store.dir().display()),
+        );
         return;
-    }
+    };
     if created {
         say(
             global,
@@ -206,10 +286,7 @@ fn report(
         say(global, "No trust store to look at.");
     }
     for o in outcomes {
-        let store = match o.kind {
-            "nss" => format!("NSS database {}", o.location),
-            _ => format!("system store ({})", o.location),
-        };
+        let store = o.store_text();
         let line = match (action, o.present, o.changed) {
             (Action::Install, true, true) => format!("Installed the local CA in the {store}"),
             (Action::Install, true, false) => format!("Already installed in the {store}"),
@@ -225,5 +302,38 @@ fn report(
     }
     if action == Action::Install && outcomes.iter().any(|o| o.kind == "nss" && o.changed) {
         say(global, "Restart Chromium or Firefox to pick up the change.");
+    }
+}
+
+/// The earlier CAs `uninstall` looked for: one line per store they were taken out of.
+fn earlier_json(earlier: &[TrustedCa], results: &[Vec<Outcome>]) -> serde_json::Value {
+    earlier
+        .iter()
+        .zip(results)
+        .map(|(ca, outcomes)| {
+            json!({"ca": {"subject": ca.subject, "sha256_fingerprint": ca.fingerprint,
+                          "nickname": ca.nickname},
+                   "stores": stores_json(outcomes)})
+        })
+        .collect()
+}
+
+fn report_earlier(global: &Global, earlier: &[TrustedCa], results: &[Vec<Outcome>]) {
+    for (ca, outcomes) in earlier.iter().zip(results) {
+        say(
+            global,
+            &format!(
+                "Earlier local CA: {} (SHA-256 {})",
+                ca.subject, ca.fingerprint
+            ),
+        );
+        for o in outcomes {
+            let line = match (o.present, o.changed) {
+                (false, true) => format!("Removed it from the {}", o.store_text()),
+                (false, false) => format!("Not in the {}; nothing to remove", o.store_text()),
+                (true, _) => format!("Still in the {}", o.store_text()),
+            };
+            say(global, &line);
+        }
     }
 }

@@ -186,3 +186,66 @@ fn system_only_and_a_given_nss_database_conflict() {
     let out = env.run(&["trust", "install", "--system-only", "--nss-db", "db"]);
     assert_eq!(out.status.code(), Some(2), "{out:?}");
 }
+
+#[test]
+fn a_replaced_ca_is_reported_still_trusted_and_uninstall_takes_it_out_too() {
+    let env = Env::new();
+    let other = Env::new();
+    let db = env.file("nssdb");
+    ok(trust(&env, &["install"]));
+    let old = nickname(&env);
+    // Another data directory's CA in the same database must survive our uninstall.
+    ok(other
+        .cmd(&[
+            "trust",
+            "install",
+            "--nss-db",
+            db.to_str().unwrap(),
+            "--no-system",
+        ])
+        .env("HOME", other.path())
+        .output()
+        .unwrap());
+    let theirs = nickname_in(&other, &db);
+
+    let out = env.run(&["ca", "create", "--force"]);
+    assert!(out.status.success(), "{out:?}");
+    let warning = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        warning.contains("still trusted")
+            && warning.contains(db.to_str().unwrap())
+            && warning.contains("selfsign trust uninstall"),
+        "{warning}"
+    );
+    ok(trust(&env, &["install"]));
+    let new = nickname(&env);
+    assert_ne!(old, new);
+    assert!(listed(&db).contains(&old) && listed(&db).contains(&new));
+
+    let out = ok(trust(&env, &["uninstall"]));
+    assert!(out.contains("Earlier local CA"), "{out}");
+    let left = listed(&db);
+    assert!(!left.contains(&old) && !left.contains(&new), "{left:?}");
+    assert!(left.contains(&theirs), "{left:?}");
+    // Nothing is left to warn about.
+    let out = env.run(&["ca", "create", "--force"]);
+    assert!(out.status.success() && out.stderr.is_empty(), "{out:?}");
+}
+
+/// The nickname `other`'s CA got in `db`.
+fn nickname_in(other: &Env, db: &Path) -> String {
+    let out = other
+        .cmd(&[
+            "trust",
+            "status",
+            "--json",
+            "--nss-db",
+            db.to_str().unwrap(),
+            "--no-system",
+        ])
+        .env("HOME", other.path())
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_str(&ok(out)).unwrap();
+    v["ca"]["nickname"].as_str().unwrap().to_string()
+}
