@@ -219,7 +219,10 @@ fn verifier(
     let mut roots = RootCertStore::empty();
     let mut trusting = Vec::new();
     for path in &args.ca {
-        let data = files::read_input(path)?;
+        let data = files::read_input(path).map_err(|e| match e {
+            Error::Io { source, .. } => Error::io(format!("--ca {}", path.display()), source),
+            e => e,
+        })?;
         let certs = parse_certificates(&data)
             .map_err(|e| Error::Usage(format!("--ca {}: {e}", path.display())))?;
         for cert in &certs {

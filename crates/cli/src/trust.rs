@@ -78,6 +78,15 @@ pub fn run(cmd: &TrustCommand, global: &Global) -> Result<(), Error> {
         TrustCommand::Uninstall(a) => (Action::Uninstall, a),
         TrustCommand::Status(a) => (Action::Status, a),
     };
+    // What cannot work is refused before a CA is made for it.
+    let certutil = if args.system_only {
+        None
+    } else {
+        Some(Certutil::find()?)
+    };
+    if !args.no_system && action != Action::Status {
+        system::check_writable()?;
+    }
     let store = Store::open(global)?;
     let mut ledger = ledger::Ledger::load(&store)?;
     let (cert, created) = match action {
@@ -112,21 +121,9 @@ pub fn run(cmd: &TrustCommand, global: &Global) -> Result<(), Error> {
         );
         return Ok(());
     }
-    let certutil = if args.system_only {
-        None
-    } else {
-        Some(Certutil::find()?)
-    };
-    let mut checked = false;
     let mut results = Vec::new();
     for ca in current.iter().chain(&earlier) {
         let system = (!args.no_system).then(|| SystemStore::new(ca));
-        if let Some(system) = &system {
-            if action != Action::Status && !checked {
-                system.check_writable()?;
-                checked = true;
-            }
-        }
         let mut outcomes = Vec::new();
         if let Some(certutil) = &certutil {
             for db in nss_databases(&args.nss_db) {

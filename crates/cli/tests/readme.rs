@@ -7,6 +7,7 @@
 //! - `selfsign` is a shell function that adds `--nss-db <scratch>` and, when missing,
 //!   `--no-system` to every `trust` command, so no system store is ever written;
 //! - `PORT` is a free loopback port, so `serve` and `connect` do not collide with anything.
+//!
 //! The script runs in its own process group, which is killed at the end (a `serve` left behind
 //! by a failed line cannot outlive the test), and is given at most 120 s.
 
@@ -19,10 +20,9 @@ use std::time::{Duration, Instant};
 
 /// The fenced block under "## The command line" in README.md.
 fn command_line_block() -> String {
-    let readme = std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../README.md"),
-    )
-    .expect("read README.md");
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../README.md"))
+            .expect("read README.md");
     let section = readme
         .split_once("\n## The command line\n")
         .expect("README has a \"The command line\" section")
@@ -123,7 +123,10 @@ fn readme_command_line_block_runs_top_to_bottom_in_an_empty_directory() {
     );
     // It really did the work: the served page came back over verified TLS, the system store was
     // left alone, and every file the block names is there.
-    assert!(stdout.contains("hello"), "connect printed the page: {stdout}");
+    assert!(
+        stdout.contains("hello"),
+        "connect printed the page: {stdout}"
+    );
     for file in [
         "localhost+2.pem",
         "localhost.pem",

@@ -178,6 +178,10 @@ fn missing_certutil_names_the_package_to_install() {
         err.contains("certutil") && err.contains("libnss3-tools"),
         "{err}"
     );
+    assert!(
+        !env.data().exists(),
+        "no CA is made for an install that cannot happen"
+    );
 }
 
 #[test]

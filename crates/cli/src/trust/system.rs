@@ -26,22 +26,6 @@ impl SystemStore {
         }
     }
 
-    /// Refuses early, before any store is touched, when the system store cannot be changed.
-    pub fn check_writable(&self) -> Result<(), Error> {
-        if !is_root() {
-            return Err(Error::Usage(format!(
-                "changing the system store ({SYSTEM_DIR}) needs root: rerun with sudo, or pass \
-                 --no-system to change only the NSS databases"
-            )));
-        }
-        if !Path::new(SYSTEM_DIR).parent().is_some_and(Path::is_dir) {
-            return Err(Error::Usage(format!(
-                "no Debian-style system store here ({SYSTEM_DIR}); pass --no-system"
-            )));
-        }
-        Ok(())
-    }
-
     fn present(&self) -> bool {
         std::fs::read_to_string(&self.file).is_ok_and(|s| s == self.pem)
     }
@@ -72,6 +56,22 @@ impl SystemStore {
             note: None,
         })
     }
+}
+
+/// Refuses early, before any store is touched, when the system store cannot be changed.
+pub fn check_writable() -> Result<(), Error> {
+    if !is_root() {
+        return Err(Error::Usage(format!(
+            "changing the system store ({SYSTEM_DIR}) needs root: rerun with sudo, or pass \
+             --no-system to change only the NSS databases"
+        )));
+    }
+    if !Path::new(SYSTEM_DIR).parent().is_some_and(Path::is_dir) {
+        return Err(Error::Usage(format!(
+            "no Debian-style system store here ({SYSTEM_DIR}); pass --no-system"
+        )));
+    }
+    Ok(())
 }
 
 fn set_mode(path: &Path, mode: u32) {
