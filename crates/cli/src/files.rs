@@ -78,7 +78,7 @@ pub struct Output<'a> {
 /// hard-linked to a backup name, so the old set stays whole on disk until every new file is in
 /// place; a failed rename puts the backups back, and the backups are removed only at the end.
 /// Each rename is atomic, so a reader never sees a half-written file; a crash between two
-/// renames leaves the old files as `.NAME.selfsign-old` next to the new ones.
+/// renames leaves the old files as `.NAME.PID.N.selfsign-old` next to the new ones.
 pub fn write_set(outputs: &[Output<'_>], force: bool) -> Result<(), Error> {
     check_distinct(outputs.iter().map(|o| o.path))?;
     check_absent(outputs.iter().map(|o| o.path), force)?;
@@ -192,11 +192,19 @@ fn backup(path: &Path) -> Result<Option<PathBuf>, Error> {
         Ok(m) if m.is_file() => {}
         _ => return Ok(None),
     }
+    static COUNTER: AtomicU32 = AtomicU32::new(0);
     let name = path.file_name().unwrap_or_default().to_string_lossy();
-    let backup = parent(path).join(format!(".{name}.selfsign-old"));
-    let _ = fs::remove_file(&backup);
-    fs::hard_link(path, &backup).map_err(|e| Error::io(&backup, e))?;
-    Ok(Some(backup))
+    // A unique name: a backup left by a crash may be the only copy of an old key.
+    for _ in 0..100 {
+        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+        let backup = parent(path).join(format!(".{name}.{}.{n}.selfsign-old", std::process::id()));
+        match fs::hard_link(path, &backup) {
+            Ok(()) => return Ok(Some(backup)),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(Error::io(&backup, e)),
+        }
+    }
+    Err(Error::io(path, io::Error::other("no free backup name")))
 }
 
 /// Puts the old files back over the new ones already renamed in (and removes new files that
