@@ -89,6 +89,7 @@ pub fn http(data: &[u8]) -> bool {
 pub fn tls(data: &[u8]) -> bool {
     let mode = Mode::Http {
         root: web_root().clone(),
+        serve_dotfiles: false,
     };
     let output = fuzzing::tls_connection(config(), &mode, &Limits::default(), &reads(data))
         .expect("a server connection starts");

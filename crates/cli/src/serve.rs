@@ -64,22 +64,43 @@ pub struct ServeArgs {
     /// Turn session resumption off (every handshake is a full one), e.g. for benchmarks
     #[arg(long)]
     pub no_resumption: bool,
-    /// Connections served at once; at the cap a newcomer replaces the longest-silent one
-    /// (lowered to fit the open-file limit, two descriptors per connection)
+    /// Connections served at once; at the cap a newcomer replaces one that is silent or stuck in
+    /// its handshake or request head (lowered to fit the open-file limit, two descriptors per
+    /// connection)
     #[arg(long, value_name = "N", default_value_t = Limits::default().max_connections)]
     pub max_connections: usize,
     /// Largest request line + headers accepted, in bytes (431/414 beyond)
     #[arg(long, value_name = "BYTES", default_value_t = Limits::default().max_request_head)]
     pub max_request_head: usize,
-    /// Seconds a client has to finish the TLS handshake
-    #[arg(long, value_name = "SECS", default_value_t = Limits::default().handshake_timeout.as_secs())]
+    /// Seconds a client has to finish the TLS handshake (1-86400)
+    #[arg(long, value_name = "SECS", value_parser = seconds(1),
+          default_value_t = Limits::default().handshake_timeout.as_secs())]
     pub handshake_timeout: u64,
-    /// Seconds a connection may stay silent
-    #[arg(long, value_name = "SECS", default_value_t = Limits::default().idle_timeout.as_secs())]
+    /// Seconds a client has to send a whole request head once it starts one, however steadily
+    /// (1-86400)
+    #[arg(long, value_name = "SECS", value_parser = seconds(1),
+          default_value_t = Limits::default().header_timeout.as_secs())]
+    pub header_timeout: u64,
+    /// Seconds a connection may stay silent (1-86400)
+    #[arg(long, value_name = "SECS", value_parser = seconds(1),
+          default_value_t = Limits::default().idle_timeout.as_secs())]
     pub idle_timeout: u64,
-    /// Seconds shutdown waits for responses in flight
-    #[arg(long, value_name = "SECS", default_value_t = Limits::default().shutdown_grace.as_secs())]
+    /// Seconds shutdown waits for responses in flight (0-86400)
+    #[arg(long, value_name = "SECS", value_parser = seconds(0),
+          default_value_t = Limits::default().shutdown_grace.as_secs())]
     pub shutdown_grace: u64,
+    /// Serve files and directories whose name starts with '.' (.env, .git/...); without it they
+    /// are 404, except /.well-known/ which is always served
+    #[arg(long)]
+    pub serve_dotfiles: bool,
+}
+
+/// Longest accepted for any duration flag: a day.
+const MAX_SECS: u64 = 86_400;
+
+/// A parser for a duration flag in whole seconds, from `min` to a day.
+fn seconds(min: u64) -> clap::builder::RangedU64ValueParser<u64> {
+    clap::value_parser!(u64).range(min..=MAX_SECS)
 }
 
 /// The certificate the server will present, and what to tell users about trusting it.
@@ -119,14 +140,6 @@ fn fit_to_descriptors(wanted: usize) -> usize {
 
 /// Runs `selfsign serve` until SIGINT/SIGTERM.
 pub fn run(args: &ServeArgs, global: &Global) -> Result<(), Error> {
-    for (flag, secs) in [
-        ("--handshake-timeout", args.handshake_timeout),
-        ("--idle-timeout", args.idle_timeout),
-    ] {
-        if secs == 0 {
-            return Err(Error::Usage(format!("{flag} must be at least 1 second")));
-        }
-    }
     if args.max_connections == 0 {
         return Err(Error::Usage("--max-connections must be at least 1".into()));
     }
@@ -135,6 +148,7 @@ pub fn run(args: &ServeArgs, global: &Global) -> Result<(), Error> {
     let mode = match args.mode {
         ModeArg::Http => Mode::Http {
             root: web_root(args.root.as_deref())?,
+            serve_dotfiles: args.serve_dotfiles,
         },
         ModeArg::Echo => Mode::Echo,
     };
@@ -174,11 +188,12 @@ pub fn run(args: &ServeArgs, global: &Global) -> Result<(), Error> {
         max_connections: fit_to_descriptors(args.max_connections),
         max_request_head: args.max_request_head,
         handshake_timeout: Duration::from_secs(args.handshake_timeout),
+        header_timeout: Duration::from_secs(args.header_timeout),
         idle_timeout: Duration::from_secs(args.idle_timeout),
         shutdown_grace: Duration::from_secs(args.shutdown_grace),
     };
     let served = match &mode {
-        Mode::Http { root } => Some(root.clone()),
+        Mode::Http { root, .. } => Some(root.clone()),
         Mode::Echo => None,
     };
     let mut server = Server::bind(
@@ -278,16 +293,29 @@ fn web_root(given: Option<&Path>) -> Result<PathBuf, Error> {
 }
 
 /// `--cert/--key`: a PEM chain (leaf first) and its key, as made by `new` or the browser page.
-fn given_identity(cert: &Path, key: &Path) -> Result<Identity, Error> {
+fn given_identity(cert: &Path, key_path: &Path) -> Result<Identity, Error> {
     let chain = parse_certificates(&read_input(cert)?)?;
-    let key_pem = String::from_utf8(read_input(key)?)
-        .map_err(|_| Error::Usage(format!("{}: not a PEM private key", key.display())))?;
+    let key_pem = String::from_utf8(read_input(key_path)?)
+        .map_err(|_| Error::Usage(format!("{}: not a PEM private key", key_path.display())))?;
     let key = KeyPair::from_pem(&key_pem)?;
     let now = UnixTime::now();
     let leaf = chain[0].inspect(now)?;
     if leaf.is_ca {
         return Err(Error::Usage(format!(
             "{}: the first certificate is a CA, not a server certificate; put the leaf first",
+            cert.display()
+        )));
+    }
+    let pair = tls_config(TlsOptions {
+        chain: ders(&chain),
+        key: key.private_key_der(),
+        client_auth: ClientAuth::None,
+        resumption: false,
+    });
+    if let Err(selfsign_server::Error::Key(_)) = pair {
+        return Err(Error::Usage(format!(
+            "{} is not the private key of the certificate in {}: pass the key made together with that certificate",
+            key_path.display(),
             cert.display()
         )));
     }

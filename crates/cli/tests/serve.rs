@@ -552,3 +552,96 @@ fn a_connection_cap_beyond_the_open_file_limit_is_lowered_with_a_warning() {
     let warning = warning.expect("a warning about --max-connections");
     assert!(warning.contains("serving at most 34 at once"), "{warning}");
 }
+
+/// Runs `selfsign serve ARGS` for at most 15 s; returns its exit code (None if it was still
+/// running, i.e. it accepted the arguments) and stderr.
+fn serve_refusal(env: &Env, extra: &[&str]) -> (Option<i32>, String) {
+    if !env.file("www").exists() {
+        std::fs::create_dir(env.file("www")).unwrap();
+        std::fs::write(env.file("www/index.html"), PAGE).unwrap();
+    }
+    let mut args = vec!["serve", "--listen", "127.0.0.1:0", "--root", "www"];
+    args.extend_from_slice(extra);
+    let mut child = env
+        .cmd(&args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let code = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status.code();
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let mut stderr = String::new();
+    let _ = std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr);
+    (code, stderr)
+}
+
+#[test]
+fn duration_flags_out_of_range_are_refused_with_the_range() {
+    let env = Env::new();
+    let huge = u64::MAX.to_string();
+    for (flag, value, range) in [
+        ("--handshake-timeout", huge.as_str(), "1..=86400"),
+        ("--idle-timeout", huge.as_str(), "1..=86400"),
+        ("--header-timeout", huge.as_str(), "1..=86400"),
+        ("--shutdown-grace", huge.as_str(), "0..=86400"),
+        ("--handshake-timeout", "0", "1..=86400"),
+        ("--idle-timeout", "86401", "1..=86400"),
+    ] {
+        let (code, stderr) = serve_refusal(&env, &[flag, value]);
+        assert_eq!(code, Some(2), "{flag} {value} was accepted: {stderr}");
+        assert!(
+            stderr.contains(flag) && stderr.contains(range),
+            "{flag} {value}: {stderr}"
+        );
+    }
+}
+
+#[test]
+fn a_key_that_does_not_belong_to_the_certificate_is_named_with_both_files() {
+    let env = Env::new();
+    for name in ["one", "two"] {
+        env.ok(&[
+            "self-signed",
+            "localhost",
+            "--cert-file",
+            &format!("{name}.pem"),
+            "--key-file",
+            &format!("{name}-key.pem"),
+        ]);
+    }
+    let (code, stderr) = serve_refusal(&env, &["--cert", "one.pem", "--key", "two-key.pem"]);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(
+        stderr.contains("two-key.pem is not the private key of the certificate in one.pem"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("KeyMismatch"), "{stderr}");
+}
+
+#[test]
+fn serve_dotfiles_serves_a_dotfile_that_is_404_without_it() {
+    let env = Env::new();
+    std::fs::create_dir(env.file("www")).unwrap();
+    std::fs::write(env.file("www/index.html"), PAGE).unwrap();
+    std::fs::write(env.file("www/.env"), "API_KEY=1\n").unwrap();
+    for (extra, expected) in [(&[][..], "404"), (&["--serve-dotfiles"][..], "200")] {
+        let served = Served::start(&env, extra);
+        let url = served.url("/.env");
+        let out = curl(
+            &env,
+            &served,
+            &["-o", "/dev/null", "-w", "%{http_code}", &url],
+        );
+        assert_eq!(String::from_utf8_lossy(&out.stdout), expected, "{extra:?}");
+    }
+}

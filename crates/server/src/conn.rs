@@ -14,6 +14,7 @@ use mio::{Interest, Registry, Token};
 use rustls::ServerConnection;
 
 use crate::service::Service;
+use crate::timer::after;
 use crate::Limits;
 
 /// How long a closing connection may take to flush close_notify and see the peer's EOF.
@@ -82,7 +83,21 @@ pub(crate) struct Conn<S = TcpStream> {
     eof: bool,
     accepted: Instant,
     last_activity: Instant,
+    /// When the first byte of the request head still being received arrived.
+    head_since: Option<Instant>,
     interest: Option<Interest>,
+}
+
+/// How long a connection may go without progress before it can be shed at the cap.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ShedAfter {
+    /// Since accept, for a peer that has sent nothing at all.
+    pub(crate) silent: Duration,
+    /// Since accept for an unfinished handshake, since its first byte for an unfinished
+    /// request head.
+    pub(crate) slow: Duration,
+    /// Since the last read or write, for anything else.
+    pub(crate) idle: Duration,
 }
 
 impl<S: Socket> Conn<S> {
@@ -108,6 +123,7 @@ impl<S: Socket> Conn<S> {
             eof: false,
             accepted: now,
             last_activity: now,
+            head_since: None,
             interest: None,
         }
     }
@@ -135,6 +151,7 @@ impl<S: Socket> Conn<S> {
                     progress = true;
                 }
                 progress |= self.write(now)?;
+                self.track_head(now);
                 Ok(progress)
             }
             Phase::Closing { .. } => {
@@ -148,6 +165,15 @@ impl<S: Socket> Conn<S> {
                 Ok(progress)
             }
             Phase::Lingering { .. } => self.discard(),
+        }
+    }
+
+    /// Starts or stops the header clock as a request head starts arriving or is complete.
+    fn track_head(&mut self, now: Instant) {
+        if !self.service.receiving_head() {
+            self.head_since = None;
+        } else if self.head_since.is_none() {
+            self.head_since = Some(now);
         }
     }
 
@@ -288,14 +314,20 @@ impl<S: Socket> Conn<S> {
         &mut self.socket
     }
 
-    /// When the connection may be shed for a newcomer at the cap: `silent` after it was accepted
-    /// if nothing was ever read or written, else `idle` after it last read or wrote.
-    pub(crate) fn sheddable_at(&self, silent: Duration, idle: Duration) -> Instant {
-        if self.last_activity == self.accepted {
-            self.accepted + silent
-        } else {
-            self.last_activity + idle
-        }
+    /// When the connection may be shed for a newcomer at the cap: once its peer has been
+    /// silent since accept, stuck in the handshake or in a request head, or idle, for the
+    /// matching time in `shed` (whichever comes first).
+    pub(crate) fn sheddable_at(&self, shed: ShedAfter) -> Instant {
+        let idle = after(self.last_activity, shed.idle);
+        let stuck = match self.phase {
+            Phase::Open if self.last_activity == self.accepted => {
+                Some(after(self.accepted, shed.silent))
+            }
+            Phase::Open if self.tls.is_handshaking() => Some(after(self.accepted, shed.slow)),
+            Phase::Open => self.head_since.map(|t| after(t, shed.slow)),
+            Phase::Closing { .. } | Phase::Lingering { .. } => None,
+        };
+        stuck.map_or(idle, |s| s.min(idle))
     }
 
     /// Whether everything was sent and only the peer's EOF is awaited.
@@ -306,20 +338,39 @@ impl<S: Socket> Conn<S> {
     /// When this connection must next be looked at.
     pub(crate) fn deadline(&self, limits: &Limits) -> Instant {
         match self.phase {
-            Phase::Open if self.tls.is_handshaking() => self.accepted + limits.handshake_timeout,
-            Phase::Open => self.last_activity + limits.idle_timeout,
-            Phase::Closing { since } | Phase::Lingering { since } => since + CLOSE_TIMEOUT,
+            Phase::Open if self.tls.is_handshaking() => {
+                after(self.accepted, limits.handshake_timeout)
+            }
+            Phase::Open => {
+                let idle = after(self.last_activity, limits.idle_timeout);
+                match self.head_deadline(limits) {
+                    Some(head) => head.min(idle),
+                    None => idle,
+                }
+            }
+            Phase::Closing { since } | Phase::Lingering { since } => after(since, CLOSE_TIMEOUT),
         }
     }
 
+    /// When the request head being received must be complete.
+    fn head_deadline(&self, limits: &Limits) -> Option<Instant> {
+        self.head_since.map(|t| after(t, limits.header_timeout))
+    }
+
     /// Its deadline passed: close politely if it is established, otherwise drop it.
-    pub(crate) fn expire(&mut self, now: Instant) -> Drive {
+    pub(crate) fn expire(&mut self, now: Instant, limits: &Limits) -> Drive {
         match self.phase {
             Phase::Open if self.tls.is_handshaking() => {
                 Drive::Close(Gone("handshake not finished in time".into()))
             }
             Phase::Open => {
-                tracing::debug!("connection from {} idle too long; closing", self.peer);
+                let why = if self.head_deadline(limits).is_some_and(|t| t <= now) {
+                    "request head not finished in time"
+                } else {
+                    "idle too long"
+                };
+                tracing::debug!("connection from {} {why}; closing", self.peer);
+                self.head_since = None;
                 self.start_close(now);
                 self.drive(now)
             }
@@ -361,6 +412,13 @@ impl Conn<TcpStream> {
                 registry.register(&mut self.socket, token, interest)
             }
         }
+    }
+
+    /// Whether bytes from the peer wait in the socket, not yet read (its readiness event may be
+    /// later in this loop turn): such a peer is not silent.
+    pub(crate) fn has_unread_input(&self) -> bool {
+        let mut byte = [0u8; 1];
+        self.socket.peek(&mut byte).is_ok_and(|n| n > 0)
     }
 
     /// Removes the socket from the poll before the connection is dropped.

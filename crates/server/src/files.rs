@@ -1,15 +1,30 @@
 //! The web root: mapping a decoded request path to a file that stays under it.
+//!
+//! Every lookup opens relative to the root directory handle with `cap-std`, which refuses any
+//! path that would leave the root (through `..` or a symlink, absolute or relative) in the same
+//! step as the open (`openat2` with `RESOLVE_BENEATH` on Linux 5.6+, a component-by-component
+//! `openat` walk otherwise). There is no check-then-open window for a symlink swap to exploit.
 
-use std::fs::{self, File};
+use std::fs::File;
 use std::io;
 use std::path::{Path, PathBuf};
 
+use cap_std::ambient_authority;
+use cap_std::fs::{Dir, OpenOptions, OpenOptionsExt};
+
 use crate::Error;
 
-/// A canonical directory whose files may be served.
+/// EACCES and EPERM: the file exists but this process may not read it.
+const ACCESS_DENIED: [i32; 2] = [libc::EACCES, libc::EPERM];
+
+/// The one dot-segment served without `serve_dotfiles`: RFC 8615 well-known URIs.
+const WELL_KNOWN: &str = ".well-known";
+
+/// A directory whose files may be served.
 #[derive(Debug)]
 pub(crate) struct WebRoot {
-    dir: PathBuf,
+    dir: Dir,
+    serve_dotfiles: bool,
 }
 
 /// What a request path names.
@@ -26,7 +41,7 @@ pub(crate) enum Lookup {
     },
     /// A directory asked for without the trailing slash: redirect to the slash form.
     Directory,
-    /// Nothing servable there (missing, outside the root, not a regular file).
+    /// Nothing servable there (missing, outside the root, hidden, not a regular file).
     NotFound,
     /// It exists but the server may not read it.
     Forbidden,
@@ -38,52 +53,111 @@ pub(crate) enum Lookup {
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) struct BadPath(pub(crate) &'static str);
 
+/// What opening one path under the root found.
+enum Opened {
+    Regular(File, u64),
+    Directory,
+    Other(Lookup),
+}
+
 impl WebRoot {
-    /// Checks that `dir` is a directory and remembers its canonical form.
-    pub(crate) fn open(dir: &Path) -> Result<WebRoot, Error> {
+    /// Opens `dir` as the root; dotfiles (other than `/.well-known/`) are 404 unless
+    /// `serve_dotfiles`.
+    pub(crate) fn open(dir: &Path, serve_dotfiles: bool) -> Result<WebRoot, Error> {
         let fail = |reason: String| Error::WebRoot {
             path: dir.to_path_buf(),
             reason,
         };
-        let canonical = fs::canonicalize(dir).map_err(|e| fail(e.to_string()))?;
-        if !canonical.is_dir() {
-            return Err(fail(
-                "not a directory; pass the directory holding index.html".into(),
-            ));
-        }
-        Ok(WebRoot { dir: canonical })
+        let handle = Dir::open_ambient_dir(dir, ambient_authority()).map_err(|e| {
+            if e.raw_os_error() == Some(libc::ENOTDIR) {
+                fail("not a directory; pass the directory holding index.html".into())
+            } else {
+                fail(e.to_string())
+            }
+        })?;
+        Ok(WebRoot {
+            dir: handle,
+            serve_dotfiles,
+        })
     }
 
     /// Finds the file for `path`, a percent-decoded absolute request path.
     pub(crate) fn lookup(&self, path: &str) -> Result<Lookup, BadPath> {
         let relative = relative_path(path)?;
-        let Some(found) = self.inside(&self.dir.join(relative)) else {
+        if !self.serve_dotfiles && hidden(&relative) {
+            tracing::debug!("refused {path}: a dotfile (pass --serve-dotfiles to serve them)");
             return Ok(Lookup::NotFound);
-        };
-        let found = if found.is_dir() {
-            if !path.ends_with('/') {
-                return Ok(Lookup::Directory);
+        }
+        match self.open_regular(&relative) {
+            Opened::Regular(file, len) => Ok(found(file, len, &relative)),
+            Opened::Other(lookup) => Ok(lookup),
+            Opened::Directory if !path.ends_with('/') => Ok(Lookup::Directory),
+            Opened::Directory => {
+                let index = relative.join("index.html");
+                match self.open_regular(&index) {
+                    Opened::Regular(file, len) => Ok(found(file, len, &index)),
+                    Opened::Other(lookup) => Ok(lookup),
+                    Opened::Directory => Ok(Lookup::NotFound),
+                }
             }
-            match self.inside(&found.join("index.html")) {
-                Some(index) => index,
-                None => return Ok(Lookup::NotFound),
-            }
-        } else {
-            found
-        };
-        Ok(open_regular(&found))
-    }
-
-    /// Resolves symlinks in `path` and returns it only if it is still under the root.
-    fn inside(&self, path: &Path) -> Option<PathBuf> {
-        let canonical = fs::canonicalize(path).ok()?;
-        if canonical.starts_with(&self.dir) {
-            Some(canonical)
-        } else {
-            tracing::debug!("refused {}: resolves outside the web root", path.display());
-            None
         }
     }
+
+    /// Opens `relative` under the root without blocking (a FIFO would otherwise wait for a
+    /// writer) and classifies it by `fstat` of the open descriptor.
+    fn open_regular(&self, relative: &Path) -> Opened {
+        let target = if relative.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            relative
+        };
+        let mut options = OpenOptions::new();
+        options.read(true).custom_flags(libc::O_NONBLOCK);
+        let file = match self.dir.open_with(target, &options) {
+            Ok(file) => file.into_std(),
+            Err(e) => return Opened::Other(open_failed(relative, &e)),
+        };
+        match file.metadata() {
+            Ok(meta) if meta.is_file() => Opened::Regular(file, meta.len()),
+            Ok(meta) if meta.is_dir() => Opened::Directory,
+            Ok(_) => {
+                tracing::debug!("refused {}: not a regular file", relative.display());
+                Opened::Other(Lookup::NotFound)
+            }
+            Err(_) => Opened::Other(Lookup::NotFound),
+        }
+    }
+}
+
+/// A regular file found at `path`.
+fn found(file: File, len: u64, path: &Path) -> Lookup {
+    Lookup::File {
+        file,
+        len,
+        content_type: content_type(path),
+    }
+}
+
+/// What a failed open means for the client.
+fn open_failed(relative: &Path, e: &io::Error) -> Lookup {
+    match e.raw_os_error() {
+        Some(code) if ACCESS_DENIED.contains(&code) => Lookup::Forbidden,
+        Some(_) if crate::server::out_of_fds(e) => Lookup::Busy,
+        // cap-std's "a path led outside of the filesystem" carries no OS error code.
+        None if e.kind() == io::ErrorKind::PermissionDenied => {
+            tracing::debug!("refused {}: leads outside the web root", relative.display());
+            Lookup::NotFound
+        }
+        _ => Lookup::NotFound,
+    }
+}
+
+/// Whether any segment is a dotfile or dot-directory, other than a leading `.well-known`.
+fn hidden(relative: &Path) -> bool {
+    relative.iter().enumerate().any(|(i, segment)| {
+        let segment = segment.to_string_lossy();
+        segment.starts_with('.') && !(i == 0 && segment == WELL_KNOWN)
+    })
 }
 
 /// Splits a request path into safe components: no `..`, backslash or NUL anywhere.
@@ -102,24 +176,6 @@ fn relative_path(path: &str) -> Result<PathBuf, BadPath> {
         }
     }
     Ok(relative)
-}
-
-/// Opens `path` if it is a regular file.
-fn open_regular(path: &Path) -> Lookup {
-    let file = match File::open(path) {
-        Ok(f) => f,
-        Err(e) if e.kind() == io::ErrorKind::PermissionDenied => return Lookup::Forbidden,
-        Err(e) if crate::server::out_of_fds(&e) => return Lookup::Busy,
-        Err(_) => return Lookup::NotFound,
-    };
-    match file.metadata() {
-        Ok(meta) if meta.is_file() => Lookup::File {
-            file,
-            len: meta.len(),
-            content_type: content_type(path),
-        },
-        _ => Lookup::NotFound,
-    }
 }
 
 /// The media type for a file name, by extension.
@@ -160,6 +216,18 @@ mod tests {
         assert!(relative_path("/a\0b").is_err());
         assert!(relative_path("a").is_err());
         assert_eq!(relative_path("//a/./b/"), Ok(PathBuf::from("a/b")));
+    }
+
+    #[test]
+    fn dot_segments_are_hidden_except_a_leading_well_known() {
+        assert!(hidden(Path::new(".env")));
+        assert!(hidden(Path::new(".git/config")));
+        assert!(hidden(Path::new("a/.hidden/x")));
+        assert!(hidden(Path::new(".well-known/.secret")));
+        assert!(hidden(Path::new("a/.well-known/x")));
+        assert!(!hidden(Path::new(".well-known/security.txt")));
+        assert!(!hidden(Path::new("a/b.c/index.html")));
+        assert!(!hidden(Path::new("")));
     }
 
     #[test]

@@ -74,7 +74,7 @@ pub fn tls_connection(
                 } else {
                     // Nothing more will arrive: let the next deadline pass.
                     now = conn.deadline(limits).max(now);
-                    conn.expire(now)
+                    conn.expire(now, limits)
                 }
             }
         };
@@ -90,7 +90,10 @@ pub fn http_exchange(
     limits: &Limits,
     reads: &[&[u8]],
 ) -> Result<Vec<u8>, Error> {
-    let mut http = Http::new(Arc::new(WebRoot::open(root)?), limits.max_request_head);
+    let mut http = Http::new(
+        Arc::new(WebRoot::open(root, false)?),
+        limits.max_request_head,
+    );
     let mut output = Vec::new();
     let mut chunk = Vec::new();
     let pending = reads.iter().map(|r| Some(*r)).chain([None]);
@@ -118,8 +121,11 @@ pub fn http_exchange(
 
 fn service(mode: &Mode, limits: &Limits) -> Result<Box<dyn Service>, Error> {
     Ok(match mode {
-        Mode::Http { root } => Box::new(Http::new(
-            Arc::new(WebRoot::open(root)?),
+        Mode::Http {
+            root,
+            serve_dotfiles,
+        } => Box::new(Http::new(
+            Arc::new(WebRoot::open(root, *serve_dotfiles)?),
             limits.max_request_head,
         )),
         Mode::Echo => Box::new(Echo::default()),

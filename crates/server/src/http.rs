@@ -148,7 +148,7 @@ impl Http {
                 self.error(out, 503, head_only, &req, "out of file descriptors, retry")
             }
             Ok(Lookup::Directory) => {
-                let location = format!("Location: {path}/\r\n");
+                let location = format!("Location: {}\r\n", same_origin_slash_form(path));
                 self.head(out, 301, "text/plain; charset=utf-8", 0, &location);
                 tracing::trace!("{} {} -> 301", req.method, req.target);
             }
@@ -285,6 +285,16 @@ impl Service for Http {
     fn finished(&self) -> bool {
         self.done
     }
+
+    fn receiving_head(&self) -> bool {
+        !self.done && !self.close && self.body.is_none() && !self.inbuf.is_empty()
+    }
+}
+
+/// The slash form of a directory path as a redirect target on this origin: one leading `/`,
+/// since `//host/` would send the browser to another site.
+fn same_origin_slash_form(path: &str) -> String {
+    format!("/{}/", path.trim_start_matches('/'))
 }
 
 impl Request {
@@ -363,7 +373,14 @@ fn reason(status: u16) -> &'static str {
 
 #[cfg(test)]
 mod tests {
-    use super::origin_form;
+    use super::{origin_form, same_origin_slash_form};
+
+    #[test]
+    fn directory_redirects_never_leave_the_origin() {
+        assert_eq!(same_origin_slash_form("/sub"), "/sub/");
+        assert_eq!(same_origin_slash_form("//evil.test"), "/evil.test/");
+        assert_eq!(same_origin_slash_form("///evil.test/a"), "/evil.test/a/");
+    }
 
     #[test]
     fn origin_form_strips_scheme_and_authority() {

@@ -12,7 +12,7 @@
 //! let config = tls_config(tls)?;
 //! let opts = ServerOptions {
 //!     listen: vec!["127.0.0.1:8443".parse().unwrap()],
-//!     mode: Mode::Http { root: "web".into() },
+//!     mode: Mode::Http { root: "web".into(), serve_dotfiles: false },
 //!     limits: Limits::default(),
 //! };
 //! let mut server = Server::bind(opts, config)?;
@@ -49,6 +49,9 @@ pub enum Mode {
     Http {
         /// The directory to serve; `/` maps to its index.html.
         root: PathBuf,
+        /// Serve files and directories whose name starts with `.` (otherwise 404, except a
+        /// leading `/.well-known/`).
+        serve_dotfiles: bool,
     },
     /// Send back every byte received.
     Echo,
@@ -57,11 +60,15 @@ pub enum Mode {
 /// Bounds that keep one client from exhausting the server.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Limits {
-    /// Connections open at once; beyond it a newcomer replaces the connection silent longest
-    /// (if silent for a second or more), else waits in the kernel backlog.
+    /// Connections open at once; beyond it a newcomer replaces the connection slowest to make
+    /// progress (silent, or stuck in its handshake or request head for a while), else waits in
+    /// the kernel backlog.
     pub max_connections: usize,
     /// Time allowed from accept to a finished TLS handshake.
     pub handshake_timeout: Duration,
+    /// Time allowed from the first byte of an HTTP request head to its end, however steadily
+    /// the bytes arrive (like nginx `client_header_timeout`, Go `ReadHeaderTimeout`).
+    pub header_timeout: Duration,
     /// Time an established connection may go without reading or writing anything.
     pub idle_timeout: Duration,
     /// Largest HTTP request head (request line and header fields) accepted, in bytes.
@@ -75,6 +82,7 @@ impl Default for Limits {
         Limits {
             max_connections: 1024,
             handshake_timeout: Duration::from_secs(10),
+            header_timeout: Duration::from_secs(10),
             idle_timeout: Duration::from_secs(60),
             max_request_head: 16 * 1024,
             shutdown_grace: Duration::from_secs(10),

@@ -12,13 +12,13 @@ use signal_hook::consts::{SIGINT, SIGTERM};
 use signal_hook_mio::v1_0::Signals;
 use slab::Slab;
 
-use crate::conn::{Conn, Drive, Gone};
+use crate::conn::{Conn, Drive, Gone, ShedAfter};
 use crate::echo::Echo;
 use crate::files::WebRoot;
 use crate::http::Http;
 use crate::listener::{Accepted, Listeners, Pause, ACCEPT_PAUSE};
 use crate::service::Service;
-use crate::timer::Deadlines;
+use crate::timer::{after, Deadlines};
 use crate::{Error, Limits, Mode, ServerOptions};
 
 /// Token of the waker used by [`ShutdownHandle`].
@@ -26,15 +26,20 @@ const WAKER: Token = Token(usize::MAX - 1);
 /// Token of the SIGINT/SIGTERM pipe.
 const SIGNALS: Token = Token(usize::MAX - 2);
 
-/// At the connection cap, a connection silent this long may be closed to admit a newcomer: long
-/// against a talking peer's gaps (a loopback handshake + GET takes milliseconds), short against
-/// the handshake and idle timeouts that hostile clients would otherwise hold slots for.
-const SHED_AFTER: Duration = Duration::from_secs(1);
-
-/// At the cap, a connection whose peer has sent nothing at all since it was accepted may be closed
-/// after this long: a real client sends its ClientHello right after connecting, while a client
-/// hoarding connections queues hundreds of silent ones in the backlog ahead of everyone else.
-const SHED_SILENT_AFTER: Duration = Duration::from_millis(250);
+/// When a connection may be closed at the cap to admit a newcomer (see [`Server::shed_victim`]).
+///
+/// - `silent`: a peer that has sent nothing since accept. A real client's ClientHello leaves
+///   with the ACK that completes the TCP handshake, so it is already there when we accept, while
+///   a client hoarding connections queues hundreds of silent ones ahead of everyone else.
+/// - `slow`: a handshake or request head still unfinished this long after it started, however
+///   steadily its bytes drip in. A real client finishes either within a round trip or two.
+/// - `idle`: no read or write at all this long (an idle keep-alive, a peer not reading): long
+///   against a talking peer's gaps, short against the idle timeout.
+const SHED: ShedAfter = ShedAfter {
+    silent: Duration::from_millis(100),
+    slow: Duration::from_millis(500),
+    idle: Duration::from_secs(1),
+};
 
 /// What each connection runs, resolved at bind time.
 enum Serving {
@@ -102,7 +107,10 @@ impl Server {
     /// Checks the options and binds every listener (port 0 allowed).
     pub fn bind(opts: ServerOptions, tls: Arc<ServerConfig>) -> Result<Server, Error> {
         let serving = match &opts.mode {
-            Mode::Http { root } => Serving::Http(Arc::new(WebRoot::open(root)?)),
+            Mode::Http {
+                root,
+                serve_dotfiles,
+            } => Serving::Http(Arc::new(WebRoot::open(root, *serve_dotfiles)?)),
             Mode::Echo => Serving::Echo,
         };
         let tls = match serving {
@@ -186,7 +194,7 @@ impl Server {
                 if self.abort || self.conns.iter().all(|(_, c)| c.lingering()) {
                     break;
                 }
-                if now >= since + self.limits.shutdown_grace {
+                if now >= after(since, self.limits.shutdown_grace) {
                     tracing::warn!(
                         "shutdown grace of {:?} over: dropping {} connection(s)",
                         self.limits.shutdown_grace,
@@ -241,7 +249,7 @@ impl Server {
             wake = Some(wake.map_or(t, |w| w.min(t)));
         }
         if let Some(since) = self.draining_since {
-            let end = since + self.limits.shutdown_grace;
+            let end = after(since, self.limits.shutdown_grace);
             wake = Some(wake.map_or(end, |w| w.min(end)));
         }
         // Round up so the loop does not wake a hair early and spin.
@@ -287,9 +295,9 @@ impl Server {
 
     /// Accepts from listener `i` until it is empty, the cap is reached or accepting fails.
     ///
-    /// At the cap a newcomer replaces the connection whose peer has been silent longest, if for
-    /// long enough (see [`Server::shed_victim`]); with none, accepting pauses until a connection
-    /// leaves or one has been silent that long.
+    /// At the cap a newcomer replaces the connection slowest to make progress, if it has been
+    /// stuck long enough (see [`Server::shed_victim`]); with none, accepting pauses until a
+    /// connection leaves or one has been stuck that long.
     fn accept(&mut self, i: usize, now: Instant) {
         // Shed for a file descriptor at most once between two successful accepts.
         let mut shed_for_fd = false;
@@ -346,21 +354,30 @@ impl Server {
         self.listeners.pause = Pause::Until(now + ACCEPT_PAUSE);
     }
 
-    /// The connection to close for a newcomer at the cap: the one that has gone longest without
-    /// reading or writing anything (a silent or dripping peer, a peer that stopped reading, an
-    /// idle keep-alive), if that is at least [`SHED_AFTER`] ([`SHED_SILENT_AFTER`] for a peer
-    /// that never sent a byte); otherwise `Err` with when one will be. A client that is actually
-    /// talking is never shed, however many connections others hold.
+    /// The connection to close for a newcomer at the cap: the one that became sheddable first
+    /// under [`SHED`] (silent since accept, stuck in its handshake or request head, or idle),
+    /// if that time has come; otherwise `Err` with when one will be. A client that finishes its
+    /// handshake and requests promptly is never shed, however many connections others hold.
     fn shed_victim(&self, now: Instant) -> Result<usize, Option<Instant>> {
-        let first = self
-            .conns
+        let mut due: Vec<(Instant, usize)> = Vec::new();
+        let mut next: Option<Instant> = None;
+        for (slot, conn) in &self.conns {
+            let at = conn.sheddable_at(SHED);
+            if at <= now {
+                due.push((at, slot));
+            } else {
+                next = Some(next.map_or(at, |n| n.min(at)));
+            }
+        }
+        due.sort_unstable();
+        // A peer whose bytes wait unread (its event comes later in this turn) is not stuck.
+        let victim = due
             .iter()
-            .map(|(slot, conn)| (conn.sheddable_at(SHED_SILENT_AFTER, SHED_AFTER), slot))
-            .min();
-        match first {
-            Some((at, slot)) if at <= now => Ok(slot),
-            Some((at, _)) => Err(Some(at)),
-            None => Err(None),
+            .find(|(_, slot)| !self.conns[*slot].has_unread_input());
+        match victim {
+            Some(&(_, slot)) => Ok(slot),
+            None if !due.is_empty() => Err(Some(now + Duration::from_millis(1))),
+            None => Err(next),
         }
     }
 
@@ -468,7 +485,7 @@ impl Server {
             }
             conn.scheduled = None;
             let next = if conn.deadline(&self.limits) <= now {
-                conn.expire(now)
+                conn.expire(now, &self.limits)
             } else {
                 Drive::Wait // reschedules at the later deadline
             };

@@ -22,4 +22,8 @@ pub(crate) trait Service: Send {
     fn drain(&mut self);
     /// Nothing more will be produced: close once the output is flushed.
     fn finished(&self) -> bool;
+    /// Part of a request head has arrived and its end has not: the header deadline runs.
+    fn receiving_head(&self) -> bool {
+        false
+    }
 }

@@ -7,7 +7,15 @@
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
-use std::time::Instant;
+use std::time::{Duration, Instant};
+
+/// Stands in for a deadline too far away to represent (about a century from now).
+const FAR: Duration = Duration::from_secs(100 * 365 * 86_400);
+
+/// `t + d`, or a century after `t` when that overflows: no `Duration` makes a deadline panic.
+pub(crate) fn after(t: Instant, d: Duration) -> Instant {
+    t.checked_add(d).or_else(|| t.checked_add(FAR)).unwrap_or(t)
+}
 
 /// One scheduled wake-up: when, which slot, and which connection occupied it.
 type Entry = Reverse<(Instant, usize, u64)>;
@@ -53,7 +61,17 @@ impl Deadlines {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::Duration;
+
+    #[test]
+    fn after_saturates_instead_of_overflowing() {
+        let t0 = Instant::now();
+        assert_eq!(
+            after(t0, Duration::from_secs(1)),
+            t0 + Duration::from_secs(1)
+        );
+        assert!(after(t0, Duration::MAX) > t0 + Duration::from_secs(86_400 * 365));
+        assert!(after(t0, Duration::from_secs(u64::MAX)) > t0);
+    }
 
     #[test]
     fn expired_returns_due_entries_earliest_first_and_keeps_later_ones() {

@@ -205,3 +205,21 @@ fn beyond_the_connection_cap_clients_wait_and_are_served_once_slots_free() {
     assert_echoes(running.addr(), &pki);
     running.stop();
 }
+
+#[test]
+fn timeouts_of_any_length_never_panic_the_server() {
+    let limits = Limits {
+        handshake_timeout: Duration::MAX,
+        header_timeout: Duration::MAX,
+        idle_timeout: Duration::MAX,
+        shutdown_grace: Duration::MAX,
+        ..Limits::default()
+    };
+    let (pki, running) = echo_server(limits);
+    assert_echoes(running.addr(), &pki);
+    let _silent = tcp(running.addr()).expect("connect");
+    assert_echoes(running.addr(), &pki);
+    assert!(running.is_running(), "the server thread died");
+    drop(_silent);
+    running.stop();
+}

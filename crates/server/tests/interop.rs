@@ -23,6 +23,7 @@ fn dual_stack_server() -> (Pki, WebRoot, Running) {
         listen,
         Mode::Http {
             root: web.root.clone(),
+            serve_dotfiles: false,
         },
         Limits::default(),
         pki.server_config(ClientAuth::None, true),

@@ -16,6 +16,7 @@ fn server_with(pki: &Pki, web: &WebRoot, client_auth: ClientAuth, resumption: bo
     Running::start(
         Mode::Http {
             root: web.root.clone(),
+            serve_dotfiles: false,
         },
         Limits::default(),
         pki.server_config(client_auth, resumption),
@@ -187,6 +188,7 @@ fn bind_names_the_address_in_use_and_a_missing_web_root() {
             listen: vec!["127.0.0.1:0".parse().expect("addr")],
             mode: Mode::Http {
                 root: missing.clone(),
+                serve_dotfiles: false,
             },
             limits: Limits::default(),
         },

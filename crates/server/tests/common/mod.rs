@@ -373,6 +373,7 @@ pub fn http_server(limits: Limits) -> (Pki, WebRoot, Running) {
     let running = Running::start(
         Mode::Http {
             root: web.root.clone(),
+            serve_dotfiles: false,
         },
         limits,
         pki.server_config(ClientAuth::None, true),
