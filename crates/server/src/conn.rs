@@ -183,10 +183,12 @@ impl<S: Socket> Conn<S> {
         self.phase = Phase::Closing { since: now };
     }
 
-    /// Whether to read from the socket now.
+    /// Whether to read from the socket now: not while output waits for rustls to take it (the
+    /// peer is not reading), so a peer cannot keep its connection busy by sending alone.
     fn wants_read(&self) -> bool {
         matches!(self.phase, Phase::Open)
             && !self.eof
+            && self.out_is_empty()
             && self.tls.wants_read()
             && (self.tls.is_handshaking() || self.service.wants_input())
     }

@@ -25,6 +25,9 @@ pub(crate) struct Http {
     max_head: usize,
     /// Received bytes not yet parsed: the next request head, maybe more pipelined ones.
     inbuf: Vec<u8>,
+    /// The last parse found no complete head: `inbuf` is (the start of) one still arriving,
+    /// not complete requests queued behind a response in progress.
+    head_pending: bool,
     /// The rest of the file being sent.
     body: Option<Body>,
     /// Close once the response in progress is sent.
@@ -67,6 +70,7 @@ impl Http {
             root,
             max_head,
             inbuf: Vec::new(),
+            head_pending: true,
             body: None,
             close: false,
             peer_closed: false,
@@ -256,10 +260,14 @@ impl Service for Http {
         }
         match self.parse() {
             Parsed::Request(req, n) => {
+                self.head_pending = false;
                 self.inbuf.drain(..n);
                 self.respond(req, out);
             }
-            Parsed::Incomplete => self.done = self.peer_closed,
+            Parsed::Incomplete => {
+                self.head_pending = true;
+                self.done = self.peer_closed;
+            }
             Parsed::Refuse(status, why) => {
                 tracing::debug!("refused request: {status}: {why}");
                 self.close = true;
@@ -287,7 +295,7 @@ impl Service for Http {
     }
 
     fn receiving_head(&self) -> bool {
-        !self.done && !self.close && self.body.is_none() && !self.inbuf.is_empty()
+        self.head_pending && !self.done && !self.close && !self.inbuf.is_empty()
     }
 }
 

@@ -2,9 +2,11 @@
 //! pointed at hostile clients.
 //!
 //! It serves static files over HTTP/1.1 ([`Mode::Http`]) or echoes what clients send
-//! ([`Mode::Echo`]). Every connection has a handshake and an idle deadline, reads stop while a
-//! peer is not taking our output (bounded memory per connection), the number of connections is
-//! capped without ever refusing service for good, and shutdown lets responses in flight finish.
+//! ([`Mode::Echo`]). Every connection has a handshake, a request-head and an idle deadline, reads
+//! stop while a peer is not taking our output (bounded memory per connection), the number of
+//! connections is capped without ever refusing service for good (at the cap, connections that
+//! make no progress give way), files are opened beneath the web root in one step, and shutdown
+//! lets responses in flight finish.
 //!
 //! ```no_run
 //! # fn demo(tls: selfsign_server::TlsOptions) -> Result<(), selfsign_server::Error> {
