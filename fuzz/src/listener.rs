@@ -8,11 +8,12 @@ use std::sync::{Arc, OnceLock};
 use selfsign_core::{Ca, CaOptions, LeafOptions};
 use selfsign_server::{fuzzing, tls_config, ClientAuth, Limits, Mode, TlsOptions};
 
-/// Text only the file outside the web root holds: it must never be served.
+/// Text only files that must never be served hold: one outside the web root, and a dotfile.
 const SECRET: &[u8] = b"SECRET-OUTSIDE-THE-WEB-ROOT";
 
-/// A web root with an index, a subdirectory, a symlink that points outside it, and a secret
-/// file next to it; made once per process under the system temp directory.
+/// A web root with an index, a subdirectory, symlinks that point outside it (to the secret file
+/// and to the directory holding it: the state a directory-for-symlink swap creates), a FIFO,
+/// and a `.env` dotfile with the secret; made once per process under the system temp directory.
 fn web_root() -> &'static PathBuf {
     static ROOT: OnceLock<PathBuf> = OnceLock::new();
     ROOT.get_or_init(|| {
@@ -23,9 +24,20 @@ fn web_root() -> &'static PathBuf {
         fs::write(root.join("index.html"), b"<!doctype html><p>fuzz").expect("write index");
         fs::write(root.join("app.wasm"), b"\0asm\x01\0\0\0").expect("write wasm");
         fs::write(root.join("sub/a.txt"), b"a").expect("write sub/a.txt");
-        let link = root.join("escape.txt");
-        if !link.exists() {
-            std::os::unix::fs::symlink(base.join("secret.txt"), link).expect("symlink");
+        fs::write(root.join(".env"), SECRET).expect("write .env");
+        for (target, link) in [
+            (base.join("secret.txt"), "escape.txt"),
+            (base.clone(), "flip"),
+        ] {
+            let link = root.join(link);
+            if fs::symlink_metadata(&link).is_err() {
+                std::os::unix::fs::symlink(target, link).expect("symlink");
+            }
+        }
+        // A FIFO: opening it for reading would block a server that does not open non-blocking.
+        let fifo = root.join("fifo");
+        if fs::symlink_metadata(&fifo).is_err() {
+            let _ = std::process::Command::new("mkfifo").arg(&fifo).status();
         }
         root
     })
@@ -69,12 +81,18 @@ fn assert_no_secret(output: &[u8]) {
 }
 
 /// Feeds the bytes to the HTTP service as decrypted request data; every answer must be an
-/// HTTP/1.1 response and nothing outside the web root may be served. Returns whether a
-/// `200 OK` was among the answers.
+/// HTTP/1.1 response, nothing outside the web root (nor a dotfile) may be served, and no
+/// redirect may leave the origin. Returns whether a `200 OK` was among the answers.
 pub fn http(data: &[u8]) -> bool {
     let output = fuzzing::http_exchange(web_root(), &Limits::default(), &reads(data))
         .expect("the web root opens");
     assert_no_secret(&output);
+    assert!(
+        !output
+            .windows(12)
+            .any(|w| w.eq_ignore_ascii_case(b"location: //")),
+        "a redirect off this origin"
+    );
     assert!(
         output.is_empty() || output.starts_with(b"HTTP/1.1 "),
         "output that is not an HTTP/1.1 response: {:?}",
