@@ -3,8 +3,10 @@
 // ./webcrypto.js (or from the package itself where WebCrypto lacks them); this file only reads the
 // form and shows results.
 // Untrusted text (e.g. fields of an inspected certificate) is only ever set as text, never as HTML.
-import init, * as selfsign from './pkg/selfsign_wasm.js';
 import * as webcrypto from './webcrypto.js';
+
+/** The WebAssembly package (./pkg), imported once the page has started, so a missing build is reported. */
+let selfsign;
 
 const $ = (id) => document.getElementById(id);
 
@@ -61,7 +63,7 @@ function showError(section, error) {
     input.focus();
   } else {
     const generalSlot = $(general);
-    const unexpected = error instanceof Error && error.name !== 'SelfsignError';
+    const unexpected = error instanceof Error && !['SelfsignError', 'WorkerError'].includes(error.name);
     generalSlot.textContent = unexpected ? `Unexpected error: ${message}` : message;
     generalSlot.hidden = false;
   }
@@ -71,7 +73,9 @@ function showError(section, error) {
 // ---- small helpers --------------------------------------------------------------------------
 
 function setStatus(text) {
-  $('status').textContent = text;
+  const status = $('status');
+  status.textContent = text;
+  status.title = text;
 }
 
 const nextFrame = () => new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0)));
@@ -107,16 +111,42 @@ function download(fileName, text) {
 
 const readBytes = async (file) => new Uint8Array(await file.arrayBuffer());
 
+/**
+ * The validity in whole days, or an error for the Days field: `type=number` alone lets "1e3",
+ * "12.5" and "" through.
+ */
 function readDays() {
   const text = $('days').value.trim();
-  return text === '' ? Number.NaN : Number(text);
+  const max = defaults.maxDays;
+  if (!/^[0-9]+$/.test(text)) {
+    throw { field: 'days', message: `Validity must be a whole number of days, from 1 to ${max}${text ? ` (not \u201c${text}\u201d)` : ''}.` };
+  }
+  const days = Number(text);
+  if (days < 1) throw { field: 'days', message: 'Validity must be at least 1 day.' };
+  if (days > max) throw { field: 'days', message: `Validity cannot exceed ${max} days (100 years).` };
+  return days;
+}
+
+/** Kinds whose certificate a browser checks as a TLS server, and the longest validity browsers accept. */
+const SERVER_KINDS = ['ca-leaf', 'self'];
+const BROWSER_MAX_DAYS = 397;
+
+/** Warns (without refusing) when a server certificate would be valid longer than browsers accept. */
+function onDaysInput() {
+  const warning = $('days-warning');
+  const text = $('days').value.trim();
+  const tooLong = SERVER_KINDS.includes(currentKind()) && /^[0-9]+$/.test(text) && Number(text) > BROWSER_MAX_DAYS;
+  warning.hidden = !tooLong;
+  warning.textContent = tooLong
+    ? `Browsers refuse server certificates valid for more than ${BROWSER_MAX_DAYS} days; ${text} works only for other clients (curl, OpenSSL, your own code).`
+    : '';
 }
 
 const utc = (rfc3339) => rfc3339.replace('T', ' ').replace(/:\d\dZ$/, ' UTC');
 
 // ---- the form ---------------------------------------------------------------------------------
 
-let defaults = { leafDays: 397, caDays: 3650, webTransportDays: 14 };
+let defaults = { leafDays: 397, caDays: 3650, webTransportDays: 14, maxDays: 36525 };
 let daysEdited = false;
 /** The current CA: the result of generateCa or importCa, plus where it came from. */
 let ca = null;
@@ -136,7 +166,8 @@ function onKindChange() {
   const spec = KINDS[kind];
   if (!daysEdited) $('days').value = spec.days();
   $('days-hint').textContent = spec.hint;
-  $('days').max = kind === 'webtransport' ? String(defaults.webTransportDays) : '';
+  $('days').max = String(kind === 'webtransport' ? defaults.webTransportDays : defaults.maxDays);
+  onDaysInput();
   const key = $('key');
   if (kind === 'webtransport') key.value = 'p256';
   key.disabled = kind === 'webtransport';
@@ -210,14 +241,16 @@ async function onGenerate(event) {
   event.preventDefault();
   clearErrors('generate');
   const kind = currentKind();
+  if (kind === 'ca' && !confirmDiscard('Replace')) return setStatus('Kept the current CA.');
   const names = $('names').value;
   const key = $('key').value;
-  const days = readDays();
   const button = $('generate-button');
   button.disabled = true;
-  const ticker = await busyStatus(button, kind === 'webtransport' ? 'p256' : key, kind !== 'self' && kind !== 'ca' && !ca);
-  await nextFrame();
+  let ticker;
   try {
+    const days = readDays();
+    ticker = await busyStatus(button, kind === 'webtransport' ? 'p256' : key, kind !== 'self' && kind !== 'ca' && !ca);
+    await nextFrame();
     let cards;
     if (kind === 'self') {
       const leaf = await webcrypto.selfSigned(selfsign, { names, key, days });
@@ -241,6 +274,7 @@ async function onGenerate(event) {
     showResults(cards);
   } catch (error) {
     showError('generate', error);
+    markResultsStale('These results are from an earlier run: the last Generate failed (see the error under the Generate button).');
   } finally {
     ticker?.();
     button.removeAttribute('aria-busy');
@@ -250,28 +284,121 @@ async function onGenerate(event) {
 
 // ---- the CA panel ---------------------------------------------------------------------------
 
-function setCa(result, origin) {
-  ca = result ? { ...result, origin } : null;
+/** Where a CA is kept across reloads when the user asks: this origin's localStorage, never sent. */
+const KEPT_CA = 'selfsign.keptCa';
+
+/**
+ * Makes `result` the current CA (null forgets it). The CA's key counts as saved once it came from
+ * a file or was downloaded or copied; a CA kept across reloads stays kept when it is replaced.
+ */
+function setCa(result, origin, { kept = Boolean(ca?.kept), keySaved = origin === 'imported' } = {}) {
+  ca = result ? { ...result, origin, kept: kept && Boolean(result), keySaved } : null;
+  storeCa();
   const panel = $('ca-current');
   if (!ca) {
     panel.replaceChildren(h('p', { class: 'muted' }, 'No CA loaded. One is made when you generate a CA-issued certificate, or import your own below.'));
   } else {
     const info = ca.info;
+    const keyAlgorithm = info.keyAlgorithm === 'RSA' && info.keyBits ? `RSA ${info.keyBits}` : info.keyAlgorithm;
     panel.replaceChildren(
       h('div', { class: 'ca-summary', dataset: { role: 'current-ca' } },
         h('p', {}, h('strong', {}, info.commonName ?? info.subject), ' ',
           h('span', { class: 'tag' }, ca.origin === 'imported' ? 'imported' : 'made here')),
-        h('p', { class: 'muted' }, `${info.keyAlgorithm} · expires ${utc(info.notAfterRfc3339)} (${info.daysLeft} days)`),
+        h('p', { class: 'muted' }, `${keyAlgorithm} · expires ${utc(info.notAfterRfc3339)} (${info.daysLeft} days)`),
         info.permittedNames.length
           ? h('p', { class: 'muted' }, 'Only for: ', info.permittedNames.join(', '))
           : null,
         h('div', { class: 'buttons' },
           h('button', { type: 'button', onclick: () => download(ca.files.certificate, ca.certificatePem) }, `Download ${ca.files.certificate}`),
-          h('button', { type: 'button', onclick: () => download(ca.files.key, ca.keyPem) }, `Download ${ca.files.key}`),
-          h('button', { type: 'button', class: 'quiet', onclick: () => { setCa(null); onKindChange(); setStatus('CA forgotten.'); } }, 'Forget CA'))));
+          h('button', { type: 'button', onclick: () => { download(ca.files.key, ca.keyPem); caKeySaved(); } }, `Download ${ca.files.key}`),
+          h('button', { type: 'button', class: 'quiet', onclick: onForgetCa }, 'Forget CA')),
+        h('div', { class: 'field check keep' },
+          h('label', {}, h('input', { type: 'checkbox', id: 'ca-keep', checked: ca.kept, 'aria-describedby': 'ca-keep-hint', onchange: onKeepCa }),
+            ' Keep this CA in this browser across reloads'),
+          h('p', { class: 'hint', id: 'ca-keep-hint' },
+            'Off by default. When on, the CA and its private key are stored unencrypted in this browser\u2019s local storage for this page\u2019s address, and never sent anywhere. \u201cForget CA\u201d removes them, as does clearing this site\u2019s data.'))));
   }
   $('sign-button').disabled = !ca;
   onKindChange();
+}
+
+/** Writes the current CA to local storage when the user asked to keep it, and removes it otherwise. */
+function storeCa() {
+  try {
+    if (ca?.kept) {
+      localStorage.setItem(KEPT_CA, JSON.stringify({ certificatePem: issuerPem(ca), keyPem: ca.keyPem, origin: ca.origin, keySaved: ca.keySaved }));
+    } else {
+      localStorage.removeItem(KEPT_CA);
+    }
+  } catch (error) {
+    if (ca?.kept) {
+      ca.kept = false;
+      setStatus(`Could not keep the CA in this browser: ${error.message}`);
+    }
+  }
+}
+
+/** The CA kept by an earlier visit, if any, made current again. */
+function restoreCa() {
+  let stored;
+  try {
+    stored = JSON.parse(localStorage.getItem(KEPT_CA) ?? 'null');
+  } catch {
+    stored = null;
+  }
+  if (!stored?.certificatePem || !stored.keyPem) return;
+  try {
+    setCa(selfsign.importCa(stored.certificatePem, stored.keyPem), stored.origin ?? 'imported', { kept: true, keySaved: Boolean(stored.keySaved) });
+    setStatus(`Ready · restored the CA \u201c${ca.info.commonName ?? ca.info.subject}\u201d kept in this browser`);
+  } catch (error) {
+    setStatus(`The CA kept in this browser could not be loaded (${error.message}); it is still stored until you forget it.`);
+  }
+}
+
+function onKeepCa(event) {
+  if (!ca) return;
+  ca.kept = event.currentTarget.checked;
+  storeCa();
+  setStatus(ca.kept ? 'The CA is kept in this browser (local storage) until you forget it.' : 'The CA is no longer kept in this browser.');
+}
+
+/** Records that the current CA's private key left the tab (downloaded or copied). */
+function caKeySaved(authority = ca) {
+  if (!authority || authority.keyPem !== ca?.keyPem) return;
+  ca.keySaved = true;
+  storeCa();
+}
+
+/** Whether nothing else has the current CA's key: then discarding the CA loses it for good. */
+const caAtRisk = () => Boolean(ca && ca.keyPem && !ca.keySaved);
+
+/**
+ * Asks before an action replaces the current CA while its key exists only in this tab; true to go on.
+ * `verb` is what the action does to the CA ("Replace").
+ */
+function confirmDiscard(verb) {
+  if (!caAtRisk()) return true;
+  return window.confirm(`${verb} the current CA \u201c${ca.info.commonName ?? ca.info.subject}\u201d? Its private key (${ca.files.key}) was never downloaded and exists only in this tab: once it is gone, nothing can issue certificates under that CA again. Cancel, then download the key, to keep it.`);
+}
+
+function onForgetCa() {
+  const question = [
+    `Forget the CA \u201c${ca.info.commonName ?? ca.info.subject}\u201d?`,
+    caAtRisk() ? `Its private key (${ca.files.key}) was never downloaded and exists only in this tab: once forgotten, nothing can issue certificates under that CA again.` : '',
+    ca.kept ? 'This also removes the copy kept in this browser.' : '',
+  ].filter(Boolean).join(' ');
+  if (!window.confirm(question)) return setStatus('Kept the CA.');
+  const shown = $('results-body').querySelector('[data-role="ca"]');
+  setCa(null, null, { kept: false });
+  setStatus('CA forgotten.');
+  if (shown) markResultsStale('These results are from before the CA was forgotten: it no longer issues here.');
+}
+
+/** Warns before a reload or close discards a CA whose key exists only in this tab. */
+function onBeforeUnload(event) {
+  if (!caAtRisk() || ca.kept) return;
+  event.preventDefault();
+  event.returnValue = '';
 }
 
 async function onImport() {
@@ -282,7 +409,9 @@ async function onImport() {
   if (!keyFile) return showError('import', { field: 'caKey', message: 'Choose the CA private key file (e.g. rootCA-key.pem).' });
   try {
     const [cert, key] = await Promise.all([readBytes(certFile), readBytes(keyFile)]);
-    setCa(selfsign.importCa(cert, key), 'imported');
+    const imported = selfsign.importCa(cert, key);
+    if (!confirmDiscard('Replace')) return setStatus('Kept the current CA.');
+    setCa(imported, 'imported');
     showResults([caCard(ca)]);
     setStatus(`Imported CA \u201c${ca.info.commonName ?? ca.info.subject}\u201d.`);
   } catch (error) {
@@ -299,33 +428,53 @@ async function onSign() {
     showResults([leafCard(signed, 'Certificate signed from the CSR'), caCard(ca)]);
   } catch (error) {
     showError('sign', error);
+    markResultsStale('These results are from an earlier run: the last CSR signing failed (see the error under Sign CSR).');
   }
 }
 
 // ---- results ----------------------------------------------------------------------------------
 
+/**
+ * Shows new results, then moves focus to them (so a keyboard user lands there, not on <body>) and
+ * scrolls them into view unless their top is already on screen.
+ */
 function showResults(cards) {
   const body = $('results-body');
   body.replaceChildren(...cards);
+  delete body.dataset.stale;
   body.dataset.count = String(Number(body.dataset.count ?? 0) + 1);
-  const made = cards.map((card) => card.dataset.file).filter(Boolean).join(', ');
+  const made = cards.map((card) => card.dataset.file).filter(Boolean);
   const crypto = cards.map((card) => card.dataset.crypto).find(Boolean);
   body.dataset.crypto = crypto ?? '';
-  const by = { webcrypto: ' (keys and signatures by the browser\u2019s WebCrypto)', wasm: ' (keys and signatures by WebAssembly)' };
-  setStatus(`Done: ${made}${by[crypto] ?? ''}`);
-  if (window.matchMedia('(max-width: 960px)').matches) $('results').scrollIntoView({ block: 'start' });
+  const by = { webcrypto: ' with WebCrypto', wasm: ' with WebAssembly' };
+  const files = made.join(', ').split(', ').filter(Boolean);
+  const summary = files.length > 1 ? `${files[0]} and ${files.length - 1} more file${files.length > 2 ? 's' : ''}` : files[0] ?? 'results below';
+  setStatus(`Done: ${summary}${by[crypto] ?? ''}`);
+  const results = $('results');
+  results.focus({ preventScroll: true });
+  const top = results.getBoundingClientRect().top;
+  if (top < 0 || top > window.innerHeight / 3) results.scrollIntoView({ block: 'start' });
+}
+
+/** Marks the results on show as an earlier run's, after something failed or the CA they show was forgotten. */
+function markResultsStale(reason) {
+  const body = $('results-body');
+  if (!body.dataset.count) return;
+  body.dataset.stale = 'true';
+  body.querySelector('.stale-note')?.remove();
+  body.prepend(h('p', { class: 'stale-note', role: 'note' }, reason));
 }
 
 /** A PEM (or other text) block with Copy and Download buttons. */
-function textBlock(kind, label, fileName, text, { rows = 6, note } = {}) {
+function textBlock(kind, label, fileName, text, { rows = 6, note, onSave } = {}) {
   const id = `pem-${kind}-${Math.random().toString(36).slice(2, 8)}`;
   return h('div', { class: 'pem', dataset: { pem: kind } },
     h('div', { class: 'pem-head' },
       h('label', { for: id }, label),
       fileName ? h('code', { class: 'file' }, fileName) : null,
       h('span', { class: 'buttons' },
-        h('button', { type: 'button', onclick: (e) => copyText(text, e.currentTarget) }, 'Copy'),
-        fileName ? h('button', { type: 'button', onclick: () => download(fileName, text) }, 'Download') : null)),
+        h('button', { type: 'button', onclick: (e) => { copyText(text, e.currentTarget); onSave?.(); } }, 'Copy'),
+        fileName ? h('button', { type: 'button', onclick: () => { download(fileName, text); onSave?.(); } }, 'Download') : null)),
     note ? h('p', { class: 'hint' }, note) : null,
     h('textarea', { id, readonly: true, rows, class: 'mono', spellcheck: 'false', value: text }));
 }
@@ -373,7 +522,8 @@ function usageHint(result) {
   const command = client
     ? `curl --cert ${certificate} --key ${key} https://localhost:8443/`
     : `openssl s_server -accept 8443 -cert ${certificate} -key ${key} -www`;
-  return h('p', { class: 'hint' }, 'Try it: ', h('code', { class: 'wrap-any' }, command));
+  const words = command.split(' ').map((word) => h('span', {}, word));
+  return h('p', { class: 'hint' }, 'Try it: ', h('code', { class: 'command' }, words.flatMap((word, i) => (i ? [' ', word] : [word]))));
 }
 
 function caCard(authority) {
@@ -384,7 +534,7 @@ function caCard(authority) {
     h('p', { class: 'hint' }, 'Trust ', h('code', {}, files.certificate), ' once (system store, or your browser\u2019s certificate settings) and every certificate it issues is trusted. Keep ', h('code', {}, files.key), ' secret.'),
     decoded(authority.info),
     textBlock('ca-certificate', 'CA certificate', files.certificate, authority.certificatePem),
-    authority.keyPem ? textBlock('ca-key', 'CA private key', files.key, authority.keyPem) : null);
+    authority.keyPem ? textBlock('ca-key', 'CA private key', files.key, authority.keyPem, { onSave: () => caKeySaved(authority) }) : null);
 }
 
 function webTransportCard(result) {
@@ -434,7 +584,8 @@ function wire() {
   $('generate-form').addEventListener('submit', onGenerate);
   for (const radio of document.querySelectorAll('input[name="kind"]')) radio.addEventListener('change', onKindChange);
   $('key').addEventListener('change', onKeyChange);
-  $('days').addEventListener('input', () => { daysEdited = true; });
+  $('days').addEventListener('input', () => { daysEdited = true; onDaysInput(); });
+  window.addEventListener('beforeunload', onBeforeUnload);
   $('names').addEventListener('keydown', (event) => {
     if (event.key === 'Enter' && (event.ctrlKey || event.metaKey)) $('generate-form').requestSubmit();
   });
@@ -445,18 +596,42 @@ function wire() {
   onKindChange();
 }
 
+/** Says on the page that it cannot work, and why: the status badge and next to Generate. */
+function failToStart(message) {
+  setStatus(message);
+  const slot = $('generate-error');
+  slot.textContent = message;
+  slot.hidden = false;
+  document.documentElement.dataset.ready = 'false';
+}
+
+const BUILD_HINT = 'Build it with \u201cmake web\u201d (scripts/web-build), which writes web/pkg, then reload.';
+
 async function start() {
   wire();
   try {
-    await init();
-    defaults = selfsign.defaults();
+    selfsign = await import('./pkg/selfsign_wasm.js');
   } catch (error) {
-    setStatus(`Could not load the WebAssembly module: ${error.message}`);
-    return;
+    return failToStart(`The WebAssembly package is missing: pkg/selfsign_wasm.js did not load (${error.message}). ${BUILD_HINT}`);
   }
+  let module;
+  try {
+    // Compiled here so the fallback's worker can reuse it instead of fetching the file again.
+    module = await WebAssembly.compileStreaming(fetch(new URL('./pkg/selfsign_wasm_bg.wasm', import.meta.url)));
+  } catch {
+    module = undefined; // e.g. served without application/wasm: the package's loader copes
+  }
+  try {
+    await selfsign.default(module ? { module_or_path: module } : undefined);
+    defaults = { ...defaults, ...selfsign.defaults() };
+  } catch (error) {
+    return failToStart(`Could not load the WebAssembly module pkg/selfsign_wasm_bg.wasm: ${error.message}. ${BUILD_HINT}`);
+  }
+  await webcrypto.preloadFallback(module);
   for (const id of ['generate-button', 'import-button', 'inspect-button']) $(id).disabled = false;
   onKindChange();
   setStatus('Ready · works offline');
+  restoreCa();
   document.documentElement.dataset.ready = 'true';
 }
 

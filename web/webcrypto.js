@@ -82,14 +82,27 @@ export async function generateKey(algorithm) {
 let standIn;
 
 /**
- * Runs `prepare` with a throwaway P-256 key first when `algorithm` is slow, so bad input is
- * reported before seconds are spent on the real key; then makes the real key.
+ * A throwaway P-256 key's DER, made once: WebCrypto's where the page has it, else the core's
+ * (milliseconds either way). `prepare*` with it checks every option before a slow key is made.
  */
-async function checkedKey(algorithm, prepare) {
-  if (isSlow(algorithm)) {
-    standIn ??= generateKey('p256');
-    prepare((await standIn).der).free();
-  }
+function standInDer(selfsign) {
+  standIn ??= subtle
+    ? generateKey('p256').then((key) => key.der)
+    : Promise.resolve().then(() => selfsign.generateSelfSigned({ names: 'stand-in.invalid', key: 'p256', days: 1 }).keyDer);
+  return standIn;
+}
+
+/** Runs `prepare` with the stand-in key, so bad input is reported before any real key is made. */
+async function checkFirst(selfsign, prepare) {
+  prepare(await standInDer(selfsign)).free();
+}
+
+/**
+ * Makes the real key, after checking the input with a stand-in key first when `algorithm` is slow,
+ * so bad input is reported before seconds are spent on the real key.
+ */
+async function checkedKey(selfsign, algorithm, prepare) {
+  if (isSlow(algorithm)) await checkFirst(selfsign, prepare);
   return generateKey(algorithm);
 }
 
@@ -114,22 +127,62 @@ function made(result, crypto, signingKey = null) {
 // ---- the fallback: the core's own crypto, off the main thread for slow keys -------------------
 
 let worker;
+let wasmModule;
 let calls = 0;
 const waiting = new Map();
 
+/** A failure of the worker itself (it could not load, or it stopped), not of the input. */
+function workerError(detail) {
+  const error = new Error(`The WebAssembly worker (worker.js) ${detail}. Reload the page while online and try again.`);
+  error.name = 'WorkerError';
+  return error;
+}
+
+/** Starts the fallback's worker and hands it the page's compiled WebAssembly `module` (if any). */
+function startWorker() {
+  const started = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
+  let settle;
+  started.loaded = new Promise((resolve) => { settle = resolve; });
+  started.onmessage = ({ data }) => {
+    if ('started' in data) return settle(data.started);
+    const call = waiting.get(data.id);
+    if (!call) return;
+    waiting.delete(data.id);
+    if (!data.error) return call.resolve(data.result);
+    const error = new Error(data.error.message);
+    error.name = data.error.name ?? 'Error';
+    if (data.error.field) error.field = data.error.field;
+    call.reject(error);
+  };
+  const fail = (detail) => (event) => {
+    event.preventDefault?.();
+    settle(false);
+    if (worker === started) worker = undefined; // the next call starts a new one
+    started.terminate();
+    const error = workerError(event.message ? `${detail}: ${event.message}` : detail);
+    for (const { reject } of waiting.values()) reject(error);
+    waiting.clear();
+  };
+  started.onerror = fail('could not start or stopped');
+  started.onmessageerror = fail('sent an answer the page could not read');
+  started.postMessage({ module: wasmModule });
+  return started;
+}
+
+/**
+ * Loads the fallback's worker with the page, where the fallback is in use (no WebCrypto), so the
+ * page still makes slow keys after it goes offline; `module` is the page's compiled WebAssembly.
+ * Resolves once the worker has loaded (true) or failed to (false; a call then tries again).
+ */
+export async function preloadFallback(module) {
+  wasmModule = module;
+  if (subtle) return true;
+  worker ??= startWorker();
+  return worker.loaded;
+}
+
 function inWorker(name, args) {
-  if (!worker) {
-    worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
-    worker.onmessage = ({ data }) => {
-      const { resolve, reject } = waiting.get(data.id);
-      waiting.delete(data.id);
-      if (!data.error) return resolve(data.result);
-      const error = new Error(data.error.message);
-      error.name = data.error.name ?? 'Error';
-      if (data.error.field) error.field = data.error.field;
-      reject(error);
-    };
-  }
+  worker ??= startWorker();
   const id = ++calls;
   return new Promise((resolve, reject) => {
     waiting.set(id, { resolve, reject });
@@ -137,10 +190,14 @@ function inWorker(name, args) {
   });
 }
 
-/** The synchronous API call `name`, in the worker when its key is slow to make. */
-async function fallback(selfsign, algorithm, name, ...args) {
-  const result = isSlow(algorithm) ? await inWorker(name, args) : selfsign[name](...args);
-  return made(result, 'wasm');
+/**
+ * The synchronous API call `name`, in the worker when its key is slow to make; a slow call's input
+ * is first checked here with `prepare` and a stand-in key.
+ */
+async function fallback(selfsign, algorithm, prepare, name, ...args) {
+  if (!isSlow(algorithm)) return made(selfsign[name](...args), 'wasm');
+  await checkFirst(selfsign, prepare);
+  return made(await inWorker(name, args), 'wasm');
 }
 
 // ---- what the page makes -------------------------------------------------------------------
@@ -148,15 +205,19 @@ async function fallback(selfsign, algorithm, name, ...args) {
 /** A self-signed leaf, like `selfsign.generateSelfSigned`. */
 export async function selfSigned(selfsign, options) {
   const algorithm = options.key || 'p256';
-  if (!(await supports(algorithm))) return fallback(selfsign, algorithm, 'generateSelfSigned', options);
-  const key = await checkedKey(algorithm, (der) => selfsign.prepareSelfSigned(options, der));
+  const prepare = (der) => selfsign.prepareSelfSigned(options, der);
+  if (!(await supports(algorithm))) return fallback(selfsign, algorithm, prepare, 'generateSelfSigned', options);
+  const key = await checkedKey(selfsign, algorithm, prepare);
   const pending = selfsign.prepareSelfSigned(options, key.der);
   return made(await sign(pending, key.privateKey, key.pkcs8), 'webcrypto');
 }
 
 /** A WebTransport certificate (P-256), like `selfsign.webTransport`. */
 export async function webTransport(selfsign, options) {
-  if (!(await supports('p256'))) return fallback(selfsign, 'p256', 'webTransport', options);
+  // The core names a WebTransport certificate "localhost" when given no names; the page asks for
+  // them like every other kind, with the same error.
+  if (!String(options.names ?? '').trim()) await checkFirst(selfsign, (der) => selfsign.prepareSelfSigned({ names: options.names }, der));
+  if (!(await supports('p256'))) return fallback(selfsign, 'p256', null, 'webTransport', options);
   const key = await generateKey('p256');
   const pending = selfsign.prepareWebTransport(options, key.der);
   return made(await sign(pending, key.privateKey, key.pkcs8), 'webcrypto');
@@ -165,8 +226,9 @@ export async function webTransport(selfsign, options) {
 /** A root CA, like `selfsign.generateCa`; the result keeps its CryptoKey as `signingKey`. */
 export async function ca(selfsign, options) {
   const algorithm = options.key || 'p256';
-  if (!(await supports(algorithm))) return fallback(selfsign, algorithm, 'generateCa', options);
-  const key = await checkedKey(algorithm, (der) => selfsign.prepareCa(options, der));
+  const prepare = (der) => selfsign.prepareCa(options, der);
+  if (!(await supports(algorithm))) return fallback(selfsign, algorithm, prepare, 'generateCa', options);
+  const key = await checkedKey(selfsign, algorithm, prepare);
   const pending = selfsign.prepareCa(options, key.der);
   return made(await sign(pending, key.privateKey, key.pkcs8), 'webcrypto', key.privateKey);
 }
@@ -194,10 +256,11 @@ const issuerPem = (authority) => authority.chainPem ?? authority.certificatePem;
 export async function leaf(selfsign, authority, options) {
   const algorithm = options.key || 'p256';
   const signingKey = (await supports(algorithm)) ? await signingKeyOf(authority) : null;
+  const prepare = (der) => selfsign.prepareLeaf(issuerPem(authority), options, der);
   if (!signingKey) {
-    return fallback(selfsign, algorithm, 'issueLeaf', issuerPem(authority), authority.keyPem, options);
+    return fallback(selfsign, algorithm, prepare, 'issueLeaf', issuerPem(authority), authority.keyPem, options);
   }
-  const key = await checkedKey(algorithm, (der) => selfsign.prepareLeaf(issuerPem(authority), options, der));
+  const key = await checkedKey(selfsign, algorithm, prepare);
   const pending = selfsign.prepareLeaf(issuerPem(authority), options, key.der);
   return made(await sign(pending, signingKey, key.pkcs8), 'webcrypto');
 }
@@ -212,6 +275,11 @@ export async function caAndLeaf(selfsign, caOptions, leafOptions) {
   const caAlgorithm = caOptions.key || 'p256';
   const leafAlgorithm = leafOptions.key || 'p256';
   if (isSlow(leafAlgorithm) || !(await supports(caAlgorithm)) || !(await supports(leafAlgorithm))) {
+    // Made one after the other: the leaf's options (names) are checked with the CA's before the
+    // CA's key is made, not only once it exists.
+    if (isSlow(caAlgorithm) || isSlow(leafAlgorithm)) {
+      await checkFirst(selfsign, (der) => selfsign.prepareCaAndLeaf(caOptions, der, leafOptions, der));
+    }
     const authority = await ca(selfsign, caOptions);
     return { ca: authority, leaf: await leaf(selfsign, authority, leafOptions) };
   }
@@ -219,7 +287,7 @@ export async function caAndLeaf(selfsign, caOptions, leafOptions) {
   leafKey.catch(() => {});
   // A slow CA key is first tried with a stand-in key for both, so bad CA or leaf options are
   // reported before seconds go into the real key.
-  const caKey = await checkedKey(caAlgorithm, (der) => selfsign.prepareCaAndLeaf(caOptions, der, leafOptions, der));
+  const caKey = await checkedKey(selfsign, caAlgorithm, (der) => selfsign.prepareCaAndLeaf(caOptions, der, leafOptions, der));
   const key = await leafKey;
   const pending = selfsign.prepareCaAndLeaf(caOptions, caKey.der, leafOptions, key.der);
   try {

@@ -5,7 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { createServer } from 'node:http';
-import { access, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { access, cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -41,14 +41,14 @@ let context;
 let userDataDir;
 let work;
 
-/** A tiny static server for web/, loopback only. */
-async function serveWeb() {
+/** A tiny static server for web/ (or another copy of the page at `root`), loopback only. */
+async function serveWeb(root = WEB) {
   const srv = createServer(async (req, res) => {
     try {
       const url = new URL(req.url, 'http://127.0.0.1');
       const relative = decodeURIComponent(url.pathname).replace(/^\/+/, '') || 'index.html';
-      const file = path.resolve(WEB, relative);
-      if (!file.startsWith(WEB + path.sep)) throw new Error('outside web/');
+      const file = path.resolve(root, relative);
+      if (!file.startsWith(root + path.sep)) throw new Error('outside web/');
       const body = await readFile(file);
       res.writeHead(200, {
         'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream',
@@ -79,9 +79,10 @@ const isNetwork = (url) => !url.startsWith('blob:') && !url.startsWith('data:');
  * Opens the page and waits until the WebAssembly module is ready. Records every request; checks
  * that loading fetched only the page's own files and that nothing failed.
  */
-async function openPage(t, { sentinel } = {}) {
+async function openPage(t, { sentinel, viewport, reloads = false } = {}) {
   const page = await context.newPage();
   page.setDefaultTimeout(15_000);
+  if (viewport) await page.setViewportSize(viewport);
   const requests = [];
   const problems = [];
   page.on('request', (request) => requests.push(request.url()));
@@ -105,13 +106,36 @@ async function openPage(t, { sentinel } = {}) {
   }
   assert.deepEqual(wasmTypes, ['application/wasm'], 'the .wasm is served once as application/wasm');
   t.after(async () => {
-    const afterLoad = requests.slice(loaded).filter((url) => isNetwork(url) && url !== sentinel);
-    assert.deepEqual(afterLoad, [], 'no network request after the page loaded');
+    const reloaded = (url) => reloads && own.has(url);
+    const afterLoad = requests.slice(loaded).filter((url) => isNetwork(url) && url !== sentinel && !reloaded(url));
+    assert.deepEqual(afterLoad, [], reloads ? 'only the page itself reloads' : 'no network request after the page loaded');
     assert.deepEqual(problems, [], 'no errors in the page');
+    await page.evaluate(() => localStorage.clear()).catch(() => {});
     await page.close();
   });
   return page;
 }
+
+/** Resolves once `condition()` holds (checked every 50 ms for at most 10 s). */
+async function until(condition) {
+  for (let i = 0; i < 200 && !condition(); i += 1) await new Promise((resolve) => setTimeout(resolve, 50));
+  assert.ok(condition(), `timed out waiting for ${condition}`);
+}
+
+/** Answers every confirm() (and beforeunload) dialog with `answer`; returns the messages asked. */
+function answerDialogs(page, answer) {
+  const asked = [];
+  const handler = async (dialog) => {
+    asked.push(`${dialog.type()}: ${dialog.message()}`);
+    await (answer ? dialog.accept() : dialog.dismiss());
+  };
+  page.on('dialog', handler);
+  Object.defineProperty(asked, 'stop', { value: () => page.off('dialog', handler) });
+  return asked;
+}
+
+/** The CA panel's text, or '' when no CA is loaded. */
+const currentCa = async (page) => ((await page.locator('[data-role="current-ca"]').count()) ? page.locator('[data-role="current-ca"]').innerText() : '');
 
 /** Fills the form as a user would. */
 async function fill(page, { kind = 'ca-leaf', names, key = 'p256', days } = {}) {
@@ -171,7 +195,7 @@ after(async () => {
   for (const dir of [work, userDataDir]) if (dir) await rm(dir, { recursive: true, force: true });
 });
 
-describe('the selfsign page in headless Chromium', { timeout: 5 * TEST_TIMEOUT }, () => {
+describe('the selfsign page in headless Chromium', { timeout: 20 * TEST_TIMEOUT }, () => {
   test('loads only its own files, its CSP blocks any other connection, and it works offline', { timeout: TEST_TIMEOUT }, async (t) => {
     const sentinel = 'http://127.0.0.1:9/steal';
     const page = await openPage(t, { sentinel });
@@ -253,6 +277,7 @@ describe('the selfsign page in headless Chromium', { timeout: 5 * TEST_TIMEOUT }
 
   test('self-signed, client, CA-only and WebTransport kinds make what openssl expects', { timeout: TEST_TIMEOUT }, async (t) => {
     const page = await openPage(t);
+    answerDialogs(page, true); // "CA only" replaces the client step's CA, whose key was not downloaded
 
     await generate(page, { kind: 'self', names: 'self.test', key: 'p384', days: 30 });
     let dir = await save({ 'self.pem': await pemOf(page, 'leaf', 'certificate') });
@@ -299,7 +324,7 @@ describe('the selfsign page in headless Chromium', { timeout: 5 * TEST_TIMEOUT }
     await page.fill('#days', '0');
     await page.click('#generate-button');
     await page.locator('#days-error').waitFor({ state: 'visible' });
-    assert.match(await page.locator('#days-error').innerText(), /validity must be at least 1 day/);
+    assert.equal(await page.locator('#days-error').innerText(), 'Validity must be at least 1 day.', 'said once, not "invalid validity: validity…"');
     assert.equal(await page.locator('#names-error').isVisible(), false, 'the old error is gone');
 
     await page.click('#ca-import summary');
@@ -434,5 +459,226 @@ describe('the selfsign page in headless Chromium', { timeout: 5 * TEST_TIMEOUT }
     // On a narrow screen the results follow the form, and the page scrolls to them.
     await page.waitForFunction(() => Math.abs(document.getElementById('results').getBoundingClientRect().top) < 40);
     await page.screenshot({ path: path.join(SHOTS, 'page-phone.png'), fullPage: false });
+  });
+  test('a reload or close warns while the CA key exists only in this tab, and not once it is downloaded', { timeout: TEST_TIMEOUT }, async (t) => {
+    const page = await openPage(t);
+    await generate(page, { kind: 'ca-leaf', names: 'localhost' });
+    const asked = answerDialogs(page, false);
+    await page.close({ runBeforeUnload: true });
+    await until(() => asked.length > 0);
+    assert.deepEqual(asked.map((m) => m.split(':')[0]), ['beforeunload'], 'closing asks first');
+    assert.ok(!page.isClosed());
+    assert.match(await currentCa(page), /made here/, 'the CA is still there');
+
+    await Promise.all([
+      page.waitForEvent('download'),
+      page.locator('[data-role="current-ca"]').getByRole('button', { name: 'Download rootCA-key.pem' }).click(),
+    ]);
+    const closed = page.waitForEvent('close');
+    await page.close({ runBeforeUnload: true });
+    await closed;
+    assert.equal(asked.length, 1, 'no warning once the key was downloaded');
+  });
+
+  test('"CA only" and Forget CA ask before discarding a CA whose key was not downloaded', { timeout: TEST_TIMEOUT }, async (t) => {
+    const page = await openPage(t);
+    await generate(page, { kind: 'ca-leaf', names: 'localhost' });
+    const before = await pemOf(page, 'ca', 'ca-certificate');
+
+    let asked = answerDialogs(page, false);
+    await fill(page, { kind: 'ca', names: 'localhost' });
+    await page.click('#generate-button');
+    await page.waitForFunction(() => document.getElementById('status').textContent === 'Kept the current CA.');
+    assert.equal(asked.length, 1);
+    assert.match(asked[0], /^confirm: Replace the current CA .* was never downloaded/);
+    await page.getByRole('button', { name: 'Forget CA' }).click();
+    assert.equal(asked.length, 2);
+    assert.match(asked[1], /^confirm: Forget the CA .* was never downloaded/);
+    assert.match(await currentCa(page), /made here/, 'dismissed: the CA stays');
+    assert.equal(await pemOf(page, 'ca', 'ca-certificate'), before);
+    asked.stop();
+
+    asked = answerDialogs(page, true);
+    await page.getByRole('button', { name: 'Forget CA' }).click();
+    assert.equal(asked.length, 1);
+    assert.equal(await currentCa(page), '', 'accepted: the CA is gone');
+  });
+
+  test('the CA is kept across reloads only when asked, in local storage, until Forget CA', { timeout: TEST_TIMEOUT }, async (t) => {
+    const page = await openPage(t, { reloads: true });
+    await generate(page, { kind: 'ca', names: 'localhost', days: 100 });
+    const made = await pemOf(page, 'ca', 'ca-certificate');
+    const keep = page.getByLabel('Keep this CA in this browser across reloads');
+    assert.equal(await keep.isChecked(), false, 'off unless asked');
+    assert.equal(await page.evaluate(() => localStorage.length), 0, 'nothing stored unless asked');
+    assert.match(await page.locator('#ca-keep-hint').innerText(), /local storage.*never sent.*Forget CA.*removes/s);
+
+    await keep.check();
+    const asked = answerDialogs(page, true);
+    await page.reload();
+    await page.locator('html[data-ready="true"]').waitFor();
+    assert.deepEqual(asked, [], 'a kept CA needs no warning on reload');
+    assert.match(await page.locator('#status').innerText(), /restored the CA/);
+    assert.equal(await page.getByLabel('Keep this CA in this browser across reloads').isChecked(), true);
+    await generate(page, { kind: 'ca-leaf', names: 'kept.test', days: 30 });
+    assert.equal(await pemOf(page, 'ca', 'ca-certificate'), made, 'the same CA issues after the reload');
+
+    await page.getByRole('button', { name: 'Forget CA' }).click();
+    assert.match(asked.at(-1), /removes the copy kept in this browser/);
+    assert.equal(await page.evaluate(() => localStorage.length), 0, 'Forget CA removes the stored copy');
+    await page.reload();
+    await page.locator('html[data-ready="true"]').waitFor();
+    assert.equal(await currentCa(page), '', 'no CA after a reload');
+  });
+
+  test('a failed Generate or a forgotten CA marks the results on show as an earlier run\'s', { timeout: TEST_TIMEOUT }, async (t) => {
+    const page = await openPage(t);
+    answerDialogs(page, true);
+    await generate(page, { kind: 'ca-leaf', names: 'localhost' });
+    assert.equal(await page.locator('#results-body').getAttribute('data-stale'), null);
+
+    await fill(page, { kind: 'self', names: 'bad name.test' });
+    await page.click('#generate-button');
+    await page.locator('#names-error').waitFor({ state: 'visible' });
+    assert.equal(await page.locator('#results-body').getAttribute('data-stale'), 'true');
+    assert.match(await page.locator('#results-body .stale-note').innerText(), /earlier run: the last Generate failed/);
+
+    await generate(page, { kind: 'ca-leaf', names: 'localhost' });
+    assert.equal(await page.locator('#results-body').getAttribute('data-stale'), null, 'new results are not stale');
+    assert.equal(await page.locator('.stale-note').count(), 0);
+
+    await page.getByRole('button', { name: 'Forget CA' }).click();
+    assert.equal(await page.locator('#results-body').getAttribute('data-stale'), 'true');
+    assert.match(await page.locator('#results-body .stale-note').innerText(), /before the CA was forgotten/);
+  });
+
+  test('on a laptop screen Generate is above the fold, and after a keyboard Generate the results are focused and in view', { timeout: TEST_TIMEOUT }, async (t) => {
+    const page = await openPage(t, { viewport: { width: 1280, height: 900 } });
+    const button = await page.locator('#generate-button').boundingBox();
+    assert.ok(button.y + button.height <= 900, `Generate is on screen without scrolling (bottom at ${button.y + button.height}px)`);
+    await fill(page, { kind: 'ca-leaf', names: 'localhost' });
+    await page.focus('#generate-button');
+    const count = await page.locator('#results-body').getAttribute('data-count');
+    await page.keyboard.press('Enter');
+    await page.waitForFunction((before) => document.getElementById('results-body').dataset.count !== (before ?? undefined), count);
+    assert.equal(await page.evaluate(() => document.activeElement.id), 'results', 'focus moves to the results');
+    await page.waitForFunction(() => {
+      const top = document.getElementById('results').getBoundingClientRect().top;
+      return top >= 0 && top < window.innerHeight / 3;
+    });
+  });
+
+  test('validity over 397 days warns that browsers refuse it, and a non-whole number is refused', { timeout: TEST_TIMEOUT }, async (t) => {
+    const page = await openPage(t);
+    await fill(page, { kind: 'ca-leaf', names: 'localhost', days: 397 });
+    assert.equal(await page.locator('#days-warning').isVisible(), false);
+    await page.fill('#days', '398');
+    assert.match(await page.locator('#days-warning').innerText(), /Browsers refuse server certificates valid for more than 397 days/);
+    assert.match(await page.locator('#days').getAttribute('aria-describedby'), /days-warning/);
+    await generate(page, { kind: 'ca-leaf', names: 'localhost', days: 398 });
+    assert.match(await page.locator('[data-role="leaf"] .decoded').innerText(), /398 days left|397 days left/, 'still allowed');
+
+    await page.check('input[name="kind"][value="ca"]');
+    assert.equal(await page.locator('#days-warning').isVisible(), false, 'a CA may live longer');
+    await page.check('input[name="kind"][value="self"]');
+    for (const text of ['1e3', '12.5']) {
+      await page.fill('#days', text);
+      await page.click('#generate-button');
+      await page.locator('#days-error').waitFor({ state: 'visible' });
+      assert.equal(await page.locator('#days-error').innerText(), `Validity must be a whole number of days, from 1 to 36525 (not \u201c${text}\u201d).`);
+      assert.equal(await page.locator('#generate-button').isEnabled(), true);
+    }
+  });
+
+  test('WebTransport with no names shows the same error as every other kind', { timeout: TEST_TIMEOUT }, async (t) => {
+    const page = await openPage(t);
+    await fill(page, { kind: 'self', names: '' });
+    await page.click('#generate-button');
+    await page.locator('#names-error').waitFor({ state: 'visible' });
+    const selfSigned = await page.locator('#names-error').innerText();
+    assert.match(selfSigned, /no names given/);
+
+    await fill(page, { kind: 'webtransport', names: '  \n' });
+    await page.click('#generate-button');
+    await page.waitForFunction(() => !document.getElementById('generate-button').disabled);
+    assert.equal(await page.locator('#names-error').innerText(), selfSigned);
+    assert.equal(await page.locator('[data-role="webtransport"]').count(), 0, 'nothing made for "localhost"');
+  });
+
+  test('without pkg/ the page says what is missing and how to build it', { timeout: TEST_TIMEOUT }, async () => {
+    const copy = await mkdtemp(path.join(work, 'web-without-pkg-'));
+    await cp(WEB, copy, { recursive: true, filter: (source) => !source.startsWith(path.join(WEB, 'pkg')) });
+    const bare = await serveWeb(copy);
+    const page = await context.newPage();
+    try {
+      await page.goto(`http://127.0.0.1:${bare.address().port}/`);
+      await page.waitForFunction(() => document.documentElement.dataset.ready === 'false', null, { timeout: 10_000 });
+      const status = await page.locator('#status').innerText();
+      assert.match(status, /WebAssembly package is missing: pkg\/selfsign_wasm\.js did not load/);
+      assert.match(status, /make web/);
+      assert.match(await page.locator('#generate-error').innerText(), /make web/);
+      assert.equal(await page.locator('#generate-button').isDisabled(), true);
+    } finally {
+      await page.close();
+      await new Promise((resolve) => bare.close(resolve));
+    }
+  });
+
+  test('Days tells assistive technology its real maximum', { timeout: TEST_TIMEOUT }, async (t) => {
+    const page = await openPage(t);
+    const cdp = await context.newCDPSession(page);
+    const valuemax = async () => {
+      const { root } = await cdp.send('DOM.getDocument');
+      const { nodeId } = await cdp.send('DOM.querySelector', { nodeId: root.nodeId, selector: '#days' });
+      const { nodes } = await cdp.send('Accessibility.getPartialAXTree', { nodeId, fetchRelatives: false });
+      return nodes[0].properties?.find((p) => p.name === 'valuemax')?.value.value;
+    };
+    assert.equal(await valuemax(), 36525);
+    await page.check('input[name="kind"][value="webtransport"]');
+    assert.equal(await valuemax(), 14);
+    await page.check('input[name="kind"][value="self"]');
+    assert.equal(await valuemax(), 36525);
+    await cdp.detach();
+  });
+
+  test('the CA panel names an RSA key with its size, and a long status keeps the header on one line', { timeout: TEST_TIMEOUT }, async (t) => {
+    const page = await openPage(t, { viewport: { width: 1280, height: 900 } });
+    const header = async () => (await page.locator('.masthead').boundingBox()).height;
+    const ready = await header();
+    await generate(page, { kind: 'ca-leaf', names: 'localhost\n127.0.0.1\n::1', key: 'rsa2048' });
+    assert.match(await currentCa(page), /RSA 2048 · expires/);
+    assert.match(await page.locator('#status').getAttribute('title'), /^Done: localhost\+2\.pem and 3 more files/);
+    assert.equal(await header(), ready, 'the header does not grow');
+  });
+
+  test('on a phone Copy and Download are 44 px tall and the Try it command breaks only between words', { timeout: TEST_TIMEOUT }, async (t) => {
+    const page = await openPage(t, { viewport: { width: 390, height: 844 } });
+    await generate(page, { kind: 'ca-leaf', names: 'localhost\n127.0.0.1\n::1' });
+    const heights = await page.locator('#results .pem-head button').evaluateAll((buttons) => buttons.map((b) => b.getBoundingClientRect().height));
+    assert.ok(heights.length >= 8);
+    for (const height of heights) assert.ok(height >= 44, `button is ${height}px tall`);
+    // Each character's line, from its box: where the line changes, the character before and the first on the new line.
+    const breaks = await page.locator('[data-role="leaf"] code.command').evaluate((code) => {
+      const found = [];
+      let line = null;
+      let previous = '';
+      const walker = document.createTreeWalker(code, NodeFilter.SHOW_TEXT);
+      for (let text = walker.nextNode(); text; text = walker.nextNode()) {
+        for (let i = 0; i < text.length; i += 1) {
+          const range = document.createRange();
+          range.setStart(text, i);
+          range.setEnd(text, i + 1);
+          const top = range.getClientRects()[0]?.top;
+          if (top !== undefined) {
+            if (line !== null && top > line + 2) found.push(previous + text.data[i]);
+            line = top;
+          }
+          previous = text.data[i];
+        }
+      }
+      return found;
+    });
+    assert.ok(breaks.length >= 1, 'the command wraps on a phone');
+    for (const pair of breaks) assert.match(pair, /^ /, `a line starts mid-word: "${pair}"`);
   });
 });

@@ -55,15 +55,21 @@ function openssl(args, cwd) {
   });
 }
 
-/** The page (with `?crypto=wasm` for the fallback), ready, failing the test on any page error. */
-async function openPage(t, query = '') {
+/**
+ * The page (with `?crypto=wasm` for the fallback), ready, failing the test on any page error
+ * (except console errors matching `expected`); `setup(page)` runs before it loads. Confirmations
+ * (Forget CA) are accepted.
+ */
+async function openPage(t, query = '', { setup, expected } = {}) {
   // STRICT_TLS=1: a BASE_URL server's certificate must verify (its CA in $HOME/.pki/nssdb).
   const context = await browser.newContext({ ignoreHTTPSErrors: Boolean(process.env.BASE_URL) && !process.env.STRICT_TLS });
   const page = await context.newPage();
   page.setDefaultTimeout(60_000);
+  page.on('dialog', (dialog) => dialog.accept());
+  await setup?.(page);
   const problems = [];
   page.on('pageerror', (error) => problems.push(error.message));
-  page.on('console', (message) => message.type() === 'error' && problems.push(message.text()));
+  page.on('console', (message) => message.type() === 'error' && !expected?.test(message.text()) && problems.push(message.text()));
   page.on('request', (request) => {
     const url = request.url();
     if (!url.startsWith(baseUrl) && !url.startsWith('blob:') && !url.startsWith('data:')) problems.push(`request to ${url}`);
@@ -77,8 +83,8 @@ async function openPage(t, query = '') {
   return page;
 }
 
-/** Fills the form, presses Generate and waits for the results; returns which crypto made them. */
-async function generate(page, { kind, names, key }) {
+/** Fills the form, presses Generate and waits for the results or an error; returns the errors shown. */
+async function tryGenerate(page, { kind, names, key }, timeout = 60_000) {
   await page.check(`input[name="kind"][value="${kind}"]`);
   await page.fill('#names', names);
   await page.selectOption('#key', key);
@@ -88,9 +94,14 @@ async function generate(page, { kind, names, key }) {
     (before) => document.getElementById('results-body').dataset.count !== (before ?? undefined)
       || document.querySelector('.error:not([hidden])'),
     count,
+    { timeout },
   );
-  const shown = await page.locator('.error:not([hidden])').allInnerTexts();
-  assert.deepEqual(shown, [], 'no error shown');
+  return page.locator('.error:not([hidden])').allInnerTexts();
+}
+
+/** Fills the form, presses Generate and waits for the results; returns which crypto made them. */
+async function generate(page, options) {
+  assert.deepEqual(await tryGenerate(page, options), [], 'no error shown');
   return page.locator('#results-body').getAttribute('data-crypto');
 }
 
@@ -145,7 +156,7 @@ after(async () => {
   if (work) await rm(work, { recursive: true, force: true });
 });
 
-describe('the page with WebCrypto keys, and with the WebAssembly fallback', { timeout: 6 * TEST_TIMEOUT }, () => {
+describe('the page with WebCrypto keys, and with the WebAssembly fallback', { timeout: 9 * TEST_TIMEOUT }, () => {
   test('the WebCrypto and WebAssembly paths make certificates that differ only in keys, serials and signatures', { timeout: TEST_TIMEOUT }, async (t) => {
     const fast = await openPage(t);
     const fallback = await openPage(t, '?crypto=wasm');
@@ -233,6 +244,56 @@ describe('the page with WebCrypto keys, and with the WebAssembly fallback', { ti
     assert.equal(await page.locator('#results-body').getAttribute('data-crypto'), 'webcrypto');
     await writeFile(path.join(dir, 'signed.pem'), await pemOf(page, 'leaf', 'certificate'));
     await openssl(['verify', '-x509_strict', '-purpose', 'sslserver', '-CAfile', 'ca.pem', 'signed.pem'], dir);
+  });
+  test('the WebAssembly fallback loads its worker with the page, so it makes RSA keys offline too', { timeout: TEST_TIMEOUT }, async (t) => {
+    const page = await openPage(t, '?crypto=wasm');
+    await page.context().setOffline(true);
+    // Before, worker.js was fetched only now, failed offline, and the status counted seconds forever.
+    assert.deepEqual(await tryGenerate(page, { kind: 'self', names: 'offline.test', key: 'rsa2048' }, 30_000), []);
+    assert.equal(await page.locator('#results-body').getAttribute('data-crypto'), 'wasm');
+    assert.ok(await page.locator('#generate-button').isEnabled());
+    const dir = await mkdtemp(path.join(work, 'offline-'));
+    await writeFile(path.join(dir, 'c.pem'), await pemOf(page, 'leaf', 'certificate'));
+    assert.match(await openssl(['x509', '-noout', '-text', '-in', 'c.pem'], dir), /Public-Key: \(2048 bit\)/);
+  });
+
+  test('a fallback worker that cannot start is an error next to Generate, and the button works again', { timeout: TEST_TIMEOUT }, async (t) => {
+    const page = await openPage(t, '?crypto=wasm', {
+      setup: (p) => p.route('**/worker.js', (route) => route.abort('internetdisconnected')),
+      expected: /worker\.js|ERR_INTERNET_DISCONNECTED/,
+    });
+    const shown = await tryGenerate(page, { kind: 'self', names: 'no-worker.test', key: 'rsa2048' }, 30_000);
+    assert.equal(shown.length, 1);
+    assert.match(shown[0], /The WebAssembly worker \(worker\.js\) could not start/);
+    assert.ok(await page.locator('#generate-error').isVisible(), 'next to the button');
+    assert.ok(await page.locator('#generate-button').isEnabled(), 'the button is enabled again');
+    assert.equal(await page.locator('#generate-progress').isHidden(), true, 'the seconds stop counting');
+    assert.match(await page.locator('#status').innerText(), /^Problem: The WebAssembly worker/);
+  });
+
+  test('a bad name with a new RSA 4096 CA is reported before any key is made', { timeout: TEST_TIMEOUT }, async (t) => {
+    // Counts the RSA keys WebCrypto is asked for, and the calls sent to the fallback's worker.
+    const count = (p) => p.addInitScript(() => {
+      window.keysAsked = [];
+      const generateKey = crypto.subtle.generateKey.bind(crypto.subtle);
+      crypto.subtle.generateKey = (algorithm, ...rest) => {
+        window.keysAsked.push(algorithm.name);
+        return generateKey(algorithm, ...rest);
+      };
+      const post = Worker.prototype.postMessage;
+      Worker.prototype.postMessage = function postMessage(message, ...rest) {
+        if (message?.name) window.keysAsked.push(`worker:${message.name}`);
+        return post.call(this, message, ...rest);
+      };
+    });
+    for (const query of ['', '?crypto=wasm']) {
+      const page = await openPage(t, query, { setup: count });
+      const shown = await tryGenerate(page, { kind: 'ca-leaf', names: 'localhost\nbad name.test', key: 'rsa4096' });
+      assert.match(shown.join('\n'), /invalid name "bad name\.test"/, query);
+      assert.ok(await page.locator('#names-error').isVisible(), `${query}: next to the names`);
+      const asked = await page.evaluate(() => window.keysAsked);
+      assert.deepEqual(asked.filter((name) => name !== 'ECDSA'), [], `${query}: no RSA key was made (asked: ${asked})`);
+    }
   });
 });
 
