@@ -488,7 +488,7 @@ function decoded(info) {
     row('Names', h('ul', { class: 'chips' }, info.subjectAltNames.map((name) => h('li', {}, name))));
   }
   const state = !info.validNow
-    ? h('span', { class: 'tag bad' }, info.daysLeft < 0 ? 'expired' : 'not yet valid')
+    ? h('span', { class: 'tag bad' }, info.notAfter * 1000 < Date.now() ? 'expired' : 'not yet valid')
     : h('span', { class: 'tag good' }, `valid · ${info.daysLeft} days left`);
   row('Validity', `${utc(info.notBeforeRfc3339)} → ${utc(info.notAfterRfc3339)} `, state);
   row('Key', info.keyAlgorithm, info.keyBits ? ` · ${info.keyBits} bits` : '', ` · signed with ${info.signatureAlgorithm}`);

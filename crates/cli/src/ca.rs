@@ -198,6 +198,7 @@ fn check_options(args: &CreateArgs) -> Result<(), Error> {
 fn apply(args: &CreateArgs, options: &mut CaOptions, days: u32) {
     options.key = args.key;
     options.validity = selfsign_core::Validity::Days(days);
+    // An empty entry reaches the core, which refuses it rather than make an unconstrained CA.
     options.name_constraints = args
         .name_constraints
         .iter()
@@ -205,6 +206,7 @@ fn apply(args: &CreateArgs, options: &mut CaOptions, days: u32) {
         .collect();
     if let Some(cn) = &args.common_name {
         options.common_name = cn.clone();
+        options.unique_name = false;
     }
 }
 

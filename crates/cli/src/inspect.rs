@@ -163,8 +163,8 @@ fn days_text(info: &CertInfo) -> String {
             1 => "1 day left".into(),
             d => format!("{d} days left"),
         }
-    } else if info.days_left < 0 {
-        format!("EXPIRED {} day(s) ago", -info.days_left)
+    } else if let Some(ago) = info.expired_ago(UnixTime::now()) {
+        format!("EXPIRED {ago}")
     } else {
         "NOT YET VALID".into()
     }

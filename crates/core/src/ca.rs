@@ -251,12 +251,14 @@ pub(crate) fn root_params(
     now: UnixTime,
 ) -> Result<rcgen::CertificateParams, Error> {
     let period = options.validity.resolve(now)?;
-    ca_params(options, &period, false)
+    ca_params(options, &period, now, false)
 }
 
+/// The parameters of a CA made at `now` for `period`; `has_issuer` when it is an intermediate.
 pub(crate) fn ca_params(
     options: &CaOptions,
     period: &Period,
+    now: UnixTime,
     has_issuer: bool,
 ) -> Result<rcgen::CertificateParams, Error> {
     let constraints = if options.name_constraints.is_empty() {
@@ -268,8 +270,12 @@ pub(crate) fn ca_params(
     if cn.is_empty() {
         return Err(Error::NotACa("a CA needs a non-empty common name"));
     }
+    let cn = match options.unique_name {
+        true => profile::unique_ca_name(cn, now)?,
+        false => cn.to_string(),
+    };
     profile::ca(
-        cn,
+        &cn,
         options.organization.trim(),
         options.path_len,
         constraints.as_ref(),
@@ -294,7 +300,7 @@ impl CaFacts {
         let names = parse_names(&options.names)?;
         self.check_names(&names)?;
         let period = self.period_within(&options.validity, now)?;
-        profile::leaf(&names, options.usage, key, &period, true)
+        profile::leaf(&names, options.usage, key, &period)
     }
 
     /// The parameters of an intermediate CA below this one, its path length capped by ours.
@@ -312,7 +318,7 @@ impl CaFacts {
             let allowed = u8::try_from(max - 1).unwrap_or(u8::MAX);
             options.path_len = Some(options.path_len.map_or(allowed, |p| p.min(allowed)));
         }
-        ca_params(&options, &period, true)
+        ca_params(&options, &period, now, true)
     }
 
     /// Resolves a validity and checks it against this CA's own period.

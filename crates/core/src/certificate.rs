@@ -91,11 +91,18 @@ fn parse(der: &[u8]) -> Result<X509Certificate<'_>, Error> {
 }
 
 fn describe_der_error(e: &x509_parser::nom::Err<x509_parser::error::X509Error>) -> String {
+    use x509_parser::error::X509Error;
+    use x509_parser::nom::error::ErrorKind;
+    let truncated = "the certificate is truncated: its data ends before the certificate does (was the file cut short?)";
     match e {
-        x509_parser::nom::Err::Incomplete(_) => "the DER data is truncated".to_string(),
-        x509_parser::nom::Err::Error(e) | x509_parser::nom::Err::Failure(e) => {
-            format!("not a valid X.509 certificate ({e})")
-        }
+        x509_parser::nom::Err::Incomplete(_) => truncated.to_string(),
+        x509_parser::nom::Err::Error(e) | x509_parser::nom::Err::Failure(e) => match e {
+            X509Error::NomError(ErrorKind::Eof | ErrorKind::Complete)
+            | X509Error::Der(x509_parser::der_parser::error::Error::Incomplete(_)) => {
+                truncated.to_string()
+            }
+            _ => "the data is damaged or is not an X.509 certificate".to_string(),
+        },
     }
 }
 
@@ -109,7 +116,13 @@ pub fn parse_certificates(input: &[u8]) -> Result<Vec<Certificate>, Error> {
             out.push(Certificate::from_der(der)?);
         }
         if out.is_empty() {
-            return Err(Error::NoCertificate);
+            return Err(match crate::pem::first_kind(input) {
+                Some(found) => Error::WrongKind {
+                    found,
+                    expected: "a certificate (it holds no certificate)",
+                },
+                None => Error::NoCertificate,
+            });
         }
         return Ok(out);
     }

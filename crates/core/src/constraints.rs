@@ -15,11 +15,19 @@ use crate::Error;
 /// One subtree of a name constraint.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Subtree {
-    /// A DNS suffix: `example.test` covers it and every name below; `.example.test` only names below.
+    /// A DNS suffix: `example.test` covers it and every name below; `.example.test` only names
+    /// below; the empty string covers every DNS name.
     Dns(String),
     /// An IP range as address and prefix length.
     Ip(IpAddr, u8),
-    /// A constraint of another kind (email, URI, directory), kept for display only.
+    /// Email addresses (rfc822Name, RFC 5280 4.2.1.10): `me@example.test` that mailbox,
+    /// `example.test` any mailbox on that host, `.example.test` any mailbox below it, the empty
+    /// string every address.
+    Email(String),
+    /// URIs by their host, as for email: `example.test`, `.example.test`, or the empty string for
+    /// every URI.
+    Uri(String),
+    /// A constraint of another kind (e.g. a directory name), kept for display only.
     Other(String),
 }
 
@@ -29,20 +37,35 @@ impl fmt::Display for Subtree {
             Subtree::Dns(d) if d.is_empty() => f.write_str("DNS:(all names)"),
             Subtree::Dns(d) => write!(f, "DNS:{d}"),
             Subtree::Ip(ip, prefix) => write!(f, "IP:{ip}/{prefix}"),
+            Subtree::Email(e) if e.is_empty() => f.write_str("email:(all addresses)"),
+            Subtree::Email(e) => write!(f, "email:{e}"),
+            Subtree::Uri(u) if u.is_empty() => f.write_str("URI:(all URIs)"),
+            Subtree::Uri(u) => write!(f, "URI:{u}"),
             Subtree::Other(s) => f.write_str(s),
         }
     }
 }
 
 impl Subtree {
+    /// Whether `name` falls in this subtree; `None` when they are of different types.
     fn matches(&self, name: &Name) -> Option<bool> {
         match (self, name) {
             (Subtree::Dns(base), Name::Dns(dns)) => Some(dns_within(dns, base)),
             (Subtree::Ip(net, prefix), Name::Ip(ip)) => Some(ip_within(*ip, *net, *prefix)),
+            (Subtree::Email(base), Name::Email(email)) => Some(email_within(email, base)),
+            (Subtree::Uri(base), Name::Uri(uri)) => {
+                Some(uri_host(uri).is_some_and(|host| host_within(host, base)))
+            }
             _ => None,
         }
     }
 }
+
+/// The reserved top-level domain (RFC 6761) under which no real host lies: the one email and
+/// URI subtree a CA that may not issue those names permits. OpenSSL reads an empty excluded
+/// email or URI base as "nothing" (Go reads it as "everything"), so shutting a type out for both
+/// takes a permitted subtree that matches no real name as well as the empty excluded one.
+const NOWHERE: &str = ".invalid";
 
 /// Permitted and excluded subtrees, as in RFC 5280's NameConstraints extension.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -55,12 +78,31 @@ pub struct NameConstraints {
 
 impl NameConstraints {
     /// Builds constraints from user entries such as `example.test`, `.dev.test`, `127.0.0.1`,
-    /// `10.0.0.0/8` or `::1`. Name types the user did not list are shut out entirely: with only DNS
-    /// entries no IP address can be issued, and with only IP entries no DNS name can.
+    /// `10.0.0.0/8` or `::1`. A domain permits DNS names, email addresses and URI hosts in it;
+    /// an IP range permits addresses in it. Every name type no entry covers is shut out for
+    /// OpenSSL and Go alike: with only domains no IP address can be issued, with only IP ranges
+    /// no DNS name, email address or URI.
     pub fn permit<S: AsRef<str>>(entries: &[S]) -> Result<NameConstraints, Error> {
         let mut permitted = Vec::new();
+        let mut email = Vec::new();
+        let mut uri = Vec::new();
         for entry in entries {
-            permitted.push(parse_subtree(entry.as_ref())?);
+            let subtree = parse_subtree(entry.as_ref())?;
+            if let Subtree::Dns(domain) = &subtree {
+                let below = match domain.starts_with('.') {
+                    true => domain.clone(),
+                    false => format!(".{domain}"),
+                };
+                for base in [domain.clone(), below] {
+                    if !email.contains(&Subtree::Email(base.clone())) {
+                        email.push(Subtree::Email(base.clone()));
+                        uri.push(Subtree::Uri(base));
+                    }
+                }
+            }
+            if !permitted.contains(&subtree) {
+                permitted.push(subtree);
+            }
         }
         if permitted.is_empty() {
             return Err(Error::InvalidConstraint {
@@ -73,9 +115,15 @@ impl NameConstraints {
             excluded.push(Subtree::Ip(IpAddr::V4(Ipv4Addr::UNSPECIFIED), 0));
             excluded.push(Subtree::Ip(IpAddr::V6(Ipv6Addr::UNSPECIFIED), 0));
         }
-        if !permitted.iter().any(|s| matches!(s, Subtree::Dns(_))) {
+        if email.is_empty() {
+            permitted.push(Subtree::Email(NOWHERE.into()));
+            permitted.push(Subtree::Uri(NOWHERE.into()));
             excluded.push(Subtree::Dns(String::new()));
+            excluded.push(Subtree::Email(String::new()));
+            excluded.push(Subtree::Uri(String::new()));
         }
+        permitted.extend(email);
+        permitted.extend(uri);
         Ok(NameConstraints {
             permitted,
             excluded,
@@ -99,58 +147,66 @@ impl NameConstraints {
         let mut same_type = self
             .permitted
             .iter()
+            .chain(&self.excluded)
             .filter_map(|s| s.matches(name))
             .peekable();
-        if same_type.peek().is_some() && !same_type.any(|m| m) {
+        let constrained = same_type.peek().is_some();
+        if constrained && uri_host_unusable(name) {
+            // Go and OpenSSL refuse such a URI under any constraint of its type.
+            return Err(outside());
+        }
+        let mut permitted = self
+            .permitted
+            .iter()
+            .filter_map(|s| s.matches(name))
+            .peekable();
+        if permitted.peek().is_some() && !permitted.any(|m| m) {
             return Err(outside());
         }
         Ok(())
     }
 
     fn describe_permitted(&self) -> String {
-        if self.permitted.is_empty() {
+        let parts: Vec<String> = self
+            .permitted
+            .iter()
+            .filter(|s| !matches!(s, Subtree::Email(b) | Subtree::Uri(b) if b == NOWHERE))
+            .map(|s| s.to_string())
+            .collect();
+        if parts.is_empty() {
             return "(nothing listed)".into();
         }
-        let parts: Vec<String> = self.permitted.iter().map(|s| s.to_string()).collect();
         parts.join(", ")
     }
 
-    pub(crate) fn to_rcgen(&self) -> rcgen::NameConstraints {
-        let conv = |s: &Subtree| match s {
-            Subtree::Dns(d) => Some(rcgen::GeneralSubtree::DnsName(d.clone())),
-            Subtree::Ip(ip, prefix) => Some(rcgen::GeneralSubtree::IpAddress(
-                rcgen::CidrSubnet::from_addr_prefix(*ip, *prefix),
-            )),
-            Subtree::Other(_) => None,
+    /// The DER NameConstraints extension value. rcgen writes no URI subtrees, so it is encoded
+    /// here with the `der` crate.
+    pub(crate) fn to_extension(&self) -> Result<rcgen::CustomExtension, Error> {
+        let failed =
+            |e: der::Error| Error::Generation(format!("cannot encode the name constraints: {e}"));
+        let permitted = encode::subtrees(&self.permitted).map_err(failed)?;
+        let excluded = encode::subtrees(&self.excluded).map_err(failed)?;
+        let value = encode::NameConstraintsDer {
+            permitted: (!permitted.is_empty()).then_some(permitted),
+            excluded: (!excluded.is_empty()).then_some(excluded),
         };
-        rcgen::NameConstraints {
-            permitted_subtrees: self.permitted.iter().filter_map(conv).collect(),
-            excluded_subtrees: self.excluded.iter().filter_map(conv).collect(),
-        }
+        let der = der::Encode::to_der(&value).map_err(failed)?;
+        let mut ext = rcgen::CustomExtension::from_oid_content(OID_NAME_CONSTRAINTS, der);
+        ext.set_criticality(true);
+        Ok(ext)
     }
 
-    /// The constraints rcgen writes from `nc`, as decoding the certificate reads them back;
-    /// `None` for subtrees other than DNS names and IP ranges (this crate writes no others).
-    pub(crate) fn from_rcgen(nc: &rcgen::NameConstraints) -> Option<NameConstraints> {
-        let conv = |trees: &[rcgen::GeneralSubtree]| {
-            trees
-                .iter()
-                .map(|t| match t {
-                    rcgen::GeneralSubtree::DnsName(d) => Some(Subtree::Dns(d.to_ascii_lowercase())),
-                    rcgen::GeneralSubtree::IpAddress(rcgen::CidrSubnet::V4(addr, mask)) => {
-                        Some(ip_range(IpAddr::from(*addr), mask))
-                    }
-                    rcgen::GeneralSubtree::IpAddress(rcgen::CidrSubnet::V6(addr, mask)) => {
-                        Some(ip_range(IpAddr::from(*addr), mask))
-                    }
-                    _ => None,
-                })
-                .collect::<Option<Vec<_>>>()
-        };
-        Some(NameConstraints {
-            permitted: conv(&nc.permitted_subtrees)?,
-            excluded: conv(&nc.excluded_subtrees)?,
-        })
+    /// The constraints in a NameConstraints extension written by [`to_extension`](Self::to_extension).
+    pub(crate) fn from_extension(ext: &rcgen::CustomExtension) -> Option<NameConstraints> {
+        if !ext
+            .oid_components()
+            .eq(OID_NAME_CONSTRAINTS.iter().copied())
+        {
+            return None;
+        }
+        use x509_parser::prelude::FromDer;
+        let (_, nc) = X509NameConstraints::from_der(ext.content()).ok()?;
+        Some(NameConstraints::from_x509(&nc))
     }
 
     pub(crate) fn from_x509(nc: &X509NameConstraints<'_>) -> NameConstraints {
@@ -168,6 +224,87 @@ impl NameConstraints {
     }
 }
 
+/// id-ce-nameConstraints (2.5.29.30).
+const OID_NAME_CONSTRAINTS: &[u64] = &[2, 5, 29, 30];
+
+/// NameConstraints (RFC 5280 4.2.1.10) in the `der` crate's terms, for the name types this crate
+/// writes.
+mod encode {
+    use alloc::vec::Vec;
+    use core::net::IpAddr;
+
+    use der::asn1::{Ia5String, OctetString};
+
+    use super::Subtree;
+
+    #[derive(der::Sequence)]
+    pub(super) struct NameConstraintsDer {
+        #[asn1(
+            context_specific = "0",
+            optional = "true",
+            tag_mode = "IMPLICIT",
+            constructed = "true"
+        )]
+        pub(super) permitted: Option<Vec<GeneralSubtree>>,
+        #[asn1(
+            context_specific = "1",
+            optional = "true",
+            tag_mode = "IMPLICIT",
+            constructed = "true"
+        )]
+        pub(super) excluded: Option<Vec<GeneralSubtree>>,
+    }
+
+    #[derive(der::Sequence)]
+    pub(super) struct GeneralSubtree {
+        base: GeneralName,
+    }
+
+    #[derive(der::Choice)]
+    enum GeneralName {
+        #[asn1(context_specific = "1", tag_mode = "IMPLICIT")]
+        Email(Ia5String),
+        #[asn1(context_specific = "2", tag_mode = "IMPLICIT")]
+        Dns(Ia5String),
+        #[asn1(context_specific = "6", tag_mode = "IMPLICIT")]
+        Uri(Ia5String),
+        #[asn1(context_specific = "7", tag_mode = "IMPLICIT")]
+        Ip(OctetString),
+    }
+
+    /// The subtrees of the types this crate writes (others are only ever read).
+    pub(super) fn subtrees(trees: &[Subtree]) -> der::Result<Vec<GeneralSubtree>> {
+        trees
+            .iter()
+            .filter_map(|t| {
+                let base = match t {
+                    Subtree::Dns(d) => Ia5String::new(d).map(GeneralName::Dns),
+                    Subtree::Email(e) => Ia5String::new(e).map(GeneralName::Email),
+                    Subtree::Uri(u) => Ia5String::new(u).map(GeneralName::Uri),
+                    Subtree::Ip(ip, prefix) => {
+                        OctetString::new(address_and_mask(*ip, *prefix)).map(GeneralName::Ip)
+                    }
+                    Subtree::Other(_) => return None,
+                };
+                Some(base.map(|base| GeneralSubtree { base }))
+            })
+            .collect()
+    }
+
+    /// The address followed by its netmask, as the iPAddress form of a subtree carries a range.
+    fn address_and_mask(ip: IpAddr, prefix: u8) -> Vec<u8> {
+        let mut out = match ip {
+            IpAddr::V4(a) => a.octets().to_vec(),
+            IpAddr::V6(a) => a.octets().to_vec(),
+        };
+        for i in 0..out.len() {
+            let ones = u32::from(prefix).saturating_sub(8 * i as u32).min(8);
+            out.push((0xff00u16 >> ones) as u8);
+        }
+        out
+    }
+}
+
 fn subtree_from_general(name: &GeneralName<'_>) -> Subtree {
     match name {
         GeneralName::DNSName(d) => Subtree::Dns(d.to_ascii_lowercase()),
@@ -182,8 +319,8 @@ fn subtree_from_general(name: &GeneralName<'_>) -> Subtree {
             }
             _ => Subtree::Other(format!("IP:(malformed, {} bytes)", bytes.len())),
         },
-        GeneralName::RFC822Name(e) => Subtree::Other(format!("email:{e}")),
-        GeneralName::URI(u) => Subtree::Other(format!("URI:{u}")),
+        GeneralName::RFC822Name(e) => Subtree::Email(e.to_string()),
+        GeneralName::URI(u) => Subtree::Uri(u.to_ascii_lowercase()),
         other => Subtree::Other(format!("{other}")),
     }
 }
@@ -204,6 +341,11 @@ fn parse_subtree(input: &str) -> Result<Subtree, Error> {
         input: input.to_string(),
         reason,
     };
+    if s.is_empty() {
+        return Err(bad(
+            "an empty entry names nothing: give a domain such as example.test or an IP range such as 10.0.0.0/8",
+        ));
+    }
     if let Some((addr, prefix)) = s.split_once('/') {
         let ip: IpAddr = addr
             .parse()
@@ -214,6 +356,13 @@ fn parse_subtree(input: &str) -> Result<Subtree, Error> {
             .ok()
             .filter(|p| *p <= max)
             .ok_or(bad("the prefix length after / is out of range"))?;
+        let network = network_of(ip, prefix);
+        if network != ip {
+            return Err(Error::ConstraintHostBits {
+                input: input.to_string(),
+                network: format!("{network}/{prefix}"),
+            });
+        }
         return Ok(Subtree::Ip(ip, prefix));
     }
     if let Ok(ip) = s.parse::<IpAddr>() {
@@ -230,6 +379,66 @@ fn parse_subtree(input: &str) -> Result<Subtree, Error> {
     };
     let dns = parse_dns(rest, false).map_err(bad)?;
     Ok(Subtree::Dns(format!("{dot}{dns}")))
+}
+
+/// `ip` with every bit after the first `prefix` cleared.
+fn network_of(ip: IpAddr, prefix: u8) -> IpAddr {
+    match ip {
+        IpAddr::V4(a) => {
+            let mask = u32::MAX.checked_shl(32 - u32::from(prefix)).unwrap_or(0);
+            IpAddr::V4(Ipv4Addr::from(u32::from(a) & mask))
+        }
+        IpAddr::V6(a) => {
+            let mask = u128::MAX.checked_shl(128 - u32::from(prefix)).unwrap_or(0);
+            IpAddr::V6(Ipv6Addr::from(u128::from(a) & mask))
+        }
+    }
+}
+
+/// RFC 5280 host matching for email and URI subtrees: `example.test` is that host only,
+/// `.example.test` any host below it, the empty base every host.
+fn host_within(host: &str, base: &str) -> bool {
+    let host = host.to_ascii_lowercase();
+    let base = base.to_ascii_lowercase();
+    if base.is_empty() {
+        return true;
+    }
+    if base.starts_with('.') {
+        return host.ends_with(&base) && host.len() > base.len();
+    }
+    host == base
+}
+
+fn email_within(email: &str, base: &str) -> bool {
+    let Some((local, domain)) = email.rsplit_once('@') else {
+        return false;
+    };
+    match base.rsplit_once('@') {
+        Some((base_local, base_host)) => {
+            local == base_local && domain.eq_ignore_ascii_case(base_host)
+        }
+        None => host_within(domain, base),
+    }
+}
+
+/// The host of a `scheme://[userinfo@]host[:port]/...` URI, without brackets.
+fn uri_host(uri: &str) -> Option<&str> {
+    let (_, rest) = uri.split_once("://")?;
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let host = match host_port.strip_prefix('[') {
+        Some(bracketed) => bracketed.split_once(']').map(|(h, _)| h)?,
+        None => host_port.split(':').next().unwrap_or_default(),
+    };
+    (!host.is_empty()).then_some(host)
+}
+
+/// A URI that no URI constraint can judge: no host, or an IP address as its host.
+fn uri_host_unusable(name: &Name) -> bool {
+    match name {
+        Name::Uri(uri) => uri_host(uri).is_none_or(|h| h.parse::<IpAddr>().is_ok()),
+        _ => false,
+    }
 }
 
 fn dns_within(name: &str, base: &str) -> bool {

@@ -72,9 +72,15 @@ impl Csr {
     pub fn parse(input: &[u8]) -> Result<Csr, Error> {
         let der = if input.windows(10).any(|w| w == b"-----BEGIN") {
             CertificateSigningRequestDer::from_pem_slice(input).map_err(|e| match e {
-                rustls_pki_types::pem::Error::NoItemsFound => {
-                    Error::InvalidCsr("no -----BEGIN CERTIFICATE REQUEST----- block found".into())
-                }
+                rustls_pki_types::pem::Error::NoItemsFound => match crate::pem::first_kind(input) {
+                    Some(found) => Error::WrongKind {
+                        found,
+                        expected: "a certificate signing request",
+                    },
+                    None => Error::InvalidCsr(
+                        "no -----BEGIN CERTIFICATE REQUEST----- block found".into(),
+                    ),
+                },
                 other => crate::pem::describe_error(other),
             })?
         } else {
@@ -127,6 +133,9 @@ fn parse_request(
     der: &CertificateSigningRequestDer<'_>,
 ) -> Result<CertificateSigningRequestParams, Error> {
     CertificateSigningRequestParams::from_der(der).map_err(|e| {
+        if let Some(unsupported) = unsupported_key(der) {
+            return unsupported;
+        }
         Error::InvalidCsr(match e {
             rcgen::Error::InvalidCertificationRequestSignature => {
                 "its signature does not verify (was it altered?)".to_string()
@@ -135,6 +144,12 @@ fn parse_request(
                 "it requests an extension selfsign does not sign; request only names".to_string()
             }
             rcgen::Error::CouldNotParseCertificationRequest => {
+                if Certificate::from_der(der.as_ref().to_vec()).is_ok() {
+                    return Error::WrongKind {
+                        found: "a certificate",
+                        expected: "a certificate signing request",
+                    };
+                }
                 "not a PKCS#10 certificate request".to_string()
             }
             other => other.to_string(),
@@ -174,12 +189,26 @@ impl Authority {
         self.facts().check_names(&names)?;
         let period = self.facts().period_within(&options.validity, now)?;
         let key_alg = requested_key(&requested)?.algorithm();
-        let params = profile::leaf(&names, options.usage, key_alg, &period, true)?;
+        let params = profile::leaf(&names, options.usage, key_alg, &period)?;
         Ok(CertificateSigningRequestParams {
             params,
             public_key: requested.public_key,
         })
     }
+}
+
+/// The error for a well-formed request whose key selfsign cannot sign for (ring cannot check
+/// its signature either, which is why rcgen's own error would blame the signature).
+fn unsupported_key(der: &CertificateSigningRequestDer<'_>) -> Option<Error> {
+    use x509_parser::prelude::FromDer;
+    let (_, request) =
+        x509_parser::certification_request::X509CertificationRequest::from_der(der).ok()?;
+    let spki = request.certification_request_info.subject_pki.raw;
+    PublicKey::from_der(spki).err()?;
+    Some(Error::InvalidCsr(format!(
+        "its key is {}, which selfsign cannot sign for; make the CSR with an ECDSA P-256 or P-384, Ed25519, or 2048- to 8192-bit RSA key",
+        crate::public_key::describe_spki(spki)
+    )))
 }
 
 fn requested_key(csr: &CertificateSigningRequestParams) -> Result<PublicKey, Error> {

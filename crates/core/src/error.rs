@@ -28,6 +28,15 @@ pub enum Error {
         reason: &'static str,
     },
 
+    /// An IP range constraint has bits set after its prefix length.
+    #[error("invalid name constraint {input:?}: the address has bits set after the prefix; write the network as {network}")]
+    ConstraintHostBits {
+        /// The constraint as the user typed it.
+        input: String,
+        /// The network the user probably meant, e.g. `10.0.0.0/8`.
+        network: String,
+    },
+
     /// A leaf name falls outside the issuing CA's name constraints.
     #[error("name {name:?} is outside the name constraints of the CA; it may only issue for: {permitted}")]
     OutsideNameConstraints {
@@ -35,6 +44,19 @@ pub enum Error {
         name: String,
         /// The CA's permitted subtrees, comma separated.
         permitted: String,
+    },
+
+    /// A subject attribute is longer than X.520 allows.
+    #[error(
+        "the {field} is {length} characters long; certificates allow at most {max}: shorten it"
+    )]
+    SubjectTooLong {
+        /// Which attribute, e.g. "common name".
+        field: &'static str,
+        /// Its length in characters.
+        length: usize,
+        /// The upper bound.
+        max: usize,
     },
 
     /// The validity period is empty, reversed or out of range.
@@ -90,6 +112,16 @@ pub enum Error {
     /// PEM input was malformed or held nothing of the expected kind.
     #[error("invalid PEM: {0}")]
     InvalidPem(String),
+
+    /// The input is a different kind of object than the one asked for (e.g. a key given where a
+    /// certificate is expected).
+    #[error("this is {found}, not {expected}")]
+    WrongKind {
+        /// What the input holds, e.g. "a private key".
+        found: &'static str,
+        /// What was expected, e.g. "a certificate".
+        expected: &'static str,
+    },
 
     /// The input held no certificate at all.
     #[error("no certificate found: expected PEM (-----BEGIN CERTIFICATE-----) or DER")]

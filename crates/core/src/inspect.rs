@@ -43,7 +43,9 @@ pub struct CertInfo {
     pub not_after_rfc3339: String,
     /// Whether it is within its validity period at the `now` given.
     pub valid_now: bool,
-    /// Whole days from `now` to notAfter (negative once expired).
+    /// Whole days from `now` to notAfter, negative once it has expired by a day or more: 0 from a
+    /// day before expiry to a day after (tell which by `not_after`; `valid_now` is false once
+    /// expired), -3 when it expired 72 hours ago.
     pub days_left: i64,
     /// Subject alternative names with their type, e.g. `DNS:localhost`, `IP:127.0.0.1`.
     pub subject_alt_names: Vec<String>,
@@ -87,6 +89,22 @@ pub fn inspect(input: &[u8], now: UnixTime) -> Result<Vec<CertInfo>, Error> {
         .collect()
 }
 
+impl CertInfo {
+    /// How long before `now` it expired, in words ("less than a day ago", "1 day ago",
+    /// "3 days ago"), or `None` when it has not expired at `now`.
+    pub fn expired_ago(&self, now: UnixTime) -> Option<String> {
+        let now = i64::try_from(now.as_secs()).unwrap_or(i64::MAX);
+        if now <= self.not_after {
+            return None;
+        }
+        Some(match now.saturating_sub(self.not_after) / 86_400 {
+            0 => "less than a day ago".into(),
+            1 => "1 day ago".into(),
+            days => format!("{days} days ago"),
+        })
+    }
+}
+
 impl Certificate {
     /// Decodes this certificate, judged at `now`.
     pub fn inspect(&self, now: UnixTime) -> Result<CertInfo, Error> {
@@ -122,7 +140,7 @@ impl Certificate {
             not_before_rfc3339: rfc3339(not_before),
             not_after_rfc3339: rfc3339(not_after),
             valid_now: not_before <= now && now <= not_after,
-            days_left: (not_after - now).div_euclid(86_400),
+            days_left: whole_days(not_after, now),
             subject_alt_names: Vec::new(),
             key_algorithm,
             key_bits,
@@ -153,6 +171,11 @@ impl Certificate {
             };
         Ok(info)
     }
+}
+
+/// Whole days from `now` to `not_after`, counting only completed days either way.
+pub(crate) fn whole_days(not_after: i64, now: i64) -> i64 {
+    not_after.saturating_sub(now) / 86_400
 }
 
 fn read_extension(ext: &ParsedExtension<'_>, info: &mut CertInfo) {

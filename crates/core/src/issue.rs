@@ -62,7 +62,7 @@ impl LeafOptions {
     }
 }
 
-/// Options for a root or intermediate CA.
+/// Options for a root or intermediate CA. By default its common name is made unique.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CaOptions {
     /// Subject common name.
@@ -77,6 +77,9 @@ pub struct CaOptions {
     pub path_len: Option<u8>,
     /// Permitted domains and IP ranges; empty means unconstrained.
     pub name_constraints: Vec<String>,
+    /// Append the creation date and a random id to the common name (see
+    /// [`unique_ca_name`](crate::unique_ca_name)), so that no two CAs share a subject.
+    pub unique_name: bool,
 }
 
 impl Default for CaOptions {
@@ -88,6 +91,7 @@ impl Default for CaOptions {
             validity: Validity::Days(validity::CA_DAYS),
             path_len: Some(1),
             name_constraints: Vec::new(),
+            unique_name: true,
         }
     }
 }
@@ -147,7 +151,7 @@ pub fn self_signed_with_key(
 ) -> Result<Issued, Error> {
     let names = parse_names(&options.names)?;
     let period = options.validity.resolve(now)?;
-    let params = profile::leaf(&names, options.usage, key.algorithm(), &period, false)?;
+    let params = profile::leaf(&names, options.usage, key.algorithm(), &period)?;
     let cert = params.self_signed(key.rcgen())?;
     Ok(Issued {
         certificate: Certificate::from_encoded(cert.der().clone()),
@@ -165,7 +169,7 @@ pub fn prepare_self_signed(
 ) -> Result<UnsignedCertificate, Error> {
     let names = parse_names(&options.names)?;
     let period = options.validity.resolve(now)?;
-    let mut params = profile::leaf(&names, options.usage, key.algorithm(), &period, false)?;
+    let mut params = profile::leaf(&names, options.usage, key.algorithm(), &period)?;
     crate::tbs::key_id_once(&mut params, key);
     UnsignedCertificate::self_signed(&params, key)
 }

@@ -45,7 +45,7 @@ pub use issue::{
 pub use key::{KeyAlgorithm, KeyPair};
 pub use names::{parse_names, Name};
 pub use private_key::{read_exported_key, PrivateKey};
-pub use profile::Usage;
+pub use profile::{unique_ca_name, Usage};
 pub use public_key::PublicKey;
 pub use tbs::{UnsignedCertificate, UnsignedCsr};
 pub use validity::Validity;

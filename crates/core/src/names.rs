@@ -48,6 +48,11 @@ impl Name {
         if let Some((local, domain)) = s.rsplit_once('@') {
             return parse_email(local, domain).map(Name::Email).map_err(bad);
         }
+        if s.contains(':') {
+            return Err(bad(
+                "not a valid IP address, and DNS names cannot contain `:` (leave out any port)",
+            ));
+        }
         parse_dns(s, true).map(Name::Dns).map_err(bad)
     }
 

@@ -88,9 +88,13 @@ impl Preview {
             IsCa::Ca(BasicConstraints::Unconstrained) => (true, None),
             _ => (false, None),
         };
-        let constraints = match &params.name_constraints {
-            Some(nc) => NameConstraints::from_rcgen(nc)?,
-            None => NameConstraints::default(),
+        if params.name_constraints.is_some() {
+            return None;
+        }
+        let constraints = match params.custom_extensions.as_slice() {
+            [] => NameConstraints::default(),
+            [ext] => NameConstraints::from_extension(ext)?,
+            _ => return None,
         };
         let not_before = params.not_before.unix_timestamp();
         let not_after = params.not_after.unix_timestamp();
@@ -154,7 +158,7 @@ impl Preview {
         info.sha256_fingerprint = hex_colon(&fingerprint);
         info.sha256_hex = hex_lower(&fingerprint);
         info.valid_now = info.not_before <= now && now <= info.not_after;
-        info.days_left = (info.not_after - now).div_euclid(86_400);
+        info.days_left = crate::inspect::whole_days(info.not_after, now);
         info
     }
 }
@@ -281,18 +285,15 @@ mod tests {
         let period = Validity::Days(30).resolve(now).unwrap();
         let names = parse_names(&["localhost", "127.0.0.1", "bücher.example"]).unwrap();
         for usage in [Usage::Server, Usage::Client, Usage::Both] {
-            for issued in [false, true] {
-                let params =
-                    profile::leaf(&names, usage, KeyAlgorithm::P256, &period, issued).unwrap();
-                assert!(Preview::new(&params, key, KeyAlgorithm::P384, None).is_some());
-            }
+            let params = profile::leaf(&names, usage, KeyAlgorithm::P256, &period).unwrap();
+            assert!(Preview::new(&params, key, KeyAlgorithm::P384, None).is_some());
         }
         let constrained = CaOptions {
             name_constraints: alloc::vec!["example.test".into(), "10.0.0.0/8".into()],
             ..CaOptions::default()
         };
         for options in [CaOptions::default(), constrained] {
-            let params = crate::ca::ca_params(&options, &period, false).unwrap();
+            let params = crate::ca::ca_params(&options, &period, now, false).unwrap();
             let preview = Preview::new(&params, key, KeyAlgorithm::P256, None);
             let view = preview
                 .and_then(|p| p.issuer_view())

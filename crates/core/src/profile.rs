@@ -1,5 +1,6 @@
 //! Certificate profiles: which extensions a root CA, an intermediate and a leaf carry.
 
+use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::vec;
 use alloc::vec::Vec;
@@ -8,9 +9,12 @@ use rcgen::{
     BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, KeyUsagePurpose,
 };
 
+use rustls_pki_types::UnixTime;
+
+use crate::certificate::hex_lower;
 use crate::constraints::NameConstraints;
 use crate::names::Name;
-use crate::validity::Period;
+use crate::validity::{rfc3339, Period};
 use crate::{Error, KeyAlgorithm};
 
 /// What a leaf certificate is for (its extended key usage).
@@ -40,6 +44,45 @@ impl core::str::FromStr for Usage {
     }
 }
 
+/// ub-common-name (RFC 5280 appendix A): the most characters a subject CN may have.
+pub(crate) const UB_COMMON_NAME: usize = 64;
+
+/// ub-organization-name (RFC 5280 appendix A).
+const UB_ORGANIZATION_NAME: usize = 64;
+
+/// Fails with a clear error when a subject attribute is longer than X.520 allows.
+fn within_bound(field: &'static str, value: &str, max: usize) -> Result<(), Error> {
+    let length = value.chars().count();
+    if length > max {
+        return Err(Error::SubjectTooLong { field, length, max });
+    }
+    Ok(())
+}
+
+/// A CA common name no other CA has: `base` (cut back by whole words when it would not fit in
+/// 64 characters, so `selfsign development CA user@host` loses `user@host` first), the creation
+/// date from `now` and six random hex digits, e.g. `selfsign development CA 2026-12-05 3fa9c1`.
+pub fn unique_ca_name(base: &str, now: UnixTime) -> Result<String, Error> {
+    let mut id = [0u8; 3];
+    getrandom::fill(&mut id)
+        .map_err(|_| Error::Generation("the system random number generator failed".into()))?;
+    let date = rfc3339(i64::try_from(now.as_secs()).unwrap_or(i64::MAX));
+    let date = date.get(..10).unwrap_or(&date);
+    let suffix = format!(" {date} {}", hex_lower(&id));
+    let room = UB_COMMON_NAME.saturating_sub(suffix.chars().count());
+    let mut base = base.trim();
+    while base.chars().count() > room {
+        match base.rsplit_once(char::is_whitespace) {
+            Some((shorter, _)) => base = shorter.trim_end(),
+            None => {
+                let end = base.char_indices().nth(room).map_or(base.len(), |(i, _)| i);
+                base = &base[..end];
+            }
+        }
+    }
+    Ok(format!("{base}{suffix}"))
+}
+
 /// A random, positive, 16-byte serial number from the system CSPRNG.
 pub(crate) fn random_serial() -> Result<rcgen::SerialNumber, Error> {
     let mut bytes = [0u8; 16];
@@ -60,14 +103,13 @@ fn base(period: &Period) -> Result<CertificateParams, Error> {
     Ok(params)
 }
 
-/// A leaf: CA:FALSE, keyUsage digitalSignature (+ keyEncipherment for RSA), EKU, SKI, SAN, and an
-/// AKI when issued by a CA.
+/// A leaf: CA:FALSE, keyUsage digitalSignature (+ keyEncipherment for RSA), EKU, SKI, SAN and AKI
+/// (its own key identifier when self-signed).
 pub(crate) fn leaf(
     names: &[Name],
     usage: Usage,
     key: KeyAlgorithm,
     period: &Period,
-    issued_by_ca: bool,
 ) -> Result<CertificateParams, Error> {
     let mut params = base(period)?;
     name_subject(&mut params, names)?;
@@ -84,7 +126,8 @@ pub(crate) fn leaf(
             ExtendedKeyUsagePurpose::ClientAuth,
         ],
     };
-    params.use_authority_key_identifier_extension = issued_by_ca;
+    // A self-signed leaf names itself as its authority (RFC 5280 4.2.1.1 exempts only CAs).
+    params.use_authority_key_identifier_extension = true;
     Ok(params)
 }
 
@@ -118,6 +161,8 @@ pub(crate) fn ca(
     period: &Period,
     has_issuer: bool,
 ) -> Result<CertificateParams, Error> {
+    within_bound("common name", common_name, UB_COMMON_NAME)?;
+    within_bound("organisation", organization, UB_ORGANIZATION_NAME)?;
     let mut params = base(period)?;
     params
         .distinguished_name
@@ -136,7 +181,9 @@ pub(crate) fn ca(
         KeyUsagePurpose::CrlSign,
         KeyUsagePurpose::DigitalSignature,
     ];
-    params.name_constraints = constraints.map(NameConstraints::to_rcgen);
+    if let Some(constraints) = constraints {
+        params.custom_extensions.push(constraints.to_extension()?);
+    }
     params.use_authority_key_identifier_extension = has_issuer;
     Ok(params)
 }

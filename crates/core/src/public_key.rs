@@ -154,6 +154,41 @@ impl PublicKey {
     }
 }
 
+/// What kind of key a DER SubjectPublicKeyInfo holds, in words (`ECDSA P-521`, `Ed448`,
+/// `RSA-PSS`, `1024-bit RSA`, ...), for saying which key selfsign cannot use.
+pub(crate) fn describe_spki(spki: &[u8]) -> String {
+    let Ok((_, parsed)) = SubjectPublicKeyInfo::from_der(spki) else {
+        return "not a readable public key".into();
+    };
+    let algorithm = parsed.algorithm.algorithm.to_id_string();
+    let curve = parsed
+        .algorithm
+        .parameters
+        .as_ref()
+        .and_then(|p| p.as_oid().ok())
+        .map(|oid| oid.to_id_string());
+    let named = match (algorithm.as_str(), curve.as_deref()) {
+        ("1.2.840.10045.2.1", Some("1.2.840.10045.3.1.7")) => "ECDSA P-256",
+        ("1.2.840.10045.2.1", Some("1.3.132.0.34")) => "ECDSA P-384",
+        ("1.2.840.10045.2.1", Some("1.3.132.0.35")) => "ECDSA P-521",
+        ("1.2.840.10045.2.1", Some("1.3.132.0.10")) => "ECDSA secp256k1",
+        ("1.2.840.10045.2.1", Some(other)) => return format!("ECDSA on curve {other}"),
+        ("1.2.840.10045.2.1", None) => "ECDSA with explicit curve parameters",
+        ("1.3.101.112", _) => "Ed25519",
+        ("1.3.101.113", _) => "Ed448",
+        ("1.3.101.110", _) => "X25519 (key agreement only)",
+        ("1.3.101.111", _) => "X448 (key agreement only)",
+        ("1.2.840.113549.1.1.10", _) => "RSA-PSS",
+        ("1.2.840.10040.4.1", _) => "DSA",
+        ("1.2.840.113549.1.1.1", _) => match parsed.parsed() {
+            Ok(Parsed::RSA(rsa)) => return format!("{}-bit RSA", rsa.key_size()),
+            _ => "RSA",
+        },
+        (other, _) => return format!("of algorithm {other}"),
+    };
+    named.into()
+}
+
 /// Key bits and their algorithm, for rcgen to encode as a SubjectPublicKeyInfo.
 struct Raw<'a>(KeyAlgorithm, &'a [u8]);
 

@@ -103,3 +103,71 @@ fn a_csr_outside_the_ca_constraints_is_refused() {
         .unwrap_err();
     assert!(matches!(err, Error::OutsideNameConstraints { .. }), "{err}");
 }
+
+/// A CSR for `name` made by `openssl req` with a new key of the given `-newkey`/`-pkeyopt` kind.
+fn openssl_csr(newkey: &[&str]) -> Vec<u8> {
+    let dir = std::env::temp_dir().join(format!(
+        "selfsign-core-csr-{}-{}",
+        std::process::id(),
+        newkey.join("-").replace([':', '/'], "_")
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = std::process::Command::new("openssl")
+        .args(["req", "-new", "-nodes", "-subj", "/CN=svc.example.test"])
+        .args(["-addext", "subjectAltName=DNS:svc.example.test", "-keyout"])
+        .arg(dir.join("key.pem"))
+        .args(["-newkey"])
+        .args(newkey)
+        .output()
+        .expect("openssl must be installed (scripts/bootstrap does)");
+    std::fs::remove_dir_all(&dir).ok();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
+
+#[test]
+fn a_csr_with_a_key_selfsign_cannot_use_names_the_key_type() {
+    for (newkey, kind) in [
+        (
+            &["ec", "-pkeyopt", "ec_paramgen_curve:P-521"][..],
+            "ECDSA P-521",
+        ),
+        (
+            &["ec", "-pkeyopt", "ec_paramgen_curve:secp256k1"][..],
+            "ECDSA secp256k1",
+        ),
+        (&["ed448"][..], "Ed448"),
+        (
+            &["rsa-pss", "-pkeyopt", "rsa_keygen_bits:2048"][..],
+            "RSA-PSS",
+        ),
+        (&["rsa:1024"][..], "1024-bit RSA"),
+    ] {
+        let err = Csr::parse(&openssl_csr(newkey)).unwrap_err().to_string();
+        assert!(
+            err.contains(kind) && err.contains("cannot sign for"),
+            "{kind}: {err}"
+        );
+        assert!(err.contains("P-256") && err.contains("Ed25519"), "{err}");
+        assert!(!err.contains("altered"), "{err}");
+    }
+    let supported = Csr::parse(&openssl_csr(&["ec", "-pkeyopt", "ec_paramgen_curve:P-256"]));
+    assert!(supported.is_ok(), "{supported:?}");
+}
+
+#[test]
+fn a_certificate_given_as_a_csr_is_called_a_certificate() {
+    let cert = root().certificate().clone();
+    for input in [cert.pem().into_bytes(), cert.der().to_vec()] {
+        let err = Csr::parse(&input).unwrap_err();
+        assert!(matches!(err, Error::WrongKind { .. }), "{err}");
+        assert_eq!(
+            err.to_string(),
+            "this is a certificate, not a certificate signing request"
+        );
+    }
+}

@@ -99,3 +99,17 @@ fn duplicate_names_are_kept_once_in_order() {
         vec![Name::Dns("b.test".into()), Name::Dns("a.test".into())]
     );
 }
+
+#[test]
+fn a_malformed_ip_address_is_called_an_invalid_ip_address() {
+    for input in [
+        "999::1::2",
+        "fe80::1::",
+        "1:2:3:4:5:6:7:8:9",
+        "localhost:8443",
+    ] {
+        let why = reason(input);
+        assert!(why.contains("not a valid IP address"), "{input}: {why}");
+    }
+    assert!(reason("999.1.1.1").contains("IPv4"));
+}

@@ -5,7 +5,7 @@ mod common;
 use common::{info, now, root};
 use selfsign_core::{
     inspect, parse_certificates, Ca, CaOptions, Certificate, Error, KeyAlgorithm, KeyPair,
-    LeafOptions, PrivateKeyDer,
+    LeafOptions, PrivateKeyDer, UnixTime,
 };
 
 #[test]
@@ -105,11 +105,53 @@ fn bad_certificate_input_gets_specific_errors() {
     let der = ca.certificate().der().to_vec();
     let err = inspect(&der[..der.len() / 2], now()).unwrap_err();
     assert!(matches!(err, Error::InvalidCertificate(_)), "{err}");
-    let key_only = ca.key().private_key_pem();
-    assert_eq!(
-        inspect(key_only.as_bytes(), now()).unwrap_err(),
-        Error::NoCertificate
-    );
+}
+
+#[test]
+fn a_truncated_certificate_is_called_truncated_without_parser_internals() {
+    let pem = root().certificate().pem();
+    // The END line survives but the body lost its last lines: the base64 decodes, the DER ends early.
+    let lines: Vec<&str> = pem.lines().collect();
+    let cut = [&lines[..lines.len() - 4], &lines[lines.len() - 1..]]
+        .concat()
+        .join("\n");
+    for input in [cut.as_bytes().to_vec(), {
+        let der = root().certificate().der().to_vec();
+        der[..der.len() - 40].to_vec()
+    }] {
+        let err = inspect(&input, now()).unwrap_err().to_string();
+        assert!(err.contains("truncated"), "{err}");
+        assert!(!err.contains("nom") && !err.contains("Eof"), "{err}");
+    }
+}
+
+#[test]
+fn a_private_key_given_as_a_certificate_is_called_a_private_key() {
+    let key_only = root().key().private_key_pem();
+    let err = inspect(key_only.as_bytes(), now()).unwrap_err();
+    assert!(matches!(err, Error::WrongKind { .. }), "{err}");
+    assert!(err.to_string().contains("private key"), "{err}");
+}
+
+#[test]
+fn expired_day_counts_are_whole_days_since_expiry() {
+    let cert = root().certificate().clone();
+    let not_after = info(&cert).not_after as u64;
+    let at = |secs: u64| UnixTime::since_unix_epoch(std::time::Duration::from_secs(secs));
+    let hour = 3600;
+    for (when, days_left, ago) in [
+        (not_after + hour, 0, Some("less than a day ago")),
+        (not_after + 72 * hour, -3, Some("3 days ago")),
+        (not_after + 72 * hour + 5, -3, Some("3 days ago")),
+        (not_after + 25 * hour, -1, Some("1 day ago")),
+        (not_after - hour, 0, None),
+        (not_after - 25 * hour, 1, None),
+        (not_after, 0, None),
+    ] {
+        let i = cert.inspect(at(when)).unwrap();
+        assert_eq!(i.days_left, days_left, "{}", when as i64 - not_after as i64);
+        assert_eq!(i.expired_ago(at(when)).as_deref(), ago);
+    }
 }
 
 #[test]

@@ -188,7 +188,16 @@ fn name_constrained_ca_carries_permitted_subtrees_and_shuts_out_other_types() {
     };
     let ca = selfsign_core::Ca::new_root(&opts, now()).unwrap();
     let i = info(ca.certificate());
-    assert_eq!(i.permitted_names, ["DNS:example.test"]);
+    assert_eq!(
+        i.permitted_names,
+        [
+            "DNS:example.test",
+            "email:example.test",
+            "email:.example.test",
+            "URI:example.test",
+            "URI:.example.test"
+        ]
+    );
     assert_eq!(i.excluded_names, ["IP:0.0.0.0/0", "IP:::/0"]);
     assert!(ca
         .issue(&LeafOptions::new(["api.example.test"]), now())
@@ -260,4 +269,223 @@ fn an_intermediate_inherits_its_roots_name_constraints_and_path_length() {
         .issue(&LeafOptions::new(["evil.test"]), now())
         .is_err());
     assert_eq!(info(inter.certificate()).path_len, Some(0));
+}
+
+fn constrained(entries: &[&str]) -> selfsign_core::Ca {
+    let opts = CaOptions {
+        name_constraints: entries.iter().map(|e| e.to_string()).collect(),
+        ..CaOptions::default()
+    };
+    selfsign_core::Ca::new_root(&opts, now()).unwrap()
+}
+
+fn refused(ca: &selfsign_core::Ca, name: &str) -> bool {
+    match ca.issue(&LeafOptions::new([name]), now()) {
+        Err(Error::OutsideNameConstraints { .. }) => true,
+        Err(other) => panic!("{name}: unexpected error {other}"),
+        Ok(_) => false,
+    }
+}
+
+#[test]
+fn a_domain_constrained_ca_refuses_emails_and_uris_outside_its_domain() {
+    let ca = constrained(&["example.test"]);
+    for outside in [
+        "mallory@evil.test",
+        "me@example.test.evil.test",
+        "https://google.com/",
+        "https://example.test.evil.test/",
+        "https://10.0.0.1/",
+        "https://[::1]/",
+        "spiffe://evil.test/svc",
+        "https://user@evil.test:443/",
+    ] {
+        assert!(refused(&ca, outside), "{outside} was issued");
+    }
+    for inside in [
+        "me@example.test",
+        "me@mail.example.test",
+        "https://example.test/",
+        "https://api.example.test:8443/x?y#z",
+        "spiffe://example.test/svc",
+    ] {
+        assert!(!refused(&ca, inside), "{inside} was refused");
+    }
+}
+
+#[test]
+fn a_subdomain_only_constraint_refuses_the_domain_itself_for_every_name_type() {
+    let ca = constrained(&[".example.test"]);
+    for outside in ["example.test", "me@example.test", "https://example.test/"] {
+        assert!(refused(&ca, outside), "{outside} was issued");
+    }
+    for inside in [
+        "a.example.test",
+        "me@a.example.test",
+        "https://a.example.test/",
+    ] {
+        assert!(!refused(&ca, inside), "{inside} was refused");
+    }
+}
+
+#[test]
+fn an_ip_only_ca_refuses_dns_names_emails_and_uris() {
+    let ca = constrained(&["10.0.0.0/8"]);
+    let i = info(ca.certificate());
+    assert!(
+        i.excluded_names
+            .contains(&"email:(all addresses)".to_string()),
+        "{i:?}"
+    );
+    assert!(
+        i.excluded_names.contains(&"URI:(all URIs)".to_string()),
+        "{i:?}"
+    );
+    assert!(
+        i.excluded_names.contains(&"DNS:(all names)".to_string()),
+        "{i:?}"
+    );
+    for outside in [
+        "a.test",
+        "me@a.test",
+        "https://a.test/",
+        "https://10.0.0.1/",
+        "a@b.invalid",
+        "https://x.invalid/",
+        "11.0.0.1",
+    ] {
+        assert!(refused(&ca, outside), "{outside} was issued");
+    }
+    assert!(!refused(&ca, "10.1.2.3"));
+    let err = ca
+        .issue(&LeafOptions::new(["a@b.test"]), now())
+        .unwrap_err();
+    assert!(
+        !err.to_string().contains("invalid"),
+        "the internal .invalid subtree is not offered: {err}"
+    );
+}
+
+#[test]
+fn an_empty_constraint_entry_is_refused_rather_than_ignored() {
+    for entries in [vec![""], vec!["example.test", " "]] {
+        let opts = CaOptions {
+            name_constraints: entries.iter().map(|e| e.to_string()).collect(),
+            ..CaOptions::default()
+        };
+        let err = selfsign_core::Ca::new_root(&opts, now()).unwrap_err();
+        assert!(err.to_string().contains("empty entry"), "{err}");
+    }
+}
+
+#[test]
+fn an_ip_range_with_host_bits_is_refused_naming_the_network() {
+    for (entry, network) in [("10.0.0.1/8", "10.0.0.0/8"), ("fd00::1/64", "fd00::/64")] {
+        let opts = CaOptions {
+            name_constraints: vec![entry.into()],
+            ..CaOptions::default()
+        };
+        let err = selfsign_core::Ca::new_root(&opts, now()).unwrap_err();
+        assert!(matches!(err, Error::ConstraintHostBits { .. }), "{err}");
+        assert!(err.to_string().contains(network), "{err}");
+    }
+    assert!(selfsign_core::Ca::new_root(
+        &CaOptions {
+            name_constraints: vec!["10.0.0.0/8".into(), "192.168.1.7/32".into()],
+            ..CaOptions::default()
+        },
+        now()
+    )
+    .is_ok());
+}
+
+#[test]
+fn a_self_signed_leaf_names_itself_as_its_authority() {
+    for options in [
+        LeafOptions::new(["localhost"]),
+        LeafOptions::new(["localhost"]).usage(Usage::Client),
+        LeafOptions::new(["localhost"])
+            .key(KeyAlgorithm::Ed25519)
+            .days(14),
+    ] {
+        let leaf = self_signed(&options, now()).unwrap();
+        let i = info(&leaf.certificate);
+        assert!(i.authority_key_id.is_some(), "{i:?}");
+        assert_eq!(i.authority_key_id, i.subject_key_id);
+        assert!(i.self_signed);
+    }
+}
+
+#[test]
+fn subject_names_longer_than_x520_allows_are_refused() {
+    for (common_name, organization, field) in [
+        ("c".repeat(65), String::new(), "common name"),
+        ("é".repeat(65), String::new(), "common name"),
+        ("ok".into(), "o".repeat(65), "organisation"),
+    ] {
+        let opts = CaOptions {
+            common_name,
+            organization,
+            unique_name: false,
+            ..CaOptions::default()
+        };
+        let err = selfsign_core::Ca::new_root(&opts, now()).unwrap_err();
+        assert!(matches!(err, Error::SubjectTooLong { .. }), "{err}");
+        assert!(
+            err.to_string().contains(field) && err.to_string().contains("64"),
+            "{err}"
+        );
+    }
+    let opts = CaOptions {
+        common_name: "c".repeat(64),
+        unique_name: false,
+        ..CaOptions::default()
+    };
+    assert!(selfsign_core::Ca::new_root(&opts, now()).is_ok());
+}
+
+#[test]
+fn two_cas_made_in_a_row_have_different_subjects() {
+    let (a, b) = (root(), root());
+    let (a, b) = (info(a.certificate()), info(b.certificate()));
+    assert_ne!(a.subject, b.subject);
+    let cn = a.common_name.unwrap();
+    assert!(
+        cn.starts_with("selfsign development CA 2026-01-01 "),
+        "{cn}"
+    );
+    let intermediate = root()
+        .new_intermediate(&CaOptions::intermediate(), now())
+        .unwrap();
+    let cn = info(intermediate.certificate()).common_name.unwrap();
+    assert!(
+        cn.starts_with("selfsign development intermediate CA 2026-01-01 "),
+        "{cn}"
+    );
+}
+
+#[test]
+fn a_unique_ca_name_keeps_the_owner_when_it_fits_and_drops_it_when_not() {
+    let name = selfsign_core::unique_ca_name("selfsign development CA dev@box", now()).unwrap();
+    assert!(
+        name.starts_with("selfsign development CA dev@box 2026-01-01 "),
+        "{name}"
+    );
+    assert_eq!(
+        name.len(),
+        "selfsign development CA dev@box 2026-01-01 ".len() + 6
+    );
+    let long = format!(
+        "selfsign development CA {}@{}",
+        "u".repeat(20),
+        "h".repeat(30)
+    );
+    let name = selfsign_core::unique_ca_name(&long, now()).unwrap();
+    assert!(
+        name.starts_with("selfsign development CA 2026-01-01 "),
+        "{name}"
+    );
+    assert!(name.chars().count() <= 64);
+    let name = selfsign_core::unique_ca_name(&"x".repeat(100), now()).unwrap();
+    assert_eq!(name.chars().count(), 64, "{name}");
 }

@@ -103,7 +103,7 @@ impl LeafInput {
 #[derive(Debug, Default, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
 pub struct CaInput {
-    /// Subject common name (default "selfsign development CA").
+    /// Subject common name (default "selfsign development CA", its creation date and a random id).
     pub common_name: Option<String>,
     /// Subject organisation (default "selfsign development CA"; "" for none).
     pub organization: Option<String>,
@@ -144,6 +144,7 @@ impl CaInput {
             validity: days(self.days, CA_DAYS)?,
             path_len,
             name_constraints: self.name_constraints.to_vec(),
+            unique_name: self.common_name.is_none(),
         })
     }
 }

@@ -162,8 +162,8 @@ impl Session {
             } else {
                 c.subject_alt_names.join(", ")
             };
-            let left = if c.days_left < 0 {
-                format!("EXPIRED {} days ago", -c.days_left)
+            let left = if let Some(ago) = c.expired_ago(selfsign_core::UnixTime::now()) {
+                format!("EXPIRED {ago}")
             } else if !c.valid_now {
                 "NOT YET VALID".to_string()
             } else {

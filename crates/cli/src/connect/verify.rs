@@ -141,10 +141,11 @@ pub fn explain(error: &CertificateError, chain: &[CertInfo], asked: &str) -> Str
                 .or(leaf);
             match culprit {
                 Some(c) => format!(
-                    "certificate expired: {} expired on {} ({} days ago)",
+                    "certificate expired: {} expired on {} ({})",
                     describe(c),
                     c.not_after_rfc3339,
-                    -c.days_left
+                    c.expired_ago(UnixTime::now())
+                        .unwrap_or_else(|| "just now".into())
                 ),
                 None => "certificate expired".into(),
             }

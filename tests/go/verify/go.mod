@@ -1,0 +1,3 @@
+module selfsign.invalid/verify
+
+go 1.19
