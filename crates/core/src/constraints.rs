@@ -50,6 +50,11 @@ impl Subtree {
     /// Whether `name` falls in this subtree; `None` when they are of different types.
     fn matches(&self, name: &Name) -> Option<bool> {
         match (self, name) {
+            (Subtree::Email(base), Name::Email(_)) | (Subtree::Uri(base), Name::Uri(_))
+                if base == NOWHERE =>
+            {
+                Some(false)
+            }
             (Subtree::Dns(base), Name::Dns(dns)) => Some(dns_within(dns, base)),
             (Subtree::Ip(net, prefix), Name::Ip(ip)) => Some(ip_within(*ip, *net, *prefix)),
             (Subtree::Email(base), Name::Email(email)) => Some(email_within(email, base)),
@@ -61,11 +66,11 @@ impl Subtree {
     }
 }
 
-/// The reserved top-level domain (RFC 6761) under which no real host lies: the one email and
-/// URI subtree a CA that may not issue those names permits. OpenSSL reads an empty excluded
-/// email or URI base as "nothing" (Go reads it as "everything"), so shutting a type out for both
-/// takes a permitted subtree that matches no real name as well as the empty excluded one.
-const NOWHERE: &str = ".invalid";
+/// Hosts under the reserved `.invalid` top-level domain (RFC 6761), where no real host lies: the
+/// one email and URI subtree a CA that may not issue those names permits, so OpenSSL and Go
+/// refuse every other email address and URI. (An empty excluded base would not do: OpenSSL reads
+/// it as matching nothing, and pkilint calls it invalid syntax.) This crate issues none of them.
+const NOWHERE: &str = ".none.invalid";
 
 /// Permitted and excluded subtrees, as in RFC 5280's NameConstraints extension.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -119,8 +124,6 @@ impl NameConstraints {
             permitted.push(Subtree::Email(NOWHERE.into()));
             permitted.push(Subtree::Uri(NOWHERE.into()));
             excluded.push(Subtree::Dns(String::new()));
-            excluded.push(Subtree::Email(String::new()));
-            excluded.push(Subtree::Uri(String::new()));
         }
         permitted.extend(email);
         permitted.extend(uri);
