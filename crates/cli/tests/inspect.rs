@@ -171,7 +171,17 @@ fn a_ca_bundle_reports_root_and_constraints() {
     let info = &json(&env.ok(&["--json", "inspect", env.ca().to_str().unwrap()]))[0];
     assert_eq!(info["position"], "root");
     assert_eq!(info["is_ca"], true);
-    assert_eq!(info["permitted_names"], serde_json::json!(["DNS:a.test"]));
+    // A domain permits DNS names, email addresses and URI hosts in it (issue 14, item 7).
+    assert_eq!(
+        info["permitted_names"],
+        serde_json::json!([
+            "DNS:a.test",
+            "email:a.test",
+            "email:.a.test",
+            "URI:a.test",
+            "URI:.a.test"
+        ])
+    );
 }
 
 #[test]

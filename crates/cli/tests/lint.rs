@@ -19,7 +19,14 @@ fn lint_errors(dir: &Path, cert: &Path) -> Vec<String> {
     let out = tool(
         dir,
         "lint_pkix_cert",
-        &["lint", "-s", "ERROR", "-f", "JSON", single.to_str().unwrap()],
+        &[
+            "lint",
+            "-s",
+            "ERROR",
+            "-f",
+            "JSON",
+            single.to_str().unwrap(),
+        ],
     );
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
         panic!(

@@ -270,6 +270,8 @@ pub(crate) fn ca_params(
     if cn.is_empty() {
         return Err(Error::NotACa("a CA needs a non-empty common name"));
     }
+    // Refused as typed, before the date and id are added (which cut back only whole words).
+    profile::within_bound("common name", cn, profile::UB_COMMON_NAME)?;
     let cn = match options.unique_name {
         true => profile::unique_ca_name(cn, now)?,
         false => cn.to_string(),

@@ -51,7 +51,7 @@ pub(crate) const UB_COMMON_NAME: usize = 64;
 const UB_ORGANIZATION_NAME: usize = 64;
 
 /// Fails with a clear error when a subject attribute is longer than X.520 allows.
-fn within_bound(field: &'static str, value: &str, max: usize) -> Result<(), Error> {
+pub(crate) fn within_bound(field: &'static str, value: &str, max: usize) -> Result<(), Error> {
     let length = value.chars().count();
     if length > max {
         return Err(Error::SubjectTooLong { field, length, max });

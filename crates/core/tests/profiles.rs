@@ -434,6 +434,15 @@ fn subject_names_longer_than_x520_allows_are_refused() {
         ..CaOptions::default()
     };
     assert!(selfsign_core::Ca::new_root(&opts, now()).is_ok());
+    let opts = CaOptions {
+        common_name: "c".repeat(65),
+        ..CaOptions::default()
+    };
+    let err = selfsign_core::Ca::new_root(&opts, now()).unwrap_err();
+    assert!(
+        matches!(err, Error::SubjectTooLong { .. }),
+        "a unique name is not made by cutting what the user typed: {err}"
+    );
 }
 
 #[test]
