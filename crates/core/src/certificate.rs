@@ -93,7 +93,8 @@ fn parse(der: &[u8]) -> Result<X509Certificate<'_>, Error> {
 fn describe_der_error(e: &x509_parser::nom::Err<x509_parser::error::X509Error>) -> String {
     use x509_parser::error::X509Error;
     use x509_parser::nom::error::ErrorKind;
-    let truncated = "the certificate is truncated: its data ends before the certificate does (was the file cut short?)";
+    let truncated =
+        "truncated: the data ends before the certificate does (was the file cut short?)";
     match e {
         x509_parser::nom::Err::Incomplete(_) => truncated.to_string(),
         x509_parser::nom::Err::Error(e) | x509_parser::nom::Err::Failure(e) => match e {
@@ -119,7 +120,7 @@ pub fn parse_certificates(input: &[u8]) -> Result<Vec<Certificate>, Error> {
             return Err(match crate::pem::first_kind(input) {
                 Some(found) => Error::WrongKind {
                     found,
-                    expected: "a certificate (it holds no certificate)",
+                    expected: "a certificate",
                 },
                 None => Error::NoCertificate,
             });
