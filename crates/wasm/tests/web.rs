@@ -156,7 +156,15 @@ fn name_constrained_ca_permits_its_names_and_refuses_others() {
             "DNS:localhost",
             "DNS:dev.test",
             "IP:127.0.0.1/32",
-            "IP:::1/128"
+            "IP:::1/128",
+            "email:localhost",
+            "email:.localhost",
+            "email:dev.test",
+            "email:.dev.test",
+            "URI:localhost",
+            "URI:.localhost",
+            "URI:dev.test",
+            "URI:.dev.test"
         ]
     );
     let (cert, key) = (pem(&ca, "certificatePem"), pem(&ca, "keyPem"));
