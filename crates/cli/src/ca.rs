@@ -21,8 +21,8 @@ pub enum CaCommand {
 /// Arguments of `selfsign ca create`.
 #[derive(clap::Args, Debug)]
 pub struct CreateArgs {
-    /// Only let the CA issue for these domains (and names below them) and IPs/CIDR ranges,
-    /// comma separated, e.g. `a.test,10.0.0.0/8`
+    /// Only let the CA issue for these domains (DNS names, emails and URIs in them) and
+    /// IPs/CIDR ranges, comma separated, e.g. `a.test,10.0.0.0/8`
     #[arg(long, value_delimiter = ',', value_name = "LIST")]
     pub name_constraints: Vec<String>,
     /// Validity in days [default: 3650, or what remains of the root for --intermediate]
