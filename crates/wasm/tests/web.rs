@@ -438,7 +438,7 @@ fn garbage_ca_imports_name_the_file_at_fault() {
     assert_failure(
         api::import_ca(key.clone(), key.clone()),
         "caCert",
-        "no certificate found",
+        "this is a private key, not a certificate",
     );
     assert_failure(
         api::import_ca("".into(), key.clone()),
