@@ -1,6 +1,8 @@
 //! `selfsign serve`: the mio + rustls listener, with certificates from `--cert/--key` or a
 //! localhost leaf kept in the data directory under the local CA (reissued when it nears expiry
-//! or the names change).
+//! or the names change), and leaves issued on demand for allowed SNI names (`ondemand`).
+
+mod ondemand;
 
 use std::collections::BTreeSet;
 use std::net::{SocketAddr, TcpListener, ToSocketAddrs};
@@ -18,7 +20,7 @@ use crate::{Error, Global};
 
 /// Names the kept server leaf always covers.
 const LOCAL_NAMES: [&str; 3] = ["localhost", "127.0.0.1", "::1"];
-/// Reissue the kept leaf when it has less than this left.
+/// Reissue a kept leaf when it has less than this left (or less than a third of its validity).
 const RENEW_BEFORE_SECS: i64 = 86_400;
 
 /// What the server does with each connection.
@@ -93,6 +95,11 @@ pub struct ServeArgs {
     /// are 404, except /.well-known/ which is always served
     #[arg(long)]
     pub serve_dotfiles: bool,
+    /// Issue a certificate from the local CA for each host name matching PATTERN the first time a
+    /// client asks for it (SNI), e.g. '*.localhost' (one label: not a.b.localhost) or
+    /// app.test (repeatable)
+    #[arg(long = "on-demand", value_name = "PATTERN")]
+    pub on_demand: Vec<String>,
 }
 
 /// Longest accepted for any duration flag: a day.
@@ -159,6 +166,8 @@ pub fn run(args: &ServeArgs, global: &Global) -> Result<(), Error> {
         }
         Ok(store.clone().expect("store opened above"))
     };
+    let allowed = ondemand::patterns(&args.on_demand)?;
+    let kept = args.cert.is_none();
     let identity = match (&args.cert, &args.key) {
         (Some(cert), Some(key)) => given_identity(cert, key)?,
         _ => kept_identity(&open_store()?, &args.names, now)?,
@@ -184,6 +193,16 @@ pub fn run(args: &ServeArgs, global: &Global) -> Result<(), Error> {
         client_auth,
         resumption: !args.no_resumption,
     })?;
+    let resolver_store = if kept || !allowed.is_empty() {
+        Some(open_store()?)
+    } else {
+        None
+    };
+    let default = ondemand::DefaultIdentity {
+        identity: &identity,
+        kept_names: kept.then_some(args.names.as_slice()),
+    };
+    let config = ondemand::resolving(config, allowed, default, resolver_store, now)?;
     let limits = Limits {
         max_connections: fit_to_descriptors(args.max_connections),
         max_request_head: args.max_request_head,
@@ -389,8 +408,13 @@ fn load_kept(
     let key = KeyPair::from_pem(&std::fs::read_to_string(key_file).ok()?).ok()?;
     let info = chain.first()?.inspect(now).ok()?;
     let ca_info = ca.certificate().inspect(now).ok()?;
-    let now_secs = i64::try_from(now.as_secs()).ok()?;
-    let fresh = info.valid_now && info.not_after - now_secs > RENEW_BEFORE_SECS;
+    let fresh = info.valid_now
+        && info.not_after - i64::try_from(now.as_secs()).ok()? > RENEW_BEFORE_SECS
+        && !selfsign_server::needs_renewal(
+            u64::try_from(info.not_before).ok()?,
+            u64::try_from(info.not_after).ok()?,
+            now.as_secs(),
+        );
     let names: BTreeSet<String> = info.subject_alt_names.iter().cloned().collect();
     let same_ca = info.issuer == ca_info.subject
         && info.authority_key_id.is_some()
@@ -472,6 +496,7 @@ fn announce(
             "ca_file": identity.ca_file,
             "sha256_fingerprint": leaf.sha256_fingerprint,
             "names": leaf.subject_alt_names,
+            "on_demand": args.on_demand,
             "try": try_cmd,
         });
         out!("{value}");
@@ -496,6 +521,12 @@ fn announce(
         leaf.subject_alt_names.join(", ")
     );
     out!("SHA-256        {}", leaf.sha256_fingerprint);
+    if !args.on_demand.is_empty() {
+        out!(
+            "On demand      {} (a certificate from the local CA at first visit)",
+            args.on_demand.join(", ")
+        );
+    }
     match &ca {
         Some(ca) => out!("CA to trust    {ca}"),
         None => out!(

@@ -645,3 +645,105 @@ fn serve_dotfiles_serves_a_dotfile_that_is_404_without_it() {
         assert_eq!(String::from_utf8_lossy(&out.stdout), expected, "{extra:?}");
     }
 }
+
+/// What openssl s_client reports for a ClientHello naming `name`: the verify result against
+/// the store CA and the served certificate's subjectAltName text.
+fn s_client(env: &Env, served: &Served, name: &str) -> (String, String) {
+    let connect = format!("127.0.0.1:{}", served.port);
+    let ca = env.ca();
+    let out = std::process::Command::new("openssl")
+        .args(["s_client", "-connect", &connect, "-servername", name])
+        .args(["-verify_hostname", name, "-CAfile", ca.to_str().unwrap()])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let pem_start = text
+        .find("-----BEGIN CERTIFICATE-----")
+        .expect("a certificate");
+    let pem_end = text.find("-----END CERTIFICATE-----").expect("end") + 25;
+    let pem = env.file("served.pem");
+    std::fs::write(&pem, &text[pem_start..pem_end]).unwrap();
+    let sans = tool_ok(
+        env.path(),
+        "openssl",
+        &[
+            "x509",
+            "-in",
+            "served.pem",
+            "-noout",
+            "-ext",
+            "subjectAltName",
+        ],
+    );
+    let verify = text
+        .lines()
+        .find(|l| l.trim_start().starts_with("Verify return code"))
+        .unwrap_or_default()
+        .trim()
+        .to_string();
+    (verify, sans)
+}
+
+#[test]
+fn on_demand_issues_a_verified_leaf_per_allowed_sni_name_and_nothing_for_others() {
+    let env = Env::new();
+    let served = Served::start(&env, &["--on-demand", "*.localhost"]);
+    assert!(
+        served.banner.iter().any(|l| l.contains("*.localhost")),
+        "{:?}",
+        served.banner
+    );
+    let kept = env.data().join("serve/on-demand");
+    for outsider in ["evil.example", "a.b.localhost"] {
+        let (_, sans) = s_client(&env, &served, outsider);
+        assert!(sans.contains("DNS:localhost"), "{outsider}: {sans}");
+        assert!(!sans.contains(outsider), "{outsider}: {sans}");
+    }
+    let listed = || -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(&kept)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    };
+    assert!(listed().is_empty(), "the CA signed for {:?}", listed());
+    for name in ["app.localhost", "api.localhost"] {
+        let (verify, sans) = s_client(&env, &served, name);
+        assert_eq!(verify, "Verify return code: 0 (ok)", "{name}");
+        assert!(sans.contains(&format!("DNS:{name}")), "{name}: {sans}");
+        assert!(!sans.contains("DNS:localhost,"), "{name}: {sans}");
+    }
+    assert_eq!(
+        listed(),
+        [
+            "api.localhost-key.pem",
+            "api.localhost.pem",
+            "app.localhost-key.pem",
+            "app.localhost.pem"
+        ]
+    );
+    assert_eq!(mode(&kept.join("app.localhost-key.pem")), 0o600);
+    // The kept leaf is served again after a restart, not reissued.
+    let first = std::fs::read_to_string(kept.join("app.localhost.pem")).unwrap();
+    drop(served);
+    let served = Served::start(&env, &["--on-demand", "*.localhost"]);
+    let (verify, _) = s_client(&env, &served, "app.localhost");
+    assert_eq!(verify, "Verify return code: 0 (ok)");
+    assert_eq!(
+        std::fs::read_to_string(kept.join("app.localhost.pem")).unwrap(),
+        first,
+        "the kept leaf was reissued"
+    );
+}
+
+#[test]
+fn an_on_demand_pattern_that_is_not_a_host_name_is_refused() {
+    let env = Env::new();
+    for bad in ["*", "a.*.localhost", "127.0.0.1"] {
+        let (code, stderr) = serve_refusal(&env, &["--on-demand", bad]);
+        assert_eq!(code, Some(1), "{bad}: {stderr}");
+        assert!(stderr.contains("--on-demand"), "{bad}: {stderr}");
+    }
+}

@@ -41,6 +41,14 @@ pub enum Error {
     /// The event loop (poll, waker) could not be created or failed.
     #[error("the event loop failed: {0}")]
     EventLoop(io::Error),
+    /// A host pattern for certificates on demand is malformed.
+    #[error("host pattern {pattern:?}: {reason}")]
+    HostPattern {
+        /// The pattern as given.
+        pattern: String,
+        /// What is wrong with it.
+        reason: String,
+    },
     /// SIGINT/SIGTERM handlers could not be installed.
     #[error("cannot install SIGINT/SIGTERM handlers: {0}")]
     Signals(io::Error),

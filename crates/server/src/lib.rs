@@ -24,6 +24,7 @@
 //! ```
 #![forbid(unsafe_code)]
 
+mod certs;
 mod conn;
 mod echo;
 mod error;
@@ -40,6 +41,9 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+pub use certs::{
+    needs_renewal, Clock, HostPatterns, Leaf, LeafSource, OnDemand, OnDemandLimits, SystemClock,
+};
 pub use error::Error;
 pub use server::{Server, ShutdownHandle};
 pub use tls::{tls_config, ClientAuth, TlsOptions};
