@@ -747,3 +747,17 @@ fn an_on_demand_pattern_that_is_not_a_host_name_is_refused() {
         assert!(stderr.contains("--on-demand"), "{bad}: {stderr}");
     }
 }
+
+#[test]
+fn on_demand_never_issues_outside_the_ca_name_constraints() {
+    let env = Env::new();
+    env.ok(&["ca", "create", "--name-constraints", "localhost,127.0.0.1,::1"]);
+    let served = Served::start(&env, &["--on-demand", "*.test"]);
+    let (_, sans) = s_client(&env, &served, "app.test");
+    assert!(sans.contains("DNS:localhost"), "{sans}");
+    assert!(!sans.contains("app.test"), "{sans}");
+    let kept: Vec<_> = std::fs::read_dir(env.data().join("serve/on-demand"))
+        .unwrap()
+        .collect();
+    assert!(kept.is_empty(), "{kept:?}");
+}
