@@ -4,120 +4,12 @@
 mod cli_support;
 
 use std::io::{BufRead, BufReader};
-use std::net::TcpStream;
-use std::path::Path;
-use std::process::{Child, Stdio};
+use std::process::Stdio;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+use cli_support::served::{Served, PAGE};
 use cli_support::{mode, tool, tool_ok, Env};
-
-const PAGE: &str = "<!doctype html><title>selfsign test</title><p>hello from the test root</p>\n";
-
-/// A running `selfsign serve`, killed if a test ends early.
-struct Served {
-    child: Child,
-    port: u16,
-    /// The startup lines printed on stdout.
-    banner: Vec<String>,
-}
-
-impl Drop for Served {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Served {
-    /// Starts the server with a test root and waits (bounded) until it accepts connections.
-    fn start(env: &Env, extra: &[&str]) -> Served {
-        let root = env.file("www");
-        if !root.exists() {
-            std::fs::create_dir(&root).unwrap();
-            std::fs::write(root.join("index.html"), PAGE).unwrap();
-        }
-        let mut args = vec!["serve", "--listen", "127.0.0.1:0", "--root", "www"];
-        args.extend_from_slice(extra);
-        let mut child = env
-            .cmd(&args)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        let mut banner = Vec::new();
-        let deadline = Instant::now() + Duration::from_secs(30);
-        let port = loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            let line = rx
-                .recv_timeout(left)
-                .expect("serve printed its listening address within 30 s");
-            banner.push(line.clone());
-            if let Some(rest) = line.strip_prefix("Listening on") {
-                let addr = rest.trim().split(", ").next().unwrap();
-                break addr.rsplit(':').next().unwrap().parse::<u16>().unwrap();
-            }
-        };
-        // The rest of the banner follows at once.
-        while let Ok(line) = rx.recv_timeout(Duration::from_millis(300)) {
-            banner.push(line);
-        }
-        let served = Served {
-            child,
-            port,
-            banner,
-        };
-        served.wait_ready();
-        served
-    }
-
-    fn wait_ready(&self) {
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while TcpStream::connect(("127.0.0.1", self.port)).is_err() {
-            assert!(
-                Instant::now() < deadline,
-                "server never accepted a connection"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("https://localhost:{}{path}", self.port)
-    }
-
-    fn resolve(&self) -> String {
-        format!("localhost:{}:127.0.0.1", self.port)
-    }
-
-    /// Sends SIGTERM and waits (bounded) for the exit status.
-    fn terminate(mut self, within: Duration) -> std::process::ExitStatus {
-        let pid = self.child.id().to_string();
-        assert!(tool(Path::new("/"), "kill", &["-TERM", &pid])
-            .status
-            .success());
-        let deadline = Instant::now() + within;
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                return status;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "serve did not exit within {within:?} of SIGTERM"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-}
 
 fn curl(env: &Env, served: &Served, extra: &[&str]) -> std::process::Output {
     let ca = env.ca();
@@ -751,7 +643,12 @@ fn an_on_demand_pattern_that_is_not_a_host_name_is_refused() {
 #[test]
 fn on_demand_never_issues_outside_the_ca_name_constraints() {
     let env = Env::new();
-    env.ok(&["ca", "create", "--name-constraints", "localhost,127.0.0.1,::1"]);
+    env.ok(&[
+        "ca",
+        "create",
+        "--name-constraints",
+        "localhost,127.0.0.1,::1",
+    ]);
     let served = Served::start(&env, &["--on-demand", "*.test"]);
     let (_, sans) = s_client(&env, &served, "app.test");
     assert!(sans.contains("DNS:localhost"), "{sans}");

@@ -2,6 +2,8 @@
 //! own data directory, and runners for our binary and the real peers (openssl, Python).
 #![allow(dead_code)]
 
+pub mod served;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 

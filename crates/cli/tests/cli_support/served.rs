@@ -1,0 +1,121 @@
+//! A `selfsign serve` process for tests: started on 127.0.0.1:0 with a test root, its banner
+//! read, killed when dropped.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::{Child, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use super::{tool, Env};
+
+/// The index.html of the test root.
+pub const PAGE: &str =
+    "<!doctype html><title>selfsign test</title><p>hello from the test root</p>\n";
+
+/// A running `selfsign serve`, killed if a test ends early.
+pub struct Served {
+    pub child: Child,
+    pub port: u16,
+    /// The startup lines printed on stdout.
+    pub banner: Vec<String>,
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Served {
+    /// Starts the server with a test root and waits (bounded) until it accepts connections.
+    pub fn start(env: &Env, extra: &[&str]) -> Served {
+        let root = env.file("www");
+        if !root.exists() {
+            std::fs::create_dir(&root).unwrap();
+            std::fs::write(root.join("index.html"), PAGE).unwrap();
+        }
+        let mut args = vec!["serve", "--listen", "127.0.0.1:0", "--root", "www"];
+        args.extend_from_slice(extra);
+        let mut child = env
+            .cmd(&args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut banner = Vec::new();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let port = loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let line = rx
+                .recv_timeout(left)
+                .expect("serve printed its listening address within 30 s");
+            banner.push(line.clone());
+            if let Some(rest) = line.strip_prefix("Listening on") {
+                let addr = rest.trim().split(", ").next().unwrap();
+                break addr.rsplit(':').next().unwrap().parse::<u16>().unwrap();
+            }
+        };
+        // The rest of the banner follows at once.
+        while let Ok(line) = rx.recv_timeout(Duration::from_millis(300)) {
+            banner.push(line);
+        }
+        let served = Served {
+            child,
+            port,
+            banner,
+        };
+        served.wait_ready();
+        served
+    }
+
+    pub fn wait_ready(&self) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while TcpStream::connect(("127.0.0.1", self.port)).is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "server never accepted a connection"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("https://localhost:{}{path}", self.port)
+    }
+
+    pub fn resolve(&self) -> String {
+        format!("localhost:{}:127.0.0.1", self.port)
+    }
+
+    /// Sends SIGTERM and waits (bounded) for the exit status.
+    pub fn terminate(mut self, within: Duration) -> std::process::ExitStatus {
+        let pid = self.child.id().to_string();
+        assert!(tool(Path::new("/"), "kill", &["-TERM", &pid])
+            .status
+            .success());
+        let deadline = Instant::now() + within;
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "serve did not exit within {within:?} of SIGTERM"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
