@@ -25,6 +25,7 @@ mod ca;
 mod completions;
 mod connect;
 mod csr;
+mod env;
 mod error;
 mod files;
 mod inspect;
@@ -93,6 +94,8 @@ enum Command {
     Serve(serve::ServeArgs),
     /// Connect to a TLS server, show what was negotiated and why verification failed, then relay
     Connect(connect::ConnectArgs),
+    /// Print the environment variables that make Node, Python, curl, git and Deno trust the local CA
+    Env(env::EnvArgs),
     /// Print shell completions
     Completions(completions::CompletionsArgs),
 }
@@ -114,6 +117,7 @@ fn main() -> ExitCode {
         Command::Pkcs12(args) => pkcs12::run(&args, &cli.global),
         Command::Serve(args) => serve::run(&args, &cli.global),
         Command::Connect(args) => connect::run(&args, &cli.global),
+        Command::Env(args) => env::run(&args, &cli.global),
         Command::Completions(args) => completions::run::<Cli>(&args),
     };
     match result.and_then(|()| output::finish()) {
