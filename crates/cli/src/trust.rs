@@ -1,6 +1,8 @@
 //! `selfsign trust`: put the local CA into, or take it out of, the NSS databases Chromium and
-//! Firefox read (through `certutil`) and the Debian system store (`update-ca-certificates`).
+//! Firefox read (through `certutil`), the Debian system store (`update-ca-certificates`) and,
+//! with `--java`, a Java truststore (through `keytool`).
 
+mod java;
 mod ledger;
 mod nss;
 mod system;
@@ -13,6 +15,7 @@ use serde_json::json;
 use crate::files;
 use crate::store::Store;
 use crate::{Error, Global};
+use java::JavaStore;
 use nss::{nss_databases, Certutil};
 use system::SystemStore;
 
@@ -40,6 +43,25 @@ pub struct TrustArgs {
     /// Touch only the system store, no NSS database
     #[arg(long, conflicts_with = "nss_db")]
     system_only: bool,
+    /// Also touch a Java truststore (the JDK's cacerts, found from JAVA_HOME or `java`)
+    #[arg(long)]
+    java: bool,
+    /// Touch only the Java truststore: no NSS database, no system store
+    #[arg(long, conflicts_with_all = ["nss_db", "no_system", "system_only"])]
+    java_only: bool,
+    /// The Java truststore to use instead of the JDK's cacerts (created on install if missing)
+    #[arg(long, value_name = "FILE")]
+    java_truststore: Option<PathBuf>,
+    /// The Java truststore's password
+    #[arg(
+        long,
+        value_name = "PASSWORD",
+        env = "SELFSIGN_JAVA_STOREPASS",
+        default_value = "changeit",
+        hide_env_values = true,
+        hide_default_value = true
+    )]
+    java_storepass: String,
 }
 
 /// The subcommand, without its arguments.
@@ -79,12 +101,21 @@ pub fn run(cmd: &TrustCommand, global: &Global) -> Result<(), Error> {
         TrustCommand::Status(a) => (Action::Status, a),
     };
     // What cannot work is refused before a CA is made for it.
-    let certutil = if args.system_only {
+    let certutil = if args.system_only || args.java_only {
         None
     } else {
         Some(Certutil::find()?)
     };
-    if !args.no_system && action != Action::Status {
+    let java = if args.java || args.java_only || args.java_truststore.is_some() {
+        Some(JavaStore::find(
+            args.java_truststore.as_deref(),
+            &args.java_storepass,
+        )?)
+    } else {
+        None
+    };
+    let touch_system = !args.no_system && !args.java_only;
+    if touch_system && action != Action::Status {
         system::check_writable()?;
     }
     let store = Store::open(global)?;
@@ -123,7 +154,7 @@ pub fn run(cmd: &TrustCommand, global: &Global) -> Result<(), Error> {
     }
     let mut results = Vec::new();
     for ca in current.iter().chain(&earlier) {
-        let system = (!args.no_system).then(|| SystemStore::new(ca));
+        let system = touch_system.then(|| SystemStore::new(ca));
         let mut outcomes = Vec::new();
         if let Some(certutil) = &certutil {
             for db in nss_databases(&args.nss_db) {
@@ -132,6 +163,9 @@ pub fn run(cmd: &TrustCommand, global: &Global) -> Result<(), Error> {
         }
         if let Some(system) = &system {
             outcomes.push(system.apply(action)?);
+        }
+        if let Some(java) = &java {
+            outcomes.push(java.apply(ca, action)?);
         }
         for o in &outcomes {
             ledger.mark(&ca.cert, &o.ledger_location(), o.present);

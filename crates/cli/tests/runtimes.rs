@@ -145,3 +145,132 @@ fn sh_lines_survive_a_data_dir_with_quotes_spaces_and_dollars() {
         ],
     );
 }
+
+/// A Java HTTPS client (single-file source launch) that prints the body of `args[0]`.
+const JAVA_CLIENT: &str = r#"
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+
+public class Client {
+    public static void main(String[] args) throws Exception {
+        HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(20)).build();
+        HttpRequest request = HttpRequest.newBuilder(URI.create(args[0]))
+            .timeout(Duration.ofSeconds(20)).build();
+        System.out.print(client.send(request, HttpResponse.BodyHandlers.ofString()).body());
+    }
+}
+"#;
+
+/// `java [-Djavax.net.ssl.trustStore=STORE ...] Client.java URL`.
+fn java_fetch(env: &Env, store: Option<&str>, url: &str) -> Output {
+    std::fs::write(env.file("Client.java"), JAVA_CLIENT).unwrap();
+    let mut cmd = Command::new("java");
+    if let Some(store) = store {
+        cmd.arg(format!("-Djavax.net.ssl.trustStore={store}"))
+            .arg("-Djavax.net.ssl.trustStorePassword=changeit");
+    }
+    cmd.args(["Client.java", url])
+        .current_dir(env.path())
+        .stdin(Stdio::null())
+        .output()
+        .expect("java is installed (scripts/bootstrap installs default-jre-headless)")
+}
+
+/// `keytool -list` of a scratch truststore.
+fn keytool_list(env: &Env, store: &str) -> String {
+    tool_ok(
+        env.path(),
+        "keytool",
+        &["-list", "-keystore", store, "-storepass", "changeit"],
+    )
+}
+
+#[test]
+fn trust_install_java_lets_a_java_client_fetch_from_serve_and_uninstall_takes_it_out() {
+    let env = Env::new();
+    let store = "truststore.p12";
+    let args = ["--java-only", "--java-truststore", store];
+    let out = env.ok(&[&["trust", "install"][..], &args].concat());
+    assert!(
+        out.contains("Installed the local CA in the Java truststore"),
+        "{out}"
+    );
+    let fingerprint = tool_ok(
+        env.path(),
+        "openssl",
+        &[
+            "x509",
+            "-noout",
+            "-fingerprint",
+            "-sha256",
+            "-in",
+            env.ca().to_str().unwrap(),
+        ],
+    );
+    let fingerprint = fingerprint.trim().rsplit('=').next().unwrap().to_string();
+    let listed = keytool_list(&env, store);
+    assert!(listed.contains("trustedCertEntry"), "{listed}");
+    assert!(listed.contains(&fingerprint), "{listed}");
+    let ledger = std::fs::read_to_string(env.data().join("trusted.json")).unwrap();
+    assert!(
+        ledger.contains(&format!("java:{}", env.file(store).display())),
+        "{ledger}"
+    );
+
+    let served = Served::start(&env, &[]);
+    let url = format!("https://127.0.0.1:{}/", served.port);
+    let without = java_fetch(&env, None, &url);
+    assert!(
+        !without.status.success(),
+        "Java trusted the local CA by default"
+    );
+    let with = java_fetch(&env, Some(store), &url);
+    assert!(
+        with.status.success(),
+        "{}",
+        String::from_utf8_lossy(&with.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&with.stdout), PAGE);
+
+    let out = env.ok(&[&["trust", "uninstall"][..], &args].concat());
+    assert!(
+        out.contains("Removed the local CA from the Java truststore"),
+        "{out}"
+    );
+    let listed = keytool_list(&env, store);
+    assert!(!listed.contains(&fingerprint), "{listed}");
+    assert!(
+        !env.data().join("trusted.json").exists() || {
+            let ledger = std::fs::read_to_string(env.data().join("trusted.json")).unwrap();
+            !ledger.contains("java:")
+        }
+    );
+}
+
+#[test]
+fn a_wrong_java_storepass_is_one_line_naming_the_flag_and_changes_nothing() {
+    let env = Env::new();
+    let store = "truststore.p12";
+    env.ok(&[
+        "trust",
+        "install",
+        "--java-only",
+        "--java-truststore",
+        store,
+    ]);
+    let before = std::fs::read(env.file(store)).unwrap();
+    let err = env.fails(&[
+        "trust",
+        "uninstall",
+        "--java-only",
+        "--java-truststore",
+        store,
+        "--java-storepass",
+        "wrong",
+    ]);
+    assert!(err.contains("--java-storepass"), "{err}");
+    assert_eq!(std::fs::read(env.file(store)).unwrap(), before);
+}

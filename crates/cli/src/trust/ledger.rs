@@ -16,7 +16,7 @@ use crate::Error;
 pub struct Entry {
     /// The CA certificate.
     pub cert: Certificate,
-    /// The stores it was installed in, as `nss:SPEC` or `system:FILE`.
+    /// The stores it was installed in, as `nss:SPEC`, `system:FILE` or `java:FILE`.
     pub stores: Vec<String>,
 }
 
@@ -128,11 +128,12 @@ impl Ledger {
     }
 }
 
-/// `nss:SPEC` or `system:FILE` as a person reads it.
+/// `nss:SPEC`, `system:FILE` or `java:FILE` as a person reads it.
 pub fn describe(location: &str) -> String {
     match location.split_once(':') {
         Some(("nss", spec)) => format!("NSS database {spec}"),
         Some(("system", file)) => format!("system store ({file})"),
+        Some(("java", file)) => format!("Java truststore {file}"),
         _ => location.to_string(),
     }
 }
