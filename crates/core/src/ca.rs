@@ -1,5 +1,6 @@
 //! A certificate authority: made here or loaded from PEM, it issues intermediates and leaves.
 
+use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
@@ -369,8 +370,28 @@ impl CaFacts {
     }
 }
 
+/// Refuses a subject whose attribute types are not well-formed OIDs: rcgen writes the CA's
+/// subject into every certificate it issues, and its encoder panics on such an OID.
+fn check_subject_oids(parsed: &x509_parser::certificate::X509Certificate<'_>) -> Result<(), Error> {
+    for attr in parsed.subject().iter_attributes() {
+        let oid = attr.attr_type();
+        let arcs: Option<Vec<u64>> = oid.iter().map(Iterator::collect);
+        let encodable = match arcs.as_deref() {
+            Some([first, second, ..]) => *first < 3 && (*first == 2 || *second < 40),
+            _ => false,
+        };
+        if !encodable {
+            return Err(Error::InvalidCertificate(format!(
+                "its subject has an attribute of a malformed type ({oid})"
+            )));
+        }
+    }
+    Ok(())
+}
+
 fn read_facts(cert: &Certificate, parents: &[Certificate]) -> Result<CaFacts, Error> {
     let parsed = cert.parsed()?;
+    check_subject_oids(&parsed)?;
     let bc = parsed
         .basic_constraints()
         .map_err(|e| Error::InvalidCertificate(e.to_string()))?
