@@ -2,6 +2,8 @@
 //! localhost leaf kept in the data directory under the local CA (reissued when it nears expiry
 //! or the names change), and leaves issued on demand for allowed SNI names (`ondemand`).
 
+mod acme;
+mod challenge;
 mod ondemand;
 
 use std::collections::BTreeSet;
@@ -100,6 +102,28 @@ pub struct ServeArgs {
     /// app.test (repeatable)
     #[arg(long = "on-demand", value_name = "PATTERN")]
     pub on_demand: Vec<String>,
+    /// Serve an ACME (RFC 8555) directory at https://localhost:PORT/acme/directory that issues
+    /// from the local CA, for certbot, lego, Caddy and other ACME clients
+    #[arg(long)]
+    pub acme: bool,
+    /// Names ACME may issue for, as host patterns (repeatable) [default: localhost and
+    /// *.localhost]
+    #[arg(long = "acme-names", value_name = "PATTERN", requires = "acme")]
+    pub acme_names: Vec<String>,
+    /// Approve names matching PATTERN without a challenge, e.g. in CI (repeatable; implies
+    /// --acme-names PATTERN)
+    #[arg(long = "acme-trust-names", value_name = "PATTERN", requires = "acme")]
+    pub acme_trust_names: Vec<String>,
+    /// Days ACME certificates are valid (orders may ask for less; 1-397)
+    #[arg(long, value_name = "DAYS", default_value_t = 7,
+          value_parser = clap::value_parser!(u32).range(1..=397))]
+    pub acme_days: u32,
+    /// Port the http-01 challenge is fetched from (like Pebble's httpPort)
+    #[arg(long, value_name = "PORT", default_value_t = 80)]
+    pub acme_http_port: u16,
+    /// Port the tls-alpn-01 challenge connects to (like Pebble's tlsPort)
+    #[arg(long, value_name = "PORT", default_value_t = 443)]
+    pub acme_tls_port: u16,
 }
 
 /// Longest accepted for any duration flag: a day.
@@ -224,6 +248,14 @@ pub fn run(args: &ServeArgs, global: &Global) -> Result<(), Error> {
         config,
     )?;
     server.handle_signals()?;
+    if args.acme {
+        if args.mode != ModeArg::Http {
+            return Err(Error::Usage("--acme needs --mode http".into()));
+        }
+        let port = server.local_addrs().first().map_or(args.port, |a| a.port());
+        let handler = acme::handler(args, &open_store()?, port, now)?;
+        server.set_handler(std::sync::Arc::new(handler));
+    }
     announce(
         &server.local_addrs(),
         &identity,
@@ -471,6 +503,10 @@ fn announce(
         }
     }
     let ca = identity.ca_file.as_ref().map(|p| p.display().to_string());
+    let acme = args.acme.then(|| {
+        let port = addrs.first().map_or(args.port, |a| a.port());
+        format!("https://localhost:{port}/acme/directory")
+    });
     let try_cmd = match (args.mode, &ca) {
         (ModeArg::Http, Some(ca)) => format!("curl --cacert {ca} {}", urls[0]),
         (ModeArg::Http, None) => format!(
@@ -497,6 +533,7 @@ fn announce(
             "sha256_fingerprint": leaf.sha256_fingerprint,
             "names": leaf.subject_alt_names,
             "on_demand": args.on_demand,
+            "acme_directory": acme,
             "try": try_cmd,
         });
         out!("{value}");
@@ -526,6 +563,9 @@ fn announce(
             "On demand      {} (a certificate from the local CA at first visit)",
             args.on_demand.join(", ")
         );
+    }
+    if let Some(acme) = &acme {
+        out!("ACME           {acme}");
     }
     match &ca {
         Some(ca) => out!("CA to trust    {ca}"),

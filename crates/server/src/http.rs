@@ -7,6 +7,7 @@ use std::sync::Arc;
 use httparse::Status;
 use percent_encoding::percent_decode_str;
 
+use crate::dynamic::{self, Framed, Handler, HandlerRequest};
 use crate::files::{BadPath, Lookup, WebRoot};
 use crate::service::{Service, CHUNK};
 
@@ -35,6 +36,10 @@ pub(crate) struct Http {
     peer_closed: bool,
     /// Nothing more will be sent.
     done: bool,
+    /// Answers the paths it claims instead of the web root.
+    handler: Option<Arc<dyn Handler>>,
+    /// Bytes of request body a claimed request may still bring in beyond its head.
+    body_room: usize,
 }
 
 /// A file body being streamed.
@@ -75,7 +80,92 @@ impl Http {
             close: false,
             peer_closed: false,
             done: false,
+            handler: None,
+            body_room: 0,
         }
+    }
+
+    /// Lets `handler` answer the paths it claims.
+    pub(crate) fn with_handler(mut self, handler: Option<Arc<dyn Handler>>) -> Http {
+        self.handler = handler;
+        self
+    }
+
+    /// The handler claiming `req`, if any.
+    fn handler_for(&self, req: &Request) -> Option<Arc<dyn Handler>> {
+        let handler = self.handler.as_ref()?;
+        let path = origin_form(&req.target)
+            .split('?')
+            .next()
+            .unwrap_or_default();
+        handler.claims(path).then(|| handler.clone())
+    }
+
+    /// Answers a request a handler claims once its whole body is in; `head_len` is its head's.
+    fn respond_dynamic(
+        &mut self,
+        handler: &dyn Handler,
+        req: Request,
+        head_len: usize,
+        out: &mut Vec<u8>,
+    ) {
+        let head_only = req.method == "HEAD";
+        let (response, end) = match dynamic::frame(&self.inbuf, head_len, handler.max_body()) {
+            Framed::Incomplete => {
+                self.body_room = handler.max_body();
+                self.head_pending = true;
+                self.done = self.peer_closed;
+                return;
+            }
+            Framed::Refuse(status) => {
+                self.close = true;
+                self.inbuf.clear();
+                return self.error(out, status, head_only, &req, "request body refused");
+            }
+            Framed::Complete {
+                content_type,
+                body,
+                end,
+            } => {
+                let path = origin_form(&req.target)
+                    .split('?')
+                    .next()
+                    .unwrap_or_default();
+                let request = HandlerRequest {
+                    method: &req.method,
+                    path,
+                    content_type,
+                    body,
+                };
+                (handler.handle(&request), end)
+            }
+        };
+        self.body_room = 0;
+        self.head_pending = false;
+        self.inbuf.drain(..end);
+        self.close |= req.close;
+        let extra: String = response
+            .headers
+            .iter()
+            .filter(|(name, _)| !name.eq_ignore_ascii_case("content-type"))
+            .map(|(name, value)| format!("{name}: {value}\r\n"))
+            .collect();
+        let content_type = response
+            .headers
+            .iter()
+            .find(|(name, _)| name.eq_ignore_ascii_case("content-type"))
+            .map_or("text/plain; charset=utf-8", |(_, v)| v.as_str());
+        self.head(
+            out,
+            response.status,
+            content_type,
+            response.body.len() as u64,
+            &extra,
+        );
+        if !head_only {
+            out.extend_from_slice(&response.body);
+        }
+        tracing::trace!("{} {} -> {}", req.method, req.target, response.status);
     }
 
     /// Parses the request at the start of `inbuf`.
@@ -260,6 +350,10 @@ impl Service for Http {
         }
         match self.parse() {
             Parsed::Request(req, n) => {
+                if let Some(handler) = self.handler_for(&req) {
+                    self.respond_dynamic(handler.as_ref(), req, n, out);
+                    return Ok(());
+                }
                 self.head_pending = false;
                 self.inbuf.drain(..n);
                 self.respond(req, out);
@@ -279,7 +373,7 @@ impl Service for Http {
     }
 
     fn wants_input(&self) -> bool {
-        !self.close && !self.peer_closed && self.inbuf.len() < self.max_head
+        !self.close && !self.peer_closed && self.inbuf.len() < self.max_head + self.body_room
     }
 
     fn peer_closed(&mut self) {
@@ -366,6 +460,8 @@ fn origin_form(target: &str) -> &str {
 fn reason(status: u16) -> &'static str {
     match status {
         200 => "OK",
+        201 => "Created",
+        204 => "No Content",
         301 => "Moved Permanently",
         400 => "Bad Request",
         403 => "Forbidden",

@@ -26,6 +26,7 @@
 
 mod certs;
 mod conn;
+mod dynamic;
 mod echo;
 mod error;
 mod files;
@@ -44,6 +45,7 @@ use std::time::Duration;
 pub use certs::{
     needs_renewal, Clock, HostPatterns, Leaf, LeafSource, OnDemand, OnDemandLimits, SystemClock,
 };
+pub use dynamic::{Handler, HandlerRequest, HandlerResponse};
 pub use error::Error;
 pub use server::{Server, ShutdownHandle};
 pub use tls::{tls_config, ClientAuth, TlsOptions};

@@ -19,7 +19,7 @@ use crate::http::Http;
 use crate::listener::{Accepted, Listeners, Pause, ACCEPT_PAUSE};
 use crate::service::Service;
 use crate::timer::{after, Deadlines};
-use crate::{Error, Limits, Mode, ServerOptions};
+use crate::{Error, Handler, Limits, Mode, ServerOptions};
 
 /// Token of the waker used by [`ShutdownHandle`].
 const WAKER: Token = Token(usize::MAX - 1);
@@ -68,6 +68,8 @@ pub struct Server {
     abort: bool,
     /// Paused at the cap: when the stalest connection may be shed for a newcomer.
     shed_at: Option<Instant>,
+    /// Answers the paths it claims in HTTP mode (e.g. ACME) instead of the web root.
+    handler: Option<Arc<dyn Handler>>,
 }
 
 /// Starts a graceful shutdown of a running [`Server`] from any thread.
@@ -143,6 +145,7 @@ impl Server {
             draining_since: None,
             abort: false,
             shed_at: None,
+            handler: None,
         };
         server
             .listeners
@@ -154,6 +157,11 @@ impl Server {
     /// The addresses actually listened on (with the ports picked for port 0).
     pub fn local_addrs(&self) -> Vec<SocketAddr> {
         self.listeners.local_addrs()
+    }
+
+    /// Lets `handler` answer the requests for the paths it claims (HTTP mode only).
+    pub fn set_handler(&mut self, handler: Arc<dyn Handler>) {
+        self.handler = Some(handler);
     }
 
     /// A handle that shuts the server down gracefully from another thread.
@@ -417,7 +425,10 @@ impl Server {
             }
         };
         let service: Box<dyn Service> = match &self.serving {
-            Serving::Http(root) => Box::new(Http::new(root.clone(), self.limits.max_request_head)),
+            Serving::Http(root) => Box::new(
+                Http::new(root.clone(), self.limits.max_request_head)
+                    .with_handler(self.handler.clone()),
+            ),
             Serving::Echo => Box::new(Echo::default()),
         };
         self.next_id += 1;

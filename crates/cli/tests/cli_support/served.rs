@@ -33,12 +33,17 @@ impl Drop for Served {
 impl Served {
     /// Starts the server with a test root and waits (bounded) until it accepts connections.
     pub fn start(env: &Env, extra: &[&str]) -> Served {
+        Served::start_on(env, "127.0.0.1:0", extra)
+    }
+
+    /// Like [`Served::start`], listening on `listen` (e.g. the port of an earlier run).
+    pub fn start_on(env: &Env, listen: &str, extra: &[&str]) -> Served {
         let root = env.file("www");
         if !root.exists() {
             std::fs::create_dir(&root).unwrap();
             std::fs::write(root.join("index.html"), PAGE).unwrap();
         }
-        let mut args = vec!["serve", "--listen", "127.0.0.1:0", "--root", "www"];
+        let mut args = vec!["serve", "--listen", listen, "--root", "www"];
         args.extend_from_slice(extra);
         let mut child = env
             .cmd(&args)
