@@ -303,3 +303,106 @@ fn caddy_gets_its_site_certificate_from_selfsign() {
         "caddy served a certificate from the local CA"
     );
 }
+
+/// The ```sh blocks of README's "Local ACME" section.
+fn readme_acme_blocks() -> Vec<String> {
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../README.md"))
+            .expect("read README.md");
+    let section = readme
+        .split_once("\n## Local ACME\n")
+        .expect("README has a \"Local ACME\" section")
+        .1;
+    let section = section.split("\n## ").next().unwrap();
+    section
+        .split("```sh\n")
+        .skip(1)
+        .map(|b| {
+            b.split_once("\n```")
+                .expect("the block is closed")
+                .0
+                .to_string()
+        })
+        .collect()
+}
+
+/// Runs a README block with `bash -e` in a scratch directory (its own data directory and HOME,
+/// `PORT` and the challenge ports replaced by free ones), in a process group killed at the end;
+/// returns stdout.
+fn run_readme_block(block: &str) -> String {
+    use std::os::unix::process::CommandExt;
+    let scratch = tempfile::tempdir().unwrap();
+    let work = scratch.path().join("work");
+    std::fs::create_dir(&work).unwrap();
+    let mut script = block.to_string();
+    for fixed in ["8080", "8081", "8444"] {
+        script = script.replace(fixed, &free_port().to_string());
+    }
+    std::fs::write(scratch.path().join("block.sh"), &script).unwrap();
+    let bin = Path::new(env!("CARGO_BIN_EXE_selfsign"));
+    let path = format!(
+        "{}:{}",
+        bin.parent().unwrap().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let mut child = Command::new("bash")
+        .arg("-e")
+        .arg(scratch.path().join("block.sh"))
+        .current_dir(&work)
+        .env("PATH", path)
+        .env("HOME", scratch.path())
+        .env("SELFSIGN_DATA_DIR", scratch.path().join("data"))
+        .env("PORT", free_port().to_string())
+        .env_remove("XDG_DATA_HOME")
+        .env_remove("XDG_CONFIG_HOME")
+        .env_remove("REQUESTS_CA_BUNDLE")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .process_group(0)
+        .spawn()
+        .expect("run bash");
+    let pgid = child.id();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    while child.try_wait().unwrap().is_none() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let _ = Command::new("kill")
+        .args(["-KILL", "--", &format!("-{pgid}")])
+        .stderr(Stdio::null())
+        .status();
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "README block failed ({}):\n{script}\n--- stdout\n{stdout}\n--- stderr\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+}
+
+#[test]
+fn the_readme_certbot_recipe_works_as_written() {
+    let blocks = readme_acme_blocks();
+    let certbot = blocks
+        .iter()
+        .find(|b| b.contains("certbot certonly"))
+        .expect("a certbot recipe");
+    let out = run_readme_block(certbot);
+    assert!(out.contains("cert.pem: OK"), "{out}");
+}
+
+#[test]
+fn the_readme_caddy_recipe_works_as_written() {
+    if Command::new("caddy").arg("version").output().is_err() {
+        eprintln!("SKIPPED: caddy is not installed and scripts/bootstrap could not install it");
+        return;
+    }
+    let blocks = readme_acme_blocks();
+    let caddy = blocks
+        .iter()
+        .find(|b| b.contains("caddy run"))
+        .expect("a Caddy recipe");
+    assert!(run_readme_block(caddy).contains("hello from caddy"));
+}
