@@ -4,7 +4,9 @@
 use std::path::{Path, PathBuf};
 
 use selfsign_core::validity::LEAF_DAYS;
-use selfsign_core::{Csr, CsrOptions, KeyAlgorithm, KeyPair, LeafOptions, UnixTime, Validity};
+use selfsign_core::{
+    Csr, CsrOptions, FileNames, KeyAlgorithm, KeyPair, LeafOptions, UnixTime, Usage, Validity,
+};
 
 use crate::files::{self, read_input, Output, Secrecy};
 use crate::new::{check_leaf, default_stem, usage};
@@ -66,7 +68,7 @@ pub struct SignArgs {
 
 /// Runs `selfsign csr`.
 pub fn run_csr(args: &CsrArgs, global: &Global) -> Result<(), Error> {
-    let stem = default_stem(&args.names, false);
+    let stem = default_stem(&args.names, Usage::Server)?;
     let csr_path = args
         .out
         .clone()
@@ -145,11 +147,14 @@ pub fn run_sign(args: &SignArgs, global: &Global) -> Result<(), Error> {
     let csr = Csr::parse(&read_input(&args.csr)?)?;
     let names = csr.names()?;
     let name_values: Vec<String> = names.iter().map(|n| n.value()).collect();
-    let client = args.client && !args.server;
-    let out = args
-        .out
-        .clone()
-        .unwrap_or_else(|| PathBuf::from(format!("{}.pem", default_stem(&name_values, client))));
+    let named_for = match args.client && !args.server {
+        true => Usage::Client,
+        false => Usage::Server,
+    };
+    let out = match &args.out {
+        Some(out) => out.clone(),
+        None => PathBuf::from(FileNames::leaf(&names, named_for).certificate()),
+    };
     let to_stdout = out == Path::new("-");
     if !to_stdout {
         files::check_absent([out.as_path()], args.force)?;

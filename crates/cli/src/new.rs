@@ -2,8 +2,11 @@
 
 use std::path::{Path, PathBuf};
 
-use selfsign_core::validity::{LEAF_DAYS, WEBTRANSPORT_DAYS};
-use selfsign_core::{Ca, Certificate, Issued, KeyAlgorithm, LeafOptions, UnixTime, Usage};
+use selfsign_core::presets::{self, WebTransportHash};
+use selfsign_core::validity::LEAF_DAYS;
+use selfsign_core::{
+    parse_names, Ca, FileNames, Issued, KeyAlgorithm, LeafOptions, UnixTime, Usage,
+};
 
 use crate::files::{self, Output, Secrecy};
 use crate::store::Store;
@@ -152,29 +155,11 @@ fn cert_file_pem(issued: &Issued, ca: &Ca, chain: bool) -> String {
     pem
 }
 
-/// mkcert's default file name stem: the first name with `*` as `_wildcard` and characters that
-/// do not belong in file names replaced, `+N` for N more names, `-client` for client certificates.
-pub fn default_stem(names: &[String], client: bool) -> String {
-    let first = names.first().map(|n| n.trim()).unwrap_or("cert");
-    let mut stem: String = first
-        .replace('*', "_wildcard")
-        .chars()
-        .map(|c| match c {
-            ':' | '/' | '\\' | '?' | '#' | '[' | ']' => '_',
-            c if c.is_control() => '_',
-            c => c,
-        })
-        .collect();
-    if stem.starts_with('.') {
-        stem.insert(0, '_');
-    }
-    if names.len() > 1 {
-        stem.push_str(&format!("+{}", names.len() - 1));
-    }
-    if client {
-        stem.push_str("-client");
-    }
-    stem
+/// mkcert's default file name stem for these names (see [`FileNames::leaf`]).
+pub fn default_stem(names: &[String], usage: Usage) -> Result<String, Error> {
+    Ok(FileNames::leaf(&parse_names(names)?, usage)
+        .stem()
+        .to_string())
 }
 
 /// The certificate and key paths a command writes.
@@ -188,8 +173,11 @@ pub struct Outputs {
 
 impl Outputs {
     fn from_args(args: &LeafArgs) -> Result<Outputs, Error> {
-        let client = args.client && !args.server;
-        let stem = default_stem(&args.names, client);
+        let usage = match args.webtransport {
+            true => Usage::Server,
+            false => usage(args.client, args.server),
+        };
+        let stem = default_stem(&args.names, usage)?;
         Outputs::resolve(
             &stem,
             args.out_dir.as_deref(),
@@ -310,66 +298,39 @@ fn report(
 /// `--webtransport`: a self-signed P-256 leaf of at most 14 days and its SHA-256 in the forms
 /// `serverCertificateHashes` code needs.
 fn webtransport(args: &LeafArgs, global: &Global) -> Result<(), Error> {
-    if args.key.is_some_and(|k| k != KeyAlgorithm::P256) {
-        return Err(Error::Usage(
-            "--webtransport certificates must use a P-256 key (browsers refuse others); drop --key"
-                .into(),
-        ));
-    }
-    let days = args.days.unwrap_or(WEBTRANSPORT_DAYS);
-    if days > WEBTRANSPORT_DAYS {
-        return Err(Error::Usage(format!(
-            "--webtransport certificates may be valid at most {WEBTRANSPORT_DAYS} days; lower --days"
-        )));
-    }
     let now = UnixTime::now();
-    let options = LeafOptions::new(args.names.iter().cloned())
-        .usage(usage(false, true))
-        .key(KeyAlgorithm::P256)
-        .days(days);
+    let options = presets::web_transport(args.names.clone(), args.key, args.days)?;
     let out = Outputs::from_args(args)?;
     out.check(args.force)?;
     let issued = selfsign_core::self_signed(&options, now)?;
     out.write(&issued.certificate.pem(), &issued, args.force)?;
+    let hash = WebTransportHash::new(&issued.certificate, &parse_names(&options.names)?);
     if global.json {
         let info = issued.certificate.inspect(now)?;
-        let hash = issued.certificate.sha256();
         let value = serde_json::json!({
             "names": info.subject_alt_names,
             "cert_file": out.cert,
             "key_file": out.key,
             "not_after": info.not_after_rfc3339,
-            "sha256_hex": info.sha256_hex,
-            "sha256_base64": base64(&hash),
-            "sha256_bytes": hash,
+            "sha256_hex": hash.hex,
+            "sha256_base64": hash.base64,
+            "sha256_bytes": hash.sha256,
         });
         out!("{value:#}");
         return Ok(());
     }
     report(&issued, &out, None, now, global)?;
     if !global.quiet {
-        print_webtransport_hash(&issued.certificate);
+        out!();
+        out!("SHA-256 of the certificate, for WebTransport serverCertificateHashes:");
+        out!("  hex:    {}", hash.hex);
+        out!("  base64: {}", hash.base64);
+        out!(
+            "  JS:     {{ algorithm: \"sha-256\", value: {} }}",
+            hash.literal
+        );
     }
     Ok(())
-}
-
-fn print_webtransport_hash(cert: &Certificate) {
-    let hash = cert.sha256();
-    let hex: String = hash.iter().map(|b| format!("{b:02x}")).collect();
-    let bytes: Vec<String> = hash.iter().map(u8::to_string).collect();
-    out!();
-    out!("SHA-256 of the certificate, for WebTransport serverCertificateHashes:");
-    out!("  hex:    {hex}");
-    out!("  base64: {}", base64(&hash));
-    out!(
-        "  JS:     {{ algorithm: \"sha-256\", value: new Uint8Array([{}]) }}",
-        bytes.join(", ")
-    );
-}
-
-fn base64(data: &[u8]) -> String {
-    use base64::Engine;
-    base64::engine::general_purpose::STANDARD.encode(data)
 }
 
 #[cfg(test)]
@@ -379,15 +340,16 @@ mod tests {
     #[test]
     fn default_names_follow_mkcert() {
         let n = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-        assert_eq!(default_stem(&n(&["localhost"]), false), "localhost");
+        let stem = |v: &[&str], usage| default_stem(&n(v), usage).unwrap();
+        assert_eq!(stem(&["localhost"], Usage::Server), "localhost");
         assert_eq!(
-            default_stem(&n(&["example.test", "localhost", "127.0.0.1"]), false),
+            stem(&["example.test", "localhost", "127.0.0.1"], Usage::Server),
             "example.test+2"
         );
         assert_eq!(
-            default_stem(&n(&["*.a.test"]), true),
+            stem(&["*.a.test"], Usage::Client),
             "_wildcard.a.test-client"
         );
-        assert_eq!(default_stem(&n(&["::1"]), false), "__1");
+        assert_eq!(stem(&["::1"], Usage::Server), "__1");
     }
 }

@@ -161,19 +161,14 @@ fn check_key_matches(
     cert_path: &Path,
     key_path: &Path,
 ) -> Result<(), Error> {
-    let provider = rustls::crypto::ring::default_provider();
-    let signing = provider
-        .key_provider
-        .load_private_key(key.private_key_der())
-        .map_err(|e| Error::Usage(format!("{}: {e}", key_path.display())))?;
-    let certified = rustls::sign::CertifiedKey::new(vec![cert.der().clone()], signing);
-    certified.keys_match().map_err(|_| {
-        Error::Usage(format!(
-            "the key in {} does not belong to the certificate in {}; pass the matching --key",
-            key_path.display(),
-            cert_path.display()
-        ))
-    })
+    if key.matches(cert) {
+        return Ok(());
+    }
+    Err(Error::Usage(format!(
+        "the key in {} does not belong to the certificate in {}; pass the matching --key",
+        key_path.display(),
+        cert_path.display()
+    )))
 }
 
 /// Encodes the PKCS#12 bytes: one private-key entry named `name`, leaf first, then its chain.

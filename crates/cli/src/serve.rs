@@ -357,13 +357,7 @@ fn given_identity(cert: &Path, key_path: &Path) -> Result<Identity, Error> {
             cert.display()
         )));
     }
-    let pair = tls_config(TlsOptions {
-        chain: ders(&chain),
-        key: key.private_key_der(),
-        client_auth: ClientAuth::None,
-        resumption: false,
-    });
-    if let Err(selfsign_server::Error::Key(_)) = pair {
+    if !key.matches(&chain[0]) {
         return Err(Error::Usage(format!(
             "{} is not the private key of the certificate in {}: pass the key made together with that certificate",
             key_path.display(),
@@ -439,7 +433,6 @@ fn load_kept(
     let chain = parse_certificates(&std::fs::read(cert_file).ok()?).ok()?;
     let key = KeyPair::from_pem(&std::fs::read_to_string(key_file).ok()?).ok()?;
     let info = chain.first()?.inspect(now).ok()?;
-    let ca_info = ca.certificate().inspect(now).ok()?;
     let fresh = info.valid_now
         && info.not_after - i64::try_from(now.as_secs()).ok()? > RENEW_BEFORE_SECS
         && !selfsign_server::needs_renewal(
@@ -448,19 +441,9 @@ fn load_kept(
             now.as_secs(),
         );
     let names: BTreeSet<String> = info.subject_alt_names.iter().cloned().collect();
-    let same_ca = info.issuer == ca_info.subject
-        && info.authority_key_id.is_some()
-        && info.authority_key_id == ca_info.subject_key_id;
-    let key_matches = {
-        // rustls checks that the key belongs to the certificate.
-        tls_config(TlsOptions {
-            chain: ders(&chain),
-            key: key.private_key_der(),
-            client_auth: ClientAuth::None,
-            resumption: false,
-        })
-        .is_ok()
-    };
+    let leaf = chain.first()?;
+    let same_ca = leaf.issued_by(ca.certificate());
+    let key_matches = key.matches(leaf);
     if !(fresh && same_ca && key_matches && &names == wanted) {
         tracing::info!(
             "the kept server certificate {} is stale; reissuing",

@@ -84,7 +84,7 @@ impl Ca {
         parents: Vec<Certificate>,
     ) -> Result<Ca, Error> {
         let authority = Authority::new(certificate, parents)?;
-        if authority.public_key_der()? != key.public_key().der() {
+        if !key.matches(&authority.certificate) {
             return Err(Error::KeyMismatch);
         }
         let issuer = rcgen::Issuer::from_ca_cert_der(authority.certificate.der(), key)?;
@@ -217,17 +217,6 @@ impl Authority {
 
     pub(crate) fn not_after(&self) -> i64 {
         self.facts.not_after
-    }
-
-    /// The CA's own SubjectPublicKeyInfo, DER.
-    pub(crate) fn public_key_der(&self) -> Result<Vec<u8>, Error> {
-        Ok(self
-            .certificate
-            .parsed()?
-            .tbs_certificate
-            .subject_pki
-            .raw
-            .to_vec())
     }
 
     /// This CA followed by its parents.

@@ -68,6 +68,22 @@ impl Certificate {
         base64::engine::general_purpose::STANDARD.encode(spki.unwrap_or_default())
     }
 
+    /// The DER SubjectPublicKeyInfo the certificate is for.
+    pub fn public_key_der(&self) -> Result<Vec<u8>, Error> {
+        Ok(self.parsed()?.tbs_certificate.subject_pki.raw.to_vec())
+    }
+
+    /// Whether `issuer` issued this certificate: its subject is this one's issuer and its key
+    /// made this one's signature.
+    pub fn issued_by(&self, issuer: &Certificate) -> bool {
+        let (Ok(this), Ok(issuer)) = (self.parsed(), issuer.parsed()) else {
+            return false;
+        };
+        let issuer = &issuer.tbs_certificate;
+        this.tbs_certificate.issuer.as_raw() == issuer.subject.as_raw()
+            && this.verify_signature(Some(&issuer.subject_pki)).is_ok()
+    }
+
     /// Whether subject and issuer are the same name: a root, for chain building.
     pub(crate) fn is_self_issued(&self) -> bool {
         self.parsed()

@@ -133,6 +133,27 @@ impl NameConstraints {
         })
     }
 
+    /// The entries for [`NameConstraints::permit`] that permit exactly these names: DNS names
+    /// (wildcards as their domain), IP addresses and email domains; URIs add nothing.
+    pub fn entries_for(names: &[Name]) -> Result<Vec<String>, Error> {
+        let mut entries: Vec<String> = Vec::new();
+        for name in names {
+            let entry = match name {
+                Name::Dns(dns) => dns.strip_prefix("*.").unwrap_or(dns).to_string(),
+                Name::Ip(ip) => ip.to_string(),
+                Name::Email(email) => email.rsplit('@').next().unwrap_or_default().to_string(),
+                Name::Uri(_) => continue,
+            };
+            if !entries.contains(&entry) {
+                entries.push(entry);
+            }
+        }
+        if entries.is_empty() {
+            return Err(Error::NothingToConstrain);
+        }
+        Ok(entries)
+    }
+
     /// Whether no subtree is listed at all.
     pub fn is_empty(&self) -> bool {
         self.permitted.is_empty() && self.excluded.is_empty()

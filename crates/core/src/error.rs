@@ -147,6 +147,18 @@ pub enum Error {
     #[error("invalid signature: {0}")]
     InvalidSignature(String),
 
+    /// A WebTransport certificate was asked for with a key other than P-256.
+    #[error("serverCertificateHashes accepts only ECDSA P-256 certificates: choose p256")]
+    WebTransportKey,
+
+    /// A WebTransport certificate was asked for with a validity over 14 days.
+    #[error("serverCertificateHashes accepts certificates valid for at most 14 days")]
+    WebTransportValidity,
+
+    /// Name constraints were asked for from names that no constraint can permit (only URIs).
+    #[error("a name-constrained CA needs at least one DNS name or IP address to permit")]
+    NothingToConstrain,
+
     /// The underlying certificate library refused the request.
     #[error("certificate generation failed: {0}")]
     Generation(String),

@@ -312,6 +312,13 @@ impl KeyPair {
         &self.public
     }
 
+    /// Whether this is the private key of `certificate`.
+    pub fn matches(&self, certificate: &crate::Certificate) -> bool {
+        certificate
+            .public_key_der()
+            .is_ok_and(|der| der == self.public.der())
+    }
+
     pub(crate) fn rcgen(&self) -> &rcgen::KeyPair {
         &self.inner
     }

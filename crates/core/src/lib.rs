@@ -21,11 +21,13 @@ mod crl;
 mod csr;
 mod error;
 mod external_ca;
+mod file_names;
 mod inspect;
 mod issue;
 mod key;
 pub mod names;
 mod pem;
+pub mod presets;
 mod preview;
 mod private_key;
 mod profile;
@@ -40,6 +42,7 @@ pub use crl::Revoked;
 pub use csr::{Csr, CsrOptions};
 pub use error::Error;
 pub use external_ca::{ExternalCa, UnsignedCa};
+pub use file_names::FileNames;
 pub use inspect::{inspect, CertInfo};
 pub use issue::{
     prepare_self_signed, self_signed, self_signed_with_key, CaOptions, Issued, LeafOptions,

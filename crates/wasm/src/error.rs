@@ -54,10 +54,17 @@ impl Field {
     fn of(error: &selfsign_core::Error) -> Option<Field> {
         use selfsign_core::Error as E;
         Some(match error {
-            E::NoNames | E::InvalidName { .. } | E::OutsideNameConstraints { .. } => Field::Names,
+            E::NoNames
+            | E::InvalidName { .. }
+            | E::OutsideNameConstraints { .. }
+            | E::NothingToConstrain => Field::Names,
             E::InvalidConstraint { .. } => Field::NameConstraints,
-            E::InvalidValidity(_) | E::OutlivesIssuer { .. } => Field::Days,
-            E::UnsupportedKeyGeneration(_) | E::UnknownKeyAlgorithm(_) => Field::Key,
+            E::InvalidValidity(_) | E::OutlivesIssuer { .. } | E::WebTransportValidity => {
+                Field::Days
+            }
+            E::UnsupportedKeyGeneration(_) | E::UnknownKeyAlgorithm(_) | E::WebTransportKey => {
+                Field::Key
+            }
             E::UnknownUsage(_) => Field::Usage,
             E::IssuerNotValid { .. } | E::NotACa(_) | E::PathLenExceeded => Field::CaCert,
             E::KeyMismatch => Field::CaKey,

@@ -19,13 +19,13 @@ mod typescript;
 
 use core::time::Duration;
 
-use base64::Engine;
 use wasm_bindgen::prelude::*;
 
+use selfsign_core::presets::WebTransportHash;
 use selfsign_core::validity::{CA_DAYS, LEAF_DAYS, MAX_DAYS, WEBTRANSPORT_DAYS};
 use selfsign_core::{
     parse_certificates, parse_names, Ca, CertInfo, Certificate, Csr, KeyAlgorithm, KeyPair, Name,
-    UnixTime, Usage,
+    NameConstraints, UnixTime, Usage,
 };
 
 pub use ca_and_leaf::{prepare_ca_and_leaf, PendingCaAndLeaf};
@@ -172,21 +172,13 @@ fn web_transport_result(
     certificate: &Certificate,
     names: &[String],
 ) -> Result<WebTransport, Error> {
-    let sha256 = certificate.sha256();
-    let numbers: Vec<String> = sha256.iter().map(u8::to_string).collect();
-    let literal = format!("new Uint8Array([{}])", numbers.join(", "));
-    let names = parse_names(names)?;
-    let snippet = format!(
-        "const transport = new WebTransport(\"https://{}:4433/\", {{\n  \
-         serverCertificateHashes: [{{ algorithm: \"sha-256\", value: {literal} }}],\n}});",
-        url_host(&names)
-    );
+    let hash = WebTransportHash::new(certificate, &parse_names(names)?);
     Ok(WebTransport {
         issued,
-        sha256: Bytes(sha256.to_vec()),
-        sha256_literal: literal,
-        sha256_base64: base64::engine::general_purpose::STANDARD.encode(sha256),
-        snippet,
+        sha256: Bytes(hash.sha256.to_vec()),
+        sha256_literal: hash.literal,
+        sha256_base64: hash.base64,
+        snippet: hash.snippet,
     })
 }
 
@@ -199,24 +191,7 @@ pub fn name_constraints_for(
     respond((|| {
         let list: NameList = serde_wasm_bindgen::from_value(names)
             .map_err(|_| Error::invalid(Field::Names, "expected names as text or an array"))?;
-        let mut permitted: Vec<String> = Vec::new();
-        for name in parse_names(&list.to_vec())? {
-            let entry = match name {
-                Name::Dns(dns) => dns.strip_prefix("*.").unwrap_or(&dns).to_string(),
-                Name::Ip(ip) => ip.to_string(),
-                Name::Email(email) => email.rsplit('@').next().unwrap_or_default().to_string(),
-                Name::Uri(_) => continue,
-            };
-            if !permitted.contains(&entry) {
-                permitted.push(entry);
-            }
-        }
-        if permitted.is_empty() {
-            return Err(Error::invalid(
-                Field::Names,
-                "a name-constrained CA needs at least one DNS name or IP address to permit",
-            ));
-        }
+        let permitted = NameConstraints::entries_for(&parse_names(&list.to_vec())?)?;
         Ok(permitted)
     })())
 }
@@ -372,17 +347,4 @@ fn leaf_view(
         info: info.into(),
         files: files::leaf(&names, usage, has_key, has_chain),
     })
-}
-
-/// The host part of a URL for the first DNS name or IP address (IPv6 in brackets).
-fn url_host(names: &[Name]) -> String {
-    names
-        .iter()
-        .find_map(|name| match name {
-            Name::Dns(dns) if !dns.starts_with("*.") => Some(dns.clone()),
-            Name::Ip(std::net::IpAddr::V6(ip)) => Some(format!("[{ip}]")),
-            Name::Ip(ip) => Some(ip.to_string()),
-            _ => None,
-        })
-        .unwrap_or_else(|| "localhost".to_string())
 }

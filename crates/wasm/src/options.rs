@@ -4,7 +4,8 @@ use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use wasm_bindgen::{JsCast, JsValue};
 
-use selfsign_core::validity::{CA_DAYS, LEAF_DAYS, MAX_DAYS, WEBTRANSPORT_DAYS};
+use selfsign_core::presets;
+use selfsign_core::validity::{CA_DAYS, LEAF_DAYS, MAX_DAYS};
 use selfsign_core::{CaOptions, CsrOptions, KeyAlgorithm, KeyPair, LeafOptions, Usage, Validity};
 
 use crate::error::{At, Error, Field};
@@ -206,23 +207,12 @@ pub struct WebTransportInput {
 impl WebTransportInput {
     /// A self-signed server leaf within WebTransport's rules.
     pub fn to_core(&self) -> Result<LeafOptions, Error> {
-        if key_algorithm(self.key.as_deref())? != KeyAlgorithm::P256 {
-            return Err(Error::invalid(
-                Field::Key,
-                "serverCertificateHashes accepts only ECDSA P-256 certificates: choose p256",
-            ));
-        }
-        if self.days.is_some_and(|d| d > f64::from(WEBTRANSPORT_DAYS)) {
-            return Err(Error::invalid(
-                Field::Days,
-                "serverCertificateHashes accepts certificates valid for at most 14 days",
-            ));
-        }
-        let mut names = self.names.to_vec();
-        if names.is_empty() {
-            names.push("localhost".into());
-        }
-        Ok(LeafOptions::new(names).validity(days(self.days, WEBTRANSPORT_DAYS)?))
+        let key = match self.key.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(_) => Some(key_algorithm(self.key.as_deref())?),
+        };
+        let days = self.days.map(whole_days).transpose()?;
+        Ok(presets::web_transport(self.names.to_vec(), key, days)?)
     }
 }
 
@@ -315,30 +305,27 @@ fn key_algorithm(name: Option<&str>) -> Result<KeyAlgorithm, Error> {
 
 /// A usage name; absent or empty means server.
 fn usage(name: Option<&str>) -> Result<Usage, Error> {
-    match name.map(|s| s.trim().to_ascii_lowercase()).as_deref() {
-        None | Some("") | Some("server") => Ok(Usage::Server),
-        Some("client") => Ok(Usage::Client),
-        Some("both") => Ok(Usage::Both),
-        Some(other) => Err(Error::invalid(
-            Field::Usage,
-            format!("unknown usage {other:?}: choose server, client or both"),
-        )),
+    match name.map(str::trim) {
+        None | Some("") => Ok(Usage::Server),
+        Some(name) => Ok(name.parse()?),
     }
 }
 
 /// A validity in whole days; the core rejects 0 and more than 100 years with its own messages.
 fn days(value: Option<f64>, default: u32) -> Result<Validity, Error> {
-    let Some(value) = value else {
-        return Ok(Validity::Days(default));
-    };
+    Ok(Validity::Days(value.map_or(Ok(default), whole_days)?))
+}
+
+/// A whole number of days, clamped so the core sees 0 for negatives and an over-long period for
+/// huge values.
+fn whole_days(value: f64) -> Result<u32, Error> {
     if !value.is_finite() || value.fract() != 0.0 {
         return Err(Error::invalid(
             Field::Days,
             format!("validity must be a whole number of days from 1 to {MAX_DAYS}"),
         ));
     }
-    // Clamped so the core sees 0 for negatives and an over-long period for huge values.
-    Ok(Validity::Days(value.clamp(0.0, f64::from(u32::MAX)) as u32))
+    Ok(value.clamp(0.0, f64::from(u32::MAX)) as u32)
 }
 
 /// A whole number from 0 to 255.

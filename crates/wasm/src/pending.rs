@@ -226,10 +226,7 @@ pub fn prepare_web_transport(
         let options = from_js::<WebTransportInput>(options)?.to_core()?;
         let (key, private) = new_key(key)?;
         if key.algorithm() != selfsign_core::KeyAlgorithm::P256 {
-            return Err(Error::invalid(
-                Field::Key,
-                "serverCertificateHashes accepts only ECDSA P-256 certificates: choose p256",
-            ));
+            return Err(selfsign_core::Error::WebTransportKey.into());
         }
         let unsigned = selfsign_core::prepare_self_signed(&options, &key, now())?;
         Ok(Pending::new(
