@@ -1,93 +1,45 @@
 //! The WebCrypto path: the page makes keys and signs with `crypto.subtle`, the core still builds
 //! every certificate. Each `prepare*` function takes the new key as WebCrypto exports it: its
-//! PKCS#8 (`exportKey("pkcs8")`; EC and RSA keys carry their public key, so no SPKI export is
-//! needed and `finish` takes no key), or its SPKI (`exportKey("spki")`, e.g. for Ed25519, whose
-//! PKCS#8 then goes to `finish`), and returns a [`Pending`] certificate whose `tbs` bytes the page signs
-//! with the signer's `CryptoKey`; [`Pending::finish`] puts the signature in (WebCrypto's raw form)
-//! and returns the same result object as the synchronous functions.
+//! PKCS#8 (`exportKey("pkcs8")`; EC and RSA keys carry their public key, so `finish` needs no
+//! key), or its SPKI (`exportKey("spki")`, e.g. for Ed25519, whose PKCS#8 then goes to `finish`).
+//! It returns a pending certificate whose `tbs` bytes the page signs with the signer's
+//! `CryptoKey`; `finish` puts the signature in (WebCrypto's raw form) and returns the same
+//! object as the synchronous functions. The signature is not verified: WebCrypto made it with
+//! the key that was given, and verifying it again would cost more than making the certificate.
+//! Everything the caller can get wrong is checked before a certificate is used up, so a failed
+//! `finish` can be retried.
 
 use wasm_bindgen::prelude::*;
 
 use selfsign_core::{
-    parse_certificates, read_exported_key, CertInfo, Certificate, Csr, ExternalCa, PrivateKey,
-    PublicKey, UnsignedCa, UnsignedCertificate, Usage,
+    parse_names, read_exported_key, Certificate, Csr, ExternalCa, KeyAlgorithm, Name, PrivateKey,
+    PublicKey, UnsignedCertificate, Usage,
 };
 
-use crate::error::{At, Error, Field};
-use crate::options::{bytes_from_js, from_js, CaInput, LeafInput, SignInput, WebTransportInput};
-use crate::results::{Bytes, FileNames, Issued, ToJs};
-use crate::{files, leaf_view, now, respond, web_transport_result, Chain};
+use crate::error::{At, Error, Field, Of, Part};
+use crate::input::{self, bytes_from_js, from_js, now};
+use crate::input::{CaInput, LeafInput, SignInput, WebTransportInput};
+use crate::output::{to_js, CaAndLeaf, Issued, Key, WebTransport};
 
 /// A certificate built and encoded by the core, waiting for its signature from WebCrypto.
 #[wasm_bindgen]
 pub struct Pending {
-    unsigned: Option<Unsigned>,
-    /// The key the certificate is for, whose PKCS#8 `finish` takes (none for a signed CSR).
-    subject: Option<PublicKey>,
-    /// The key's private half when it came as PKCS#8 to `prepare*`.
-    private: Option<PrivateKey>,
+    unsigned: Option<UnsignedCertificate>,
+    /// The key the certificate is for (none for a signed CSR).
+    key: Option<NewKey>,
     outcome: Outcome,
 }
 
-/// A certificate waiting for its signature: a CA finishes into a CA that can issue.
-enum Unsigned {
-    Certificate(Box<UnsignedCertificate>),
-    Ca(Box<UnsignedCa>),
-}
-
-impl From<UnsignedCertificate> for Unsigned {
-    fn from(certificate: UnsignedCertificate) -> Self {
-        Unsigned::Certificate(Box::new(certificate))
-    }
-}
-
-impl From<UnsignedCa> for Unsigned {
-    fn from(ca: UnsignedCa) -> Self {
-        Unsigned::Ca(Box::new(ca))
-    }
-}
-
-impl Unsigned {
-    fn tbs(&self) -> &[u8] {
-        match self {
-            Unsigned::Certificate(c) => c.tbs(),
-            Unsigned::Ca(c) => c.tbs(),
-        }
-    }
-
-    fn signer(&self) -> &PublicKey {
-        match self {
-            Unsigned::Certificate(c) => c.signer(),
-            Unsigned::Ca(c) => c.signer(),
-        }
-    }
-
-    fn check_signature(&self, signature: &[u8]) -> Result<(), selfsign_core::Error> {
-        match self {
-            Unsigned::Certificate(c) => c.check_signature(signature),
-            Unsigned::Ca(c) => c.check_signature(signature),
-        }
-    }
-
-    /// The signed certificate and its decoded view.
-    fn finish(self, signature: &[u8]) -> Result<(Certificate, CertInfo), selfsign_core::Error> {
-        Ok(match self {
-            Unsigned::Certificate(c) => c.finish_described(signature, now())?,
-            Unsigned::Ca(c) => c.into_certificate().finish_described(signature, now())?,
-        })
-    }
-}
-
-/// What `finish` returns, and what it needs to describe it.
+/// What `finish` returns.
 enum Outcome {
     Leaf {
-        names: Vec<String>,
+        names: Vec<Name>,
         usage: Usage,
-        chain: Vec<Certificate>,
+        issuers: Vec<Certificate>,
     },
     Ca,
     WebTransport {
-        names: Vec<String>,
+        names: Vec<Name>,
     },
 }
 
@@ -96,7 +48,7 @@ impl Pending {
     /// The bytes to sign: the DER TBSCertificate (empty once finished).
     #[wasm_bindgen(getter)]
     pub fn tbs(&self) -> js_sys::Uint8Array {
-        js_sys::Uint8Array::from(self.unsigned.as_ref().map_or(&[][..], Unsigned::tbs))
+        js_sys::Uint8Array::from(self.unsigned.as_ref().map_or(&[][..], |u| u.tbs()))
     }
 
     /// The signing key's algorithm ("p256", "p384", "ed25519", "rsa2048", ..., or "rsa" for other
@@ -104,92 +56,88 @@ impl Pending {
     /// RSASSA-PKCS1-v1_5 and SHA-256.
     #[wasm_bindgen(getter)]
     pub fn signer(&self) -> String {
-        self.unsigned
-            .as_ref()
-            .map(|u| u.signer().algorithm().name().to_string())
+        let signer = self.unsigned.as_ref().map(|u| u.signer().algorithm());
+        signer
+            .map(KeyAlgorithm::name)
             .unwrap_or_default()
+            .to_string()
     }
 
     /// Puts in the signature over `tbs` as WebCrypto's `sign` returns it, with the new key's
-    /// PKCS#8 (WebCrypto's `exportKey("pkcs8")`) when `prepare*` had only its SPKI (omitted for a
-    /// signed CSR), and returns the result object the synchronous functions return (`Issued`, or
-    /// `WebTransportResult`). The signature is not verified: WebCrypto made it with the key that
-    /// was given, and verifying it again in wasm would cost more than making the certificate.
+    /// PKCS#8 when `prepare*` had only its SPKI (omitted for a signed CSR), and returns what the
+    /// synchronous function returns (`Issued`, or `WebTransportResult`).
     #[wasm_bindgen(unchecked_return_type = "Issued")]
     pub fn finish(
         &mut self,
         signature: &[u8],
         #[wasm_bindgen(unchecked_param_type = "Uint8Array | undefined")] pkcs8: Option<Vec<u8>>,
     ) -> Result<JsValue, JsValue> {
-        respond((|| {
-            // Everything the caller can get wrong is checked before the certificate is used up,
-            // so a failed finish can be retried.
-            let unsigned = self.unsigned.as_ref().ok_or_else(already_finished)?;
-            unsigned.check_signature(signature)?;
-            let key = key_output(self.private.as_ref(), self.subject.as_ref(), pkcs8)?;
-            let unsigned = self.unsigned.take().ok_or_else(already_finished)?;
-            let (certificate, info) = unsigned.finish(signature)?;
-            Ok(match &self.outcome {
-                Outcome::Leaf {
-                    names,
-                    usage,
-                    chain,
-                } => Done::Issued(leaf_view(
-                    &certificate,
-                    info,
-                    key,
-                    Chain::Issuers(chain),
-                    names,
-                    *usage,
-                )?),
-                Outcome::Ca => Done::Issued(ca_view(&certificate, info, key)),
-                Outcome::WebTransport { names } => {
-                    let issued = leaf_view(
-                        &certificate,
-                        info,
-                        key,
-                        Chain::Issuers(&[]),
-                        names,
-                        Usage::Server,
-                    )?;
-                    Done::WebTransport(web_transport_result(issued, &certificate, names)?)
-                }
-            })
-        })())
+        let unsigned = self.unsigned.as_ref().ok_or_else(finished)?;
+        unsigned.check_signature(signature).map_err(Error::from)?;
+        let key = self.key.as_ref().map(|k| k.output(pkcs8)).transpose()?;
+        let unsigned = self.unsigned.take().ok_or_else(finished)?;
+        let (certificate, info) = unsigned
+            .finish_described(signature, now())
+            .map_err(Error::from)?;
+        Ok(match &self.outcome {
+            Outcome::Leaf {
+                names,
+                usage,
+                issuers,
+            } => to_js(&Issued::leaf(
+                &certificate,
+                info,
+                key,
+                issuers,
+                names,
+                *usage,
+            )),
+            Outcome::Ca => to_js(&Issued::ca(&certificate, info, key, &[])),
+            Outcome::WebTransport { names } => {
+                to_js(&WebTransport::new(&certificate, info, key, names))
+            }
+        }?)
     }
 }
 
-impl Pending {
-    /// A certificate waiting for its signature, for `key` (none for a signed CSR).
-    fn new(
-        unsigned: Unsigned,
-        key: Option<(PublicKey, Option<PrivateKey>)>,
-        outcome: Outcome,
-    ) -> Pending {
-        let (subject, private) =
-            key.map_or((None, None), |(public, private)| (Some(public), private));
-        Pending {
-            unsigned: Some(unsigned),
-            subject,
-            private,
-            outcome,
+/// A new key as `prepare*` read it: its public half, and its private half when it came as
+/// PKCS#8.
+struct NewKey {
+    public: PublicKey,
+    private: Option<PrivateKey>,
+}
+
+impl NewKey {
+    fn read(der: &[u8]) -> Result<Self, Error> {
+        let (public, private) = read_exported_key(der).at(Field::Key)?;
+        Ok(NewKey { public, private })
+    }
+
+    /// Its PEM and DER for the result, from the PKCS#8 `finish` takes when `prepare*` had only
+    /// the SPKI.
+    fn output(&self, pkcs8: Option<Vec<u8>>) -> Result<Key, Error> {
+        match (&self.private, pkcs8) {
+            (Some(key), _) => Ok(key.into()),
+            (None, Some(der)) => {
+                let key = PrivateKey::from_pkcs8_der(&der, &self.public).at(Field::KeyPem)?;
+                Ok((&key).into())
+            }
+            (None, None) => Err(Error::invalid(
+                Field::KeyPem,
+                "the key came as its SPKI: give finish its PKCS#8 (exportKey(\"pkcs8\")) too",
+            )),
         }
     }
 }
 
-/// A finished result: the same shapes the synchronous functions return.
-enum Done {
-    Issued(Issued),
-    WebTransport(crate::results::WebTransport),
+/// The error for a call after `finish`.
+fn finished() -> Error {
+    Error::Options("this certificate was already finished; prepare a new one".into())
 }
 
-impl ToJs for Done {
-    fn to_js(&self) -> Result<JsValue, String> {
-        match self {
-            Done::Issued(issued) => issued.to_js(),
-            Done::WebTransport(web_transport) => web_transport.to_js(),
-        }
-    }
+/// The names of leaf options, parsed as the certificate holds them.
+fn names(names: &[String]) -> Result<Vec<Name>, Error> {
+    Ok(parse_names(names)?)
 }
 
 /// Prepares a self-signed leaf (server by default) for the new key (PKCS#8 or SPKI); `key` in the
@@ -199,20 +147,18 @@ pub fn prepare_self_signed(
     #[wasm_bindgen(unchecked_param_type = "LeafOptions")] options: JsValue,
     key: &[u8],
 ) -> Result<Pending, JsValue> {
-    pending((|| {
-        let options = from_js::<LeafInput>(options)?.to_core()?;
-        let (key, private) = new_key(key)?;
-        let unsigned = selfsign_core::prepare_self_signed(&options, &key, now())?;
-        Ok(Pending::new(
-            unsigned.into(),
-            Some((key, private)),
-            Outcome::Leaf {
-                names: options.names,
-                usage: options.usage,
-                chain: Vec::new(),
-            },
-        ))
-    })())
+    let options = from_js::<LeafInput>(options)?.to_core()?;
+    let key = NewKey::read(key)?;
+    let unsigned = selfsign_core::prepare_self_signed(&options, &key.public, now());
+    Ok(Pending {
+        unsigned: Some(unsigned.map_err(Error::from)?),
+        key: Some(key),
+        outcome: Outcome::Leaf {
+            names: names(&options.names)?,
+            usage: options.usage,
+            issuers: Vec::new(),
+        },
+    })
 }
 
 /// Prepares a WebTransport certificate (self-signed, P-256, at most 14 days) for the new key
@@ -222,21 +168,19 @@ pub fn prepare_web_transport(
     #[wasm_bindgen(unchecked_param_type = "WebTransportOptions")] options: JsValue,
     key: &[u8],
 ) -> Result<Pending, JsValue> {
-    pending((|| {
-        let options = from_js::<WebTransportInput>(options)?.to_core()?;
-        let (key, private) = new_key(key)?;
-        if key.algorithm() != selfsign_core::KeyAlgorithm::P256 {
-            return Err(selfsign_core::Error::WebTransportKey.into());
-        }
-        let unsigned = selfsign_core::prepare_self_signed(&options, &key, now())?;
-        Ok(Pending::new(
-            unsigned.into(),
-            Some((key, private)),
-            Outcome::WebTransport {
-                names: options.names,
-            },
-        ))
-    })())
+    let options = from_js::<WebTransportInput>(options)?.to_core()?;
+    let key = NewKey::read(key)?;
+    if key.public.algorithm() != KeyAlgorithm::P256 {
+        return Err(Error::from(selfsign_core::Error::WebTransportKey).into());
+    }
+    let unsigned = selfsign_core::prepare_self_signed(&options, &key.public, now());
+    Ok(Pending {
+        unsigned: Some(unsigned.map_err(Error::from)?),
+        key: Some(key),
+        outcome: Outcome::WebTransport {
+            names: names(&options.names)?,
+        },
+    })
 }
 
 /// Prepares a root CA (optionally name-constrained) for the new key (PKCS#8 or SPKI).
@@ -245,16 +189,14 @@ pub fn prepare_ca(
     #[wasm_bindgen(unchecked_param_type = "CaOptions")] options: JsValue,
     key: &[u8],
 ) -> Result<Pending, JsValue> {
-    pending((|| {
-        let options = from_js::<CaInput>(options)?.to_core()?;
-        let (key, private) = new_key(key)?;
-        let unsigned = ExternalCa::prepare_root(&options, &key, now())?;
-        Ok(Pending::new(
-            unsigned.into(),
-            Some((key, private)),
-            Outcome::Ca,
-        ))
-    })())
+    let options = from_js::<CaInput>(options)?.to_core()?;
+    let key = NewKey::read(key)?;
+    let unsigned = ExternalCa::prepare_root(&options, &key.public, now()).map_err(Error::from)?;
+    Ok(Pending {
+        unsigned: Some(unsigned.into_certificate()),
+        key: Some(key),
+        outcome: Outcome::Ca,
+    })
 }
 
 /// Prepares a leaf issued by the given CA (PEM or DER; PEM may carry its issuers after it) for
@@ -265,23 +207,19 @@ pub fn prepare_leaf(
     #[wasm_bindgen(unchecked_param_type = "LeafOptions")] options: JsValue,
     key: &[u8],
 ) -> Result<Pending, JsValue> {
-    pending(external_ca(&ca_cert).and_then(|ca| leaf_of(&ca, options, key)))
-}
-
-/// Prepares a leaf issued by `ca` for the new key (PKCS#8 or SPKI).
-fn leaf_of(ca: &ExternalCa, options: JsValue, key: &[u8]) -> Result<Pending, Error> {
+    let ca = input::external_ca(&ca_cert)?;
     let options = from_js::<LeafInput>(options)?.to_core()?;
-    let (key, private) = new_key(key)?;
-    let unsigned = ca.prepare_issue(&options, &key, now())?;
-    Ok(Pending::new(
-        unsigned.into(),
-        Some((key, private)),
-        Outcome::Leaf {
-            names: options.names,
+    let key = NewKey::read(key)?;
+    let unsigned = ca.prepare_issue(&options, &key.public, now());
+    Ok(Pending {
+        unsigned: Some(unsigned.map_err(Error::from)?),
+        key: Some(key),
+        outcome: Outcome::Leaf {
+            names: names(&options.names)?,
             usage: options.usage,
-            chain: ca.chain(),
+            issuers: ca.chain(),
         },
-    ))
+    })
 }
 
 /// Prepares a leaf for a CSR (PEM or DER) issued by the given CA: the names and public key come
@@ -292,92 +230,116 @@ pub fn prepare_sign_csr(
     #[wasm_bindgen(unchecked_param_type = "string | Uint8Array")] csr: JsValue,
     #[wasm_bindgen(unchecked_param_type = "SignOptions")] options: JsValue,
 ) -> Result<Pending, JsValue> {
-    pending((|| {
-        let ca = external_ca(&ca_cert)?;
-        let csr = Csr::parse(&bytes_from_js(&csr, Field::Csr)?).at(Field::Csr)?;
-        let options = from_js::<SignInput>(options)?.to_core()?;
-        let unsigned = ca
-            .prepare_sign_csr(&csr, &options, now())
-            .map_err(crate::blame_csr)?;
-        let names = csr.names().at(Field::Csr)?;
-        Ok(Pending::new(
-            unsigned.into(),
-            None,
-            Outcome::Leaf {
-                names: names.iter().map(|n| n.value()).collect(),
-                usage: options.usage,
-                chain: ca.chain(),
-            },
-        ))
-    })())
-}
-
-/// A JS `Error` for whatever went wrong, as every other function throws.
-fn pending(result: Result<Pending, Error>) -> Result<Pending, JsValue> {
-    result.map_err(JsValue::from)
-}
-
-/// A new key's PEM and DER for a result: the PKCS#8 `prepare*` was given, or the one `finish`
-/// was given for `public` (none for a signed CSR, whose key stays with the requester).
-pub(crate) fn key_output(
-    private: Option<&PrivateKey>,
-    public: Option<&PublicKey>,
-    pkcs8: Option<Vec<u8>>,
-) -> Result<Option<(String, Vec<u8>)>, Error> {
-    let output = |key: &PrivateKey| (key.pem(), key.der().secret_der().to_vec());
-    match (private, public, pkcs8) {
-        (Some(key), _, _) => Ok(Some(output(key))),
-        (None, Some(public), Some(der)) => {
-            let key = PrivateKey::from_pkcs8_der(&der, public).at(Field::KeyPem)?;
-            Ok(Some(output(&key)))
-        }
-        (None, Some(_), None) => Err(Error::invalid(
-            Field::KeyPem,
-            "the key came as its SPKI: give finish its PKCS#8 (exportKey(\"pkcs8\")) too",
-        )),
-        (None, None, _) => Ok(None),
-    }
-}
-
-fn already_finished() -> Error {
-    Error::Options("this certificate was already finished; prepare a new one".into())
-}
-
-/// The new key as WebCrypto exported it: PKCS#8 carrying its public key (EC, RSA), or SPKI.
-pub(crate) fn new_key(der: &[u8]) -> Result<(PublicKey, Option<PrivateKey>), Error> {
-    read_exported_key(der).at(Field::Key)
-}
-
-/// The issuing CA from its certificate (and the issuers after it); its key signs elsewhere.
-fn external_ca(ca_cert: &JsValue) -> Result<ExternalCa, Error> {
-    let mut certificates = parse_certificates(&bytes_from_js(ca_cert, Field::CaCert)?)
-        .at(Field::CaCert)?
-        .into_iter();
-    let certificate = certificates
-        .next()
-        .ok_or(selfsign_core::Error::NoCertificate)
-        .at(Field::CaCert)?;
-    ExternalCa::from_parts(certificate, certificates.collect()).or_at(Field::CaCert)
-}
-
-/// Describes a root CA made on the WebCrypto path, as `generateCa` does.
-pub(crate) fn ca_view(
-    certificate: &Certificate,
-    info: CertInfo,
-    key: Option<(String, Vec<u8>)>,
-) -> Issued {
-    let (key_pem, key_der) = key.map_or((None, None), |(pem, der)| (Some(pem), Some(Bytes(der))));
-    Issued {
-        certificate_pem: certificate.pem(),
-        certificate_der: Bytes(certificate.der().to_vec()),
-        key_pem,
-        key_der,
-        ca_pem: None,
-        chain_pem: None,
-        info: info.into(),
-        files: FileNames {
-            chain: None,
-            ..files::ca()
+    let ca = input::external_ca(&ca_cert)?;
+    let csr = Csr::parse(&bytes_from_js(&csr, Field::Csr)?).at(Field::Csr)?;
+    let options = from_js::<SignInput>(options)?.to_core()?;
+    let unsigned = ca.prepare_sign_csr(&csr, &options, now());
+    Ok(Pending {
+        unsigned: Some(unsigned.map_err(input::blame_csr)?),
+        key: None,
+        outcome: Outcome::Leaf {
+            names: csr.names().at(Field::Csr)?,
+            usage: options.usage,
+            issuers: ca.chain(),
         },
+    })
+}
+
+/// A root CA and a leaf it issues, built and encoded by the core, both waiting for a signature
+/// by the CA's key from WebCrypto. What a leaf says of its issuer does not depend on the
+/// issuer's signature, so both are built before either is signed.
+#[wasm_bindgen]
+pub struct PendingCaAndLeaf {
+    unsigned: Option<(UnsignedCertificate, UnsignedCertificate)>,
+    ca_key: NewKey,
+    leaf_key: NewKey,
+    names: Vec<Name>,
+    usage: Usage,
+}
+
+/// Prepares a root CA for one new key and a leaf it issues for another (each as PKCS#8 or SPKI,
+/// as `prepareCa` and `prepareLeaf` take them). The CA's `CryptoKey` signs both. An error here
+/// or from `finish` says in `part` ("ca" or "leaf") whose options, key or signature was at fault.
+#[wasm_bindgen(js_name = prepareCaAndLeaf)]
+pub fn prepare_ca_and_leaf(
+    #[wasm_bindgen(unchecked_param_type = "CaOptions")] ca_options: JsValue,
+    ca_key: &[u8],
+    #[wasm_bindgen(unchecked_param_type = "LeafOptions")] leaf_options: JsValue,
+    leaf_key: &[u8],
+) -> Result<PendingCaAndLeaf, JsValue> {
+    let ca_options = from_js::<CaInput>(ca_options).and_then(|o| o.to_core());
+    let leaf_options = from_js::<LeafInput>(leaf_options).and_then(|o| o.to_core());
+    let (ca_options, leaf_options) = (ca_options.of(Part::Ca)?, leaf_options.of(Part::Leaf)?);
+    let ca_key = NewKey::read(ca_key).of(Part::Ca)?;
+    let leaf_key = NewKey::read(leaf_key).of(Part::Leaf)?;
+    let now = now();
+    let ca = ExternalCa::prepare_root(&ca_options, &ca_key.public, now).of(Part::Ca)?;
+    let leaf = ca.prepare_issue(&leaf_options, &leaf_key.public, now);
+    Ok(PendingCaAndLeaf {
+        unsigned: Some((ca.into_certificate(), leaf.of(Part::Leaf)?)),
+        ca_key,
+        leaf_key,
+        names: names(&leaf_options.names).of(Part::Leaf)?,
+        usage: leaf_options.usage,
+    })
+}
+
+#[wasm_bindgen]
+impl PendingCaAndLeaf {
+    /// The bytes to sign: `[caTbs, leafTbs]`, the two DER TBSCertificates (empty once finished).
+    #[wasm_bindgen(getter, unchecked_return_type = "[Uint8Array, Uint8Array]")]
+    pub fn tbs(&self) -> js_sys::Array {
+        let (ca, leaf) = self
+            .unsigned
+            .as_ref()
+            .map_or((&[][..], &[][..]), |(ca, leaf)| (ca.tbs(), leaf.tbs()));
+        let view = |bytes: &[u8]| js_sys::Uint8Array::from(bytes);
+        js_sys::Array::of2(&view(ca), &view(leaf))
+    }
+
+    /// The CA key's algorithm, which signs both (named as `Pending.signer` names it).
+    #[wasm_bindgen(getter)]
+    pub fn signer(&self) -> String {
+        self.ca_key.public.algorithm().name().to_string()
+    }
+
+    /// Puts in the two signatures (WebCrypto's form, over `tbs[0]` and `tbs[1]`), with each new
+    /// key's PKCS#8 when `prepareCaAndLeaf` had only its SPKI, and returns `{ ca, leaf }`: the
+    /// objects `generateCa` and `issueLeaf` return.
+    #[wasm_bindgen(unchecked_return_type = "{ ca: Issued, leaf: Issued }")]
+    pub fn finish(
+        &mut self,
+        ca_signature: &[u8],
+        leaf_signature: &[u8],
+        #[wasm_bindgen(unchecked_param_type = "Uint8Array | undefined")] ca_pkcs8: Option<Vec<u8>>,
+        #[wasm_bindgen(unchecked_param_type = "Uint8Array | undefined")] leaf_pkcs8: Option<
+            Vec<u8>,
+        >,
+    ) -> Result<JsValue, JsValue> {
+        let (ca, leaf) = self.unsigned.as_ref().ok_or_else(finished)?;
+        ca.check_signature(ca_signature).of(Part::Ca)?;
+        leaf.check_signature(leaf_signature).of(Part::Leaf)?;
+        let ca_key = self.ca_key.output(ca_pkcs8).of(Part::Ca)?;
+        let leaf_key = self.leaf_key.output(leaf_pkcs8).of(Part::Leaf)?;
+        let (ca, leaf) = self.unsigned.take().ok_or_else(finished)?;
+        let now = now();
+        let (ca, ca_info) = ca
+            .finish_described(ca_signature, now)
+            .map_err(Error::from)?;
+        let (leaf, leaf_info) = leaf
+            .finish_described(leaf_signature, now)
+            .map_err(Error::from)?;
+        let issuers = [ca];
+        Ok(to_js(&CaAndLeaf {
+            ca: Issued::ca(&issuers[0], ca_info, Some(ca_key), &[]),
+            leaf: Issued::leaf(
+                &leaf,
+                leaf_info,
+                Some(leaf_key),
+                &issuers,
+                &self.names,
+                self.usage,
+            ),
+        })?)
     }
 }

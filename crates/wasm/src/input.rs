@@ -1,4 +1,5 @@
-//! Option objects as JS passes them, and their checked conversion into the core's types.
+//! What JS passes in: option objects and their checked conversion into the core's types, PEM or
+//! DER inputs, CAs to issue with, and the clock.
 
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
@@ -6,7 +7,10 @@ use wasm_bindgen::{JsCast, JsValue};
 
 use selfsign_core::presets;
 use selfsign_core::validity::{CA_DAYS, LEAF_DAYS, MAX_DAYS};
-use selfsign_core::{CaOptions, CsrOptions, KeyAlgorithm, KeyPair, LeafOptions, Usage, Validity};
+use selfsign_core::{
+    parse_certificates, Ca, CaOptions, Certificate, CsrOptions, ExternalCa, KeyAlgorithm, KeyPair,
+    LeafOptions, UnixTime, Usage, Validity,
+};
 
 use crate::error::{At, Error, Field};
 
@@ -286,12 +290,63 @@ pub fn bytes_from_js(value: &JsValue, field: Field) -> Result<Vec<u8>, Error> {
     ))
 }
 
-/// Loads a private key from PEM text or DER bytes.
-pub fn key_from_bytes(bytes: &[u8], field: Field) -> Result<KeyPair, Error> {
-    if bytes.first() == Some(&0x30) {
-        KeyPair::from_der(bytes).at(field)
-    } else {
-        KeyPair::from_pem(&String::from_utf8_lossy(bytes)).at(field)
+/// The current time from the JS clock.
+pub fn now() -> UnixTime {
+    UnixTime::since_unix_epoch(core::time::Duration::from_millis(js_sys::Date::now() as u64))
+}
+
+/// A CA certificate (PEM or DER; PEM may carry its issuers after it) and the issuers after it.
+fn ca_certificates(ca_cert: &JsValue) -> Result<(Certificate, Vec<Certificate>), Error> {
+    let bytes = bytes_from_js(ca_cert, Field::CaCert)?;
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(Error::invalid(
+            Field::CaCert,
+            "no CA certificate given: choose its PEM file (e.g. rootCA.pem)",
+        ));
+    }
+    let mut certificates = parse_certificates(&bytes).at(Field::CaCert)?.into_iter();
+    let first = certificates
+        .next()
+        .ok_or(selfsign_core::Error::NoCertificate)
+        .at(Field::CaCert)?;
+    Ok((first, certificates.collect()))
+}
+
+/// Loads a CA, blaming the certificate or the key input for whatever is wrong.
+pub fn ca(ca_cert: &JsValue, ca_key: &JsValue) -> Result<Ca, Error> {
+    let (certificate, parents) = ca_certificates(ca_cert)?;
+    let key = bytes_from_js(ca_key, Field::CaKey)?;
+    if key.iter().all(u8::is_ascii_whitespace) {
+        return Err(Error::invalid(
+            Field::CaKey,
+            "no CA private key given: choose its PEM file (e.g. rootCA-key.pem)",
+        ));
+    }
+    let key = match key.first() {
+        Some(0x30) => KeyPair::from_der(&key),
+        _ => KeyPair::from_pem(&String::from_utf8_lossy(&key)),
+    }
+    .at(Field::CaKey)?;
+    Ca::from_parts(certificate, key, parents).or_at(Field::CaCert)
+}
+
+/// The issuing CA from its certificate (and the issuers after it); its key signs elsewhere.
+pub fn external_ca(ca_cert: &JsValue) -> Result<ExternalCa, Error> {
+    let (certificate, parents) = ca_certificates(ca_cert)?;
+    ExternalCa::from_parts(certificate, parents).or_at(Field::CaCert)
+}
+
+/// The names of a signed CSR come from the request, so a bad or forbidden name is the CSR's fault.
+pub fn blame_csr(error: selfsign_core::Error) -> Error {
+    match Error::from(error) {
+        Error::Core {
+            error,
+            field: Some(Field::Names),
+        } => Error::Core {
+            error,
+            field: Some(Field::Csr),
+        },
+        other => other,
     }
 }
 

@@ -1,0 +1,185 @@
+//! The synchronous API: the core's own crypto makes every key and signature (the fallback where
+//! WebCrypto cannot, and the calls that need no new key: import, inspect, CSRs).
+
+use wasm_bindgen::prelude::*;
+
+use selfsign_core::validity::{CA_DAYS, LEAF_DAYS, MAX_DAYS, WEBTRANSPORT_DAYS};
+use selfsign_core::{
+    parse_names, Ca, Certificate, Csr, KeyAlgorithm, Name, NameConstraints, Usage,
+};
+
+use crate::error::{At, Error, Field};
+use crate::input::{self, bytes_from_js, from_js, now};
+use crate::input::{CaInput, CsrInput, LeafInput, NameList, SignInput, WebTransportInput};
+use crate::output::{to_js, CertView, CsrFileNames, CsrResult, Defaults, Issued, WebTransport};
+
+/// Generates a key and a self-signed leaf certificate (server by default).
+#[wasm_bindgen(js_name = generateSelfSigned, unchecked_return_type = "Issued")]
+pub fn generate_self_signed(
+    #[wasm_bindgen(unchecked_param_type = "LeafOptions")] options: JsValue,
+) -> Result<JsValue, JsValue> {
+    let options = from_js::<LeafInput>(options)?.to_core()?;
+    let now = now();
+    let issued = selfsign_core::self_signed(&options, now).map_err(Error::from)?;
+    let info = issued.certificate.inspect(now).map_err(Error::from)?;
+    let names = parse_names(&options.names).map_err(Error::from)?;
+    let key = Some((&issued.key).into());
+    let leaf = Issued::leaf(&issued.certificate, info, key, &[], &names, options.usage);
+    Ok(to_js(&leaf)?)
+}
+
+/// Generates a key and a root CA certificate (optionally name-constrained).
+#[wasm_bindgen(js_name = generateCa, unchecked_return_type = "Issued")]
+pub fn generate_ca(
+    #[wasm_bindgen(unchecked_param_type = "CaOptions")] options: JsValue,
+) -> Result<JsValue, JsValue> {
+    let options = from_js::<CaInput>(options)?.to_core()?;
+    ca_result(&Ca::new_root(&options, now()).map_err(Error::from)?)
+}
+
+/// Loads a CA from its certificate (PEM or DER; PEM may carry its issuers after it) and private
+/// key, checks that they belong together and can issue, and describes it.
+#[wasm_bindgen(js_name = importCa, unchecked_return_type = "Issued")]
+pub fn import_ca(
+    #[wasm_bindgen(unchecked_param_type = "string | Uint8Array")] ca_cert: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "string | Uint8Array")] ca_key: JsValue,
+) -> Result<JsValue, JsValue> {
+    ca_result(&input::ca(&ca_cert, &ca_key)?)
+}
+
+/// A CA with its key, as `generateCa` and `importCa` return it.
+fn ca_result(ca: &Ca) -> Result<JsValue, JsValue> {
+    let info = ca.certificate().inspect(now()).map_err(Error::from)?;
+    let key = Some(ca.key().into());
+    Ok(to_js(&Issued::ca(
+        ca.certificate(),
+        info,
+        key,
+        ca.parents(),
+    ))?)
+}
+
+/// Generates a key and a leaf certificate issued by the given CA.
+#[wasm_bindgen(js_name = issueLeaf, unchecked_return_type = "Issued")]
+pub fn issue_leaf(
+    #[wasm_bindgen(unchecked_param_type = "string | Uint8Array")] ca_cert: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "string | Uint8Array")] ca_key: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "LeafOptions")] options: JsValue,
+) -> Result<JsValue, JsValue> {
+    let ca = input::ca(&ca_cert, &ca_key)?;
+    let options = from_js::<LeafInput>(options)?.to_core()?;
+    let now = now();
+    let issued = ca.issue(&options, now).map_err(Error::from)?;
+    let info = issued.certificate.inspect(now).map_err(Error::from)?;
+    let names = parse_names(&options.names).map_err(Error::from)?;
+    let key = Some((&issued.key).into());
+    let chain = &issued.chain;
+    let leaf = Issued::leaf(&issued.certificate, info, key, chain, &names, options.usage);
+    Ok(to_js(&leaf)?)
+}
+
+/// Makes a PKCS#10 certificate signing request, with a new key or the given `keyPem`.
+#[wasm_bindgen(js_name = makeCsr, unchecked_return_type = "CsrResult")]
+pub fn make_csr(
+    #[wasm_bindgen(unchecked_param_type = "CsrOptions")] options: JsValue,
+) -> Result<JsValue, JsValue> {
+    let input = from_js::<CsrInput>(options)?;
+    let names = input.names.to_vec();
+    let parsed = parse_names(&names).map_err(Error::from)?;
+    let key = input.key_pair()?;
+    let csr = Csr::new(&names, &key).map_err(Error::from)?;
+    let files = selfsign_core::FileNames::leaf(&parsed, Usage::Server);
+    Ok(to_js(&CsrResult {
+        csr_pem: csr.pem(),
+        csr_der: csr.der().as_ref().into(),
+        key_pem: key.private_key_pem(),
+        names: parsed.iter().map(Name::to_string).collect(),
+        files: CsrFileNames {
+            csr: files.csr(),
+            key: files.key(),
+        },
+    })?)
+}
+
+/// Signs a CSR (PEM or DER) with the given CA: the names and public key come from the request,
+/// the profile (leaf, never CA) and validity from the options.
+#[wasm_bindgen(js_name = signCsr, unchecked_return_type = "Issued")]
+pub fn sign_csr(
+    #[wasm_bindgen(unchecked_param_type = "string | Uint8Array")] ca_cert: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "string | Uint8Array")] ca_key: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "string | Uint8Array")] csr: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "SignOptions")] options: JsValue,
+) -> Result<JsValue, JsValue> {
+    let ca = input::ca(&ca_cert, &ca_key)?;
+    let csr = Csr::parse(&bytes_from_js(&csr, Field::Csr)?).at(Field::Csr)?;
+    let options = from_js::<SignInput>(options)?.to_core()?;
+    let now = now();
+    let certificate = ca.sign_csr(&csr, &options, now).map_err(input::blame_csr)?;
+    let names = csr.names().at(Field::Csr)?;
+    let issuers: Vec<Certificate> = core::iter::once(ca.certificate())
+        .chain(ca.parents())
+        .cloned()
+        .collect();
+    let info = certificate.inspect(now).map_err(Error::from)?;
+    let leaf = Issued::leaf(&certificate, info, None, &issuers, &names, options.usage);
+    Ok(to_js(&leaf)?)
+}
+
+/// Decodes every certificate in PEM text or DER bytes.
+#[wasm_bindgen(unchecked_return_type = "CertInfo[]")]
+pub fn inspect(
+    #[wasm_bindgen(unchecked_param_type = "string | Uint8Array")] input: JsValue,
+) -> Result<JsValue, JsValue> {
+    let bytes = bytes_from_js(&input, Field::Input)?;
+    let infos = selfsign_core::inspect(&bytes, now()).at(Field::Input)?;
+    Ok(to_js(&infos.into_iter().map(CertView).collect::<Vec<_>>())?)
+}
+
+/// Generates a self-signed ECDSA P-256 certificate valid at most 14 days, with its SHA-256 ready
+/// for WebTransport's `serverCertificateHashes`.
+#[wasm_bindgen(js_name = webTransport, unchecked_return_type = "WebTransportResult")]
+pub fn web_transport(
+    #[wasm_bindgen(unchecked_param_type = "WebTransportOptions")] options: JsValue,
+) -> Result<JsValue, JsValue> {
+    let options = from_js::<WebTransportInput>(options)?.to_core()?;
+    let now = now();
+    let issued = selfsign_core::self_signed(&options, now).map_err(Error::from)?;
+    let info = issued.certificate.inspect(now).map_err(Error::from)?;
+    let names = parse_names(&options.names).map_err(Error::from)?;
+    let key = Some((&issued.key).into());
+    Ok(to_js(&WebTransport::new(
+        &issued.certificate,
+        info,
+        key,
+        &names,
+    ))?)
+}
+
+/// The name constraints that permit exactly these names: DNS names (wildcards as their domain),
+/// IP addresses, and email domains. Pass the result as `nameConstraints` to `generateCa`.
+#[wasm_bindgen(js_name = nameConstraintsFor, unchecked_return_type = "string[]")]
+pub fn name_constraints_for(
+    #[wasm_bindgen(unchecked_param_type = "string | string[]")] names: JsValue,
+) -> Result<JsValue, JsValue> {
+    let list: NameList = serde_wasm_bindgen::from_value(names)
+        .map_err(|_| Error::invalid(Field::Names, "expected names as text or an array"))?;
+    let names = parse_names(&list.to_vec()).map_err(Error::from)?;
+    Ok(to_js(
+        &NameConstraints::entries_for(&names).map_err(Error::from)?,
+    )?)
+}
+
+/// Default validities, limits and the key algorithms that can be generated.
+#[wasm_bindgen(unchecked_return_type = "Defaults")]
+pub fn defaults() -> Result<JsValue, JsValue> {
+    Ok(to_js(&Defaults {
+        leaf_days: LEAF_DAYS,
+        ca_days: CA_DAYS,
+        web_transport_days: WEBTRANSPORT_DAYS,
+        max_days: MAX_DAYS,
+        algorithms: KeyAlgorithm::GENERATABLE
+            .iter()
+            .map(|k| (k.name(), k.description()))
+            .collect(),
+    })?)
+}
