@@ -14,20 +14,9 @@ use selfsign_core::{
 
 use crate::error::{At, Error, Field};
 
-/// Names as one string (one name per line) or as an array of strings.
-#[derive(Clone, Debug)]
-pub enum NameList {
-    /// Text with one name per line; blank lines are ignored.
-    Lines(String),
-    /// One name per entry.
-    List(Vec<String>),
-}
-
-impl Default for NameList {
-    fn default() -> Self {
-        NameList::List(Vec::new())
-    }
-}
+/// Names as one string (one name per line) or as an array of strings, trimmed, without blanks.
+#[derive(Clone, Debug, Default)]
+pub struct NameList(pub Vec<String>);
 
 /// Reads either form directly: an untagged enum would try the string first and build (then
 /// drop) a JS `Error` for every array, which cost more than the rest of the options.
@@ -42,11 +31,7 @@ impl<'de> Deserialize<'de> for NameList {
             }
 
             fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<NameList, E> {
-                Ok(NameList::Lines(text.to_string()))
-            }
-
-            fn visit_string<E: serde::de::Error>(self, text: String) -> Result<NameList, E> {
-                Ok(NameList::Lines(text))
+                Ok(NameList::of(text.lines()))
             }
 
             fn visit_seq<A: serde::de::SeqAccess<'de>>(
@@ -57,7 +42,7 @@ impl<'de> Deserialize<'de> for NameList {
                 while let Some(name) = seq.next_element::<String>()? {
                     names.push(name);
                 }
-                Ok(NameList::List(names))
+                Ok(NameList::of(names.iter().map(String::as_str)))
             }
         }
         deserializer.deserialize_any(Visitor)
@@ -65,18 +50,9 @@ impl<'de> Deserialize<'de> for NameList {
 }
 
 impl NameList {
-    /// The names, trimmed, without blank entries.
-    pub fn to_vec(&self) -> Vec<String> {
-        let items: Vec<&str> = match self {
-            NameList::Lines(text) => text.lines().collect(),
-            NameList::List(list) => list.iter().map(String::as_str).collect(),
-        };
-        items
-            .into_iter()
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(str::to_string)
-            .collect()
+    fn of<'a>(items: impl Iterator<Item = &'a str>) -> Self {
+        let names = items.map(str::trim).filter(|s| !s.is_empty());
+        NameList(names.map(str::to_string).collect())
     }
 }
 
@@ -97,7 +73,7 @@ pub struct LeafInput {
 impl LeafInput {
     /// The core's leaf options.
     pub fn to_core(&self) -> Result<LeafOptions, Error> {
-        Ok(LeafOptions::new(self.names.to_vec())
+        Ok(LeafOptions::new(self.names.0.clone())
             .usage(usage(self.usage.as_deref())?)
             .key(key_algorithm(self.key.as_deref())?)
             .validity(days(self.days, LEAF_DAYS)?))
@@ -129,16 +105,13 @@ impl CaInput {
         let path_len = match self.path_len {
             None => defaults.path_len,
             Some(n) => Some(whole_u8(n).ok_or_else(|| {
-                Error::invalid(
-                    Field::PathLen,
-                    "pathLen must be a whole number from 0 to 255",
-                )
+                Error::invalid("pathLen", "pathLen must be a whole number from 0 to 255")
             })?),
         };
         let common_name = self.common_name.clone().unwrap_or(defaults.common_name);
         if common_name.trim().is_empty() {
             return Err(Error::invalid(
-                Field::CommonName,
+                "commonName",
                 "a CA needs a common name, e.g. \"My dev CA\"",
             ));
         }
@@ -148,7 +121,7 @@ impl CaInput {
             key: key_algorithm(self.key.as_deref())?,
             validity: days(self.days, CA_DAYS)?,
             path_len,
-            name_constraints: self.name_constraints.to_vec(),
+            name_constraints: self.name_constraints.0.clone(),
             unique_name: self.common_name.is_none(),
         })
     }
@@ -170,8 +143,8 @@ impl CsrInput {
     /// The key to sign the request with: the given one, or a fresh one.
     pub fn key_pair(&self) -> Result<KeyPair, Error> {
         match self.key_pem.as_deref().map(str::trim) {
-            Some(pem) if !pem.is_empty() => KeyPair::from_pem(pem).at(Field::KeyPem),
-            _ => KeyPair::generate(key_algorithm(self.key.as_deref())?).at(Field::Key),
+            Some(pem) if !pem.is_empty() => KeyPair::from_pem(pem).at("keyPem"),
+            _ => KeyPair::generate(key_algorithm(self.key.as_deref())?).at("key"),
         }
     }
 }
@@ -216,7 +189,7 @@ impl WebTransportInput {
             Some(_) => Some(key_algorithm(self.key.as_deref())?),
         };
         let days = self.days.map(whole_days).transpose()?;
-        Ok(presets::web_transport(self.names.to_vec(), key, days)?)
+        Ok(presets::web_transport(self.names.0.clone(), key, days)?)
     }
 }
 
@@ -226,31 +199,20 @@ pub trait Known {
     const FIELDS: &'static [&'static str];
 }
 
-impl Known for LeafInput {
-    const FIELDS: &'static [&'static str] = &["names", "key", "usage", "days"];
+macro_rules! known {
+    ($($input:ty: [$($field:literal),*];)*) => {
+        $(impl Known for $input {
+            const FIELDS: &'static [&'static str] = &[$($field),*];
+        })*
+    };
 }
 
-impl Known for CaInput {
-    const FIELDS: &'static [&'static str] = &[
-        "commonName",
-        "organization",
-        "key",
-        "days",
-        "pathLen",
-        "nameConstraints",
-    ];
-}
-
-impl Known for CsrInput {
-    const FIELDS: &'static [&'static str] = &["names", "key", "keyPem"];
-}
-
-impl Known for SignInput {
-    const FIELDS: &'static [&'static str] = &["usage", "days"];
-}
-
-impl Known for WebTransportInput {
-    const FIELDS: &'static [&'static str] = &["names", "key", "days"];
+known! {
+    LeafInput: ["names", "key", "usage", "days"];
+    CaInput: ["commonName", "organization", "key", "days", "pathLen", "nameConstraints"];
+    CsrInput: ["names", "key", "keyPem"];
+    SignInput: ["usage", "days"];
+    WebTransportInput: ["names", "key", "days"];
 }
 
 /// Reads an options object; `undefined` and `null` mean all defaults.
@@ -297,28 +259,28 @@ pub fn now() -> UnixTime {
 
 /// A CA certificate (PEM or DER; PEM may carry its issuers after it) and the issuers after it.
 fn ca_certificates(ca_cert: &JsValue) -> Result<(Certificate, Vec<Certificate>), Error> {
-    let bytes = bytes_from_js(ca_cert, Field::CaCert)?;
+    let bytes = bytes_from_js(ca_cert, "caCert")?;
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(Error::invalid(
-            Field::CaCert,
+            "caCert",
             "no CA certificate given: choose its PEM file (e.g. rootCA.pem)",
         ));
     }
-    let mut certificates = parse_certificates(&bytes).at(Field::CaCert)?.into_iter();
+    let mut certificates = parse_certificates(&bytes).at("caCert")?.into_iter();
     let first = certificates
         .next()
         .ok_or(selfsign_core::Error::NoCertificate)
-        .at(Field::CaCert)?;
+        .at("caCert")?;
     Ok((first, certificates.collect()))
 }
 
 /// Loads a CA, blaming the certificate or the key input for whatever is wrong.
 pub fn ca(ca_cert: &JsValue, ca_key: &JsValue) -> Result<Ca, Error> {
     let (certificate, parents) = ca_certificates(ca_cert)?;
-    let key = bytes_from_js(ca_key, Field::CaKey)?;
+    let key = bytes_from_js(ca_key, "caKey")?;
     if key.iter().all(u8::is_ascii_whitespace) {
         return Err(Error::invalid(
-            Field::CaKey,
+            "caKey",
             "no CA private key given: choose its PEM file (e.g. rootCA-key.pem)",
         ));
     }
@@ -326,14 +288,14 @@ pub fn ca(ca_cert: &JsValue, ca_key: &JsValue) -> Result<Ca, Error> {
         Some(0x30) => KeyPair::from_der(&key),
         _ => KeyPair::from_pem(&String::from_utf8_lossy(&key)),
     }
-    .at(Field::CaKey)?;
-    Ca::from_parts(certificate, key, parents).or_at(Field::CaCert)
+    .at("caKey")?;
+    Ca::from_parts(certificate, key, parents).or_at("caCert")
 }
 
 /// The issuing CA from its certificate (and the issuers after it); its key signs elsewhere.
 pub fn external_ca(ca_cert: &JsValue) -> Result<ExternalCa, Error> {
     let (certificate, parents) = ca_certificates(ca_cert)?;
-    ExternalCa::from_parts(certificate, parents).or_at(Field::CaCert)
+    ExternalCa::from_parts(certificate, parents).or_at("caCert")
 }
 
 /// The names of a signed CSR come from the request, so a bad or forbidden name is the CSR's fault.
@@ -341,10 +303,10 @@ pub fn blame_csr(error: selfsign_core::Error) -> Error {
     match Error::from(error) {
         Error::Core {
             error,
-            field: Some(Field::Names),
+            field: Some("names"),
         } => Error::Core {
             error,
-            field: Some(Field::Csr),
+            field: Some("csr"),
         },
         other => other,
     }
@@ -354,7 +316,7 @@ pub fn blame_csr(error: selfsign_core::Error) -> Error {
 fn key_algorithm(name: Option<&str>) -> Result<KeyAlgorithm, Error> {
     match name.map(str::trim) {
         None | Some("") => Ok(KeyAlgorithm::P256),
-        Some(name) => name.parse().at(Field::Key),
+        Some(name) => name.parse().at("key"),
     }
 }
 
@@ -376,7 +338,7 @@ fn days(value: Option<f64>, default: u32) -> Result<Validity, Error> {
 fn whole_days(value: f64) -> Result<u32, Error> {
     if !value.is_finite() || value.fract() != 0.0 {
         return Err(Error::invalid(
-            Field::Days,
+            "days",
             format!("validity must be a whole number of days from 1 to {MAX_DAYS}"),
         ));
     }

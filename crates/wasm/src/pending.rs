@@ -16,7 +16,7 @@ use selfsign_core::{
     PublicKey, UnsignedCertificate, Usage,
 };
 
-use crate::error::{At, Error, Field, Of, Part};
+use crate::error::{At, Error, Of};
 use crate::input::{self, bytes_from_js, from_js, now};
 use crate::input::{CaInput, LeafInput, SignInput, WebTransportInput};
 use crate::output::{to_js, CaAndLeaf, Issued, Key, WebTransport};
@@ -109,7 +109,7 @@ struct NewKey {
 
 impl NewKey {
     fn read(der: &[u8]) -> Result<Self, Error> {
-        let (public, private) = read_exported_key(der).at(Field::Key)?;
+        let (public, private) = read_exported_key(der).at("key")?;
         Ok(NewKey { public, private })
     }
 
@@ -119,11 +119,11 @@ impl NewKey {
         match (&self.private, pkcs8) {
             (Some(key), _) => Ok(key.into()),
             (None, Some(der)) => {
-                let key = PrivateKey::from_pkcs8_der(&der, &self.public).at(Field::KeyPem)?;
+                let key = PrivateKey::from_pkcs8_der(&der, &self.public).at("keyPem")?;
                 Ok((&key).into())
             }
             (None, None) => Err(Error::invalid(
-                Field::KeyPem,
+                "keyPem",
                 "the key came as its SPKI: give finish its PKCS#8 (exportKey(\"pkcs8\")) too",
             )),
         }
@@ -231,14 +231,14 @@ pub fn prepare_sign_csr(
     #[wasm_bindgen(unchecked_param_type = "SignOptions")] options: JsValue,
 ) -> Result<Pending, JsValue> {
     let ca = input::external_ca(&ca_cert)?;
-    let csr = Csr::parse(&bytes_from_js(&csr, Field::Csr)?).at(Field::Csr)?;
+    let csr = Csr::parse(&bytes_from_js(&csr, "csr")?).at("csr")?;
     let options = from_js::<SignInput>(options)?.to_core()?;
     let unsigned = ca.prepare_sign_csr(&csr, &options, now());
     Ok(Pending {
         unsigned: Some(unsigned.map_err(input::blame_csr)?),
         key: None,
         outcome: Outcome::Leaf {
-            names: csr.names().at(Field::Csr)?,
+            names: csr.names().at("csr")?,
             usage: options.usage,
             issuers: ca.chain(),
         },
@@ -269,17 +269,17 @@ pub fn prepare_ca_and_leaf(
 ) -> Result<PendingCaAndLeaf, JsValue> {
     let ca_options = from_js::<CaInput>(ca_options).and_then(|o| o.to_core());
     let leaf_options = from_js::<LeafInput>(leaf_options).and_then(|o| o.to_core());
-    let (ca_options, leaf_options) = (ca_options.of(Part::Ca)?, leaf_options.of(Part::Leaf)?);
-    let ca_key = NewKey::read(ca_key).of(Part::Ca)?;
-    let leaf_key = NewKey::read(leaf_key).of(Part::Leaf)?;
+    let (ca_options, leaf_options) = (ca_options.of("ca")?, leaf_options.of("leaf")?);
+    let ca_key = NewKey::read(ca_key).of("ca")?;
+    let leaf_key = NewKey::read(leaf_key).of("leaf")?;
     let now = now();
-    let ca = ExternalCa::prepare_root(&ca_options, &ca_key.public, now).of(Part::Ca)?;
+    let ca = ExternalCa::prepare_root(&ca_options, &ca_key.public, now).of("ca")?;
     let leaf = ca.prepare_issue(&leaf_options, &leaf_key.public, now);
     Ok(PendingCaAndLeaf {
-        unsigned: Some((ca.into_certificate(), leaf.of(Part::Leaf)?)),
+        unsigned: Some((ca.into_certificate(), leaf.of("leaf")?)),
         ca_key,
         leaf_key,
-        names: names(&leaf_options.names).of(Part::Leaf)?,
+        names: names(&leaf_options.names).of("leaf")?,
         usage: leaf_options.usage,
     })
 }
@@ -317,10 +317,10 @@ impl PendingCaAndLeaf {
         >,
     ) -> Result<JsValue, JsValue> {
         let (ca, leaf) = self.unsigned.as_ref().ok_or_else(finished)?;
-        ca.check_signature(ca_signature).of(Part::Ca)?;
-        leaf.check_signature(leaf_signature).of(Part::Leaf)?;
-        let ca_key = self.ca_key.output(ca_pkcs8).of(Part::Ca)?;
-        let leaf_key = self.leaf_key.output(leaf_pkcs8).of(Part::Leaf)?;
+        ca.check_signature(ca_signature).of("ca")?;
+        leaf.check_signature(leaf_signature).of("leaf")?;
+        let ca_key = self.ca_key.output(ca_pkcs8).of("ca")?;
+        let leaf_key = self.leaf_key.output(leaf_pkcs8).of("leaf")?;
         let (ca, leaf) = self.unsigned.take().ok_or_else(finished)?;
         let now = now();
         let (ca, ca_info) = ca

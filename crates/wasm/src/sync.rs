@@ -8,7 +8,7 @@ use selfsign_core::{
     parse_names, Ca, Certificate, Csr, KeyAlgorithm, Name, NameConstraints, Usage,
 };
 
-use crate::error::{At, Error, Field};
+use crate::error::{At, Error};
 use crate::input::{self, bytes_from_js, from_js, now};
 use crate::input::{CaInput, CsrInput, LeafInput, NameList, SignInput, WebTransportInput};
 use crate::output::{to_js, CertView, CsrFileNames, CsrResult, Defaults, Issued, WebTransport};
@@ -84,10 +84,10 @@ pub fn make_csr(
     #[wasm_bindgen(unchecked_param_type = "CsrOptions")] options: JsValue,
 ) -> Result<JsValue, JsValue> {
     let input = from_js::<CsrInput>(options)?;
-    let names = input.names.to_vec();
-    let parsed = parse_names(&names).map_err(Error::from)?;
+    let names = &input.names.0;
+    let parsed = parse_names(names).map_err(Error::from)?;
     let key = input.key_pair()?;
-    let csr = Csr::new(&names, &key).map_err(Error::from)?;
+    let csr = Csr::new(names, &key).map_err(Error::from)?;
     let files = selfsign_core::FileNames::leaf(&parsed, Usage::Server);
     Ok(to_js(&CsrResult {
         csr_pem: csr.pem(),
@@ -111,11 +111,11 @@ pub fn sign_csr(
     #[wasm_bindgen(unchecked_param_type = "SignOptions")] options: JsValue,
 ) -> Result<JsValue, JsValue> {
     let ca = input::ca(&ca_cert, &ca_key)?;
-    let csr = Csr::parse(&bytes_from_js(&csr, Field::Csr)?).at(Field::Csr)?;
+    let csr = Csr::parse(&bytes_from_js(&csr, "csr")?).at("csr")?;
     let options = from_js::<SignInput>(options)?.to_core()?;
     let now = now();
     let certificate = ca.sign_csr(&csr, &options, now).map_err(input::blame_csr)?;
-    let names = csr.names().at(Field::Csr)?;
+    let names = csr.names().at("csr")?;
     let issuers: Vec<Certificate> = core::iter::once(ca.certificate())
         .chain(ca.parents())
         .cloned()
@@ -130,8 +130,8 @@ pub fn sign_csr(
 pub fn inspect(
     #[wasm_bindgen(unchecked_param_type = "string | Uint8Array")] input: JsValue,
 ) -> Result<JsValue, JsValue> {
-    let bytes = bytes_from_js(&input, Field::Input)?;
-    let infos = selfsign_core::inspect(&bytes, now()).at(Field::Input)?;
+    let bytes = bytes_from_js(&input, "input")?;
+    let infos = selfsign_core::inspect(&bytes, now()).at("input")?;
     Ok(to_js(&infos.into_iter().map(CertView).collect::<Vec<_>>())?)
 }
 
@@ -162,8 +162,8 @@ pub fn name_constraints_for(
     #[wasm_bindgen(unchecked_param_type = "string | string[]")] names: JsValue,
 ) -> Result<JsValue, JsValue> {
     let list: NameList = serde_wasm_bindgen::from_value(names)
-        .map_err(|_| Error::invalid(Field::Names, "expected names as text or an array"))?;
-    let names = parse_names(&list.to_vec()).map_err(Error::from)?;
+        .map_err(|_| Error::invalid("names", "expected names as text or an array"))?;
+    let names = parse_names(&list.0).map_err(Error::from)?;
     Ok(to_js(
         &NameConstraints::entries_for(&names).map_err(Error::from)?,
     )?)

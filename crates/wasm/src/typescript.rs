@@ -13,18 +13,14 @@ export type Names = string | string[];
 
 /** Options of generateSelfSigned and issueLeaf. */
 export interface LeafOptions {
-  names: Names;
-  key?: KeyAlgorithmName;
-  usage?: UsageName;
+  names: Names; key?: KeyAlgorithmName; usage?: UsageName;
   /** Validity in days (default 397). */
   days?: number;
 }
 
 /** Options of generateCa. */
 export interface CaOptions {
-  commonName?: string;
-  organization?: string;
-  key?: KeyAlgorithmName;
+  commonName?: string; organization?: string; key?: KeyAlgorithmName;
   /** Validity in days (default 3650). */
   days?: number;
   /** pathLenConstraint (default 1). */
@@ -35,99 +31,61 @@ export interface CaOptions {
 
 /** Options of makeCsr: a new key of `key`, or the given `keyPem`. */
 export interface CsrOptions {
-  names: Names;
-  key?: KeyAlgorithmName;
-  keyPem?: string;
+  names: Names; key?: KeyAlgorithmName; keyPem?: string;
 }
 
 /** Options of signCsr. */
 export interface SignOptions {
-  usage?: UsageName;
-  days?: number;
+  usage?: UsageName; days?: number;
 }
 
 /** Options of webTransport: ECDSA P-256 only, 1 to 14 days (default 14). */
 export interface WebTransportOptions {
-  names?: Names;
-  key?: "p256";
-  days?: number;
+  names?: Names; key?: "p256"; days?: number;
 }
 
 /** A decoded certificate. */
 export interface CertInfo {
-  subject: string;
-  commonName: string | null;
-  issuer: string;
-  serial: string;
-  notBefore: number;
-  notAfter: number;
-  notBeforeRfc3339: string;
-  notAfterRfc3339: string;
-  validNow: boolean;
-  daysLeft: number;
-  subjectAltNames: string[];
-  keyAlgorithm: string;
-  keyBits: number;
-  signatureAlgorithm: string;
-  isCa: boolean;
-  pathLen: number | null;
-  keyUsage: string[];
-  extendedKeyUsage: string[];
-  permittedNames: string[];
-  excludedNames: string[];
-  subjectKeyId: string | null;
-  authorityKeyId: string | null;
-  sha256Fingerprint: string;
-  sha256Hex: string;
-  spkiSha256Base64: string;
-  selfSigned: boolean;
+  subject: string; commonName: string | null; issuer: string; serial: string; notBefore: number;
+  notAfter: number; notBeforeRfc3339: string; notAfterRfc3339: string; validNow: boolean;
+  daysLeft: number; subjectAltNames: string[]; keyAlgorithm: string; keyBits: number;
+  signatureAlgorithm: string; isCa: boolean; pathLen: number | null; keyUsage: string[];
+  extendedKeyUsage: string[]; permittedNames: string[]; excludedNames: string[];
+  subjectKeyId: string | null; authorityKeyId: string | null; sha256Fingerprint: string;
+  sha256Hex: string; spkiSha256Base64: string; selfSigned: boolean;
 }
 
 /** Suggested file names, mkcert style. */
 export interface FileNames {
-  certificate: string;
-  key: string | null;
-  chain: string | null;
+  certificate: string; key: string | null; chain: string | null;
 }
 
 /** A certificate made or loaded, with its key when there is one. */
 export interface Issued {
-  certificatePem: string;
-  certificateDer: Uint8Array;
-  keyPem: string | null;
+  certificatePem: string; certificateDer: Uint8Array; keyPem: string | null;
   keyDer: Uint8Array | null;
   /** Certificate then issuers, root last; null when self-signed. */
   chainPem: string | null;
   /** The root CA certificate; null when self-signed. */
-  caPem: string | null;
-  info: CertInfo;
-  files: FileNames;
+  caPem: string | null; info: CertInfo; files: FileNames;
 }
 
 /** A WebTransport certificate with its hash for serverCertificateHashes. */
 export interface WebTransportResult extends Issued {
   sha256: Uint8Array;
   /** e.g. "new Uint8Array([1, 2, ...])" */
-  sha256Literal: string;
-  sha256Base64: string;
-  snippet: string;
+  sha256Literal: string; sha256Base64: string; snippet: string;
 }
 
 /** A certificate signing request and its key. */
 export interface CsrResult {
-  csrPem: string;
-  csrDer: Uint8Array;
-  keyPem: string;
-  names: string[];
+  csrPem: string; csrDer: Uint8Array; keyPem: string; names: string[];
   files: { csr: string; key: string };
 }
 
 /** Defaults and limits. */
 export interface Defaults {
-  leafDays: number;
-  caDays: number;
-  webTransportDays: number;
-  maxDays: number;
+  leafDays: number; caDays: number; webTransportDays: number; maxDays: number;
   /** [name, description] pairs, e.g. ["p256", "ECDSA P-256"]. */
   algorithms: [string, string][];
 }
