@@ -15,6 +15,9 @@ const BUDGET_MS = Number(process.env.BENCH_BUDGET_MS ?? 3000);
 const LOADS = Number(process.env.BENCH_LOADS ?? 15);
 const WASM = path.join(ROOT, 'web/pkg/selfsign_wasm_bg.wasm');
 const GLUE = path.join(ROOT, 'web/pkg/selfsign_wasm.js');
+/** What the page fetches before its first Generate (issue 17's first load). */
+const FIRST_LOAD = ['web/index.html', 'web/style.css', 'web/app.js', 'web/webcrypto.js',
+  'web/pkg/selfsign_wasm.js', 'web/pkg/selfsign_wasm_bg.wasm'];
 // URL prefix -> directory. The bench page is cross-origin isolated (finer performance.now()).
 const MOUNTS = [
   ['/bench/', path.join(ROOT, 'bench/web'), true],
@@ -80,6 +83,8 @@ async function main() {
   });
   const wasm = await readFile(WASM);
   const glue = await readFile(GLUE);
+  const firstLoad = await Promise.all(FIRST_LOAD.map((file) => readFile(path.join(ROOT, file))));
+  const firstLoadGzip = firstLoad.reduce((sum, data) => sum + gzipSync(data, { level: 9 }).length, 0);
   const srv = await serve(MOUNTS);
   const base = `http://127.0.0.1:${srv.address().port}`;
   const browser = await launch();
@@ -105,6 +110,7 @@ async function main() {
       ['selfsign_wasm_bg.wasm raw', `${kb(wasm.length)} (${wasm.length} B)`],
       ['selfsign_wasm_bg.wasm gzip -9', kb(gzipSync(wasm, { level: 9 }).length)],
       ['selfsign_wasm.js glue raw / gzip -9', `${kb(glue.length)} / ${kb(gzipSync(glue, { level: 9 }).length)}`],
+      ['first load (HTML, CSS, JS, glue, wasm), each gzip -9', `${kb(firstLoadGzip)} (${firstLoadGzip} B)`],
       [`navigation to ready (web/), median of ${ready.length}`,
         `${fmt(median(ready))} (min ${fmt(Math.min(...ready))}, max ${fmt(Math.max(...ready))})`],
       ['navigation to wasm init (bench page)', fmt(bench.readyMs)],
