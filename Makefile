@@ -9,7 +9,7 @@ FUZZ_SECONDS ?= 60
 SOAK_SECONDS ?= 60
 
 .PHONY: help bootstrap run-server web test lint unit wasm browser build fuzz-corpus deny \
-        bench bench-core bench-cli bench-web bench-web-ab bench-server fuzz fuzz-deep soak clean
+        bench bench-core bench-cli bench-web bench-web-ab bench-server bench-acme fuzz fuzz-deep soak clean
 
 help:
 	@echo "make run-server   build the page and serve it on https://localhost:$(PORT) (PORT=... to change)"
@@ -105,6 +105,12 @@ bench-server: bootstrap
 	scripts/bootstrap --bench
 	$(CARGO) build --release -p selfsign
 	bench/server.py
+
+# ACME issuance with lego: selfsign serve --acme vs Pebble (BENCHMARKS.md).
+bench-acme: bootstrap
+	scripts/bootstrap --bench
+	$(CARGO) build --release -p selfsign
+	bench/acme.py
 
 clean:
 	$(CARGO) clean

@@ -204,10 +204,10 @@ fn checked_contact(contact: Vec<String>) -> Result<Vec<String>, Problem> {
     }
     for c in &contact {
         let Some(address) = c.strip_prefix("mailto:") else {
-            return Err(Problem::malformed_contact(c));
+            return Err(Problem::invalid_contact(c));
         };
         if address.is_empty() || address.len() > 254 || !address.contains('@') {
-            return Err(Problem::malformed_contact(c));
+            return Err(Problem::invalid_contact(c));
         }
     }
     Ok(contact)

@@ -370,7 +370,7 @@ impl Acme {
             Cert {
                 account: order.account.clone(),
                 serial: hex(&serial),
-                chain_pem: certificate.pem() + &self.ca.chain_pem(),
+                pem: certificate.pem(),
                 not_after,
                 revoked: None,
             },
@@ -530,7 +530,7 @@ impl Acme {
             Some(cert) if cert.account == account => Ok(Response::new(
                 200,
                 "application/pem-certificate-chain",
-                cert.chain_pem.clone().into_bytes(),
+                (cert.pem.clone() + &self.ca.chain_pem()).into_bytes(),
             )),
             Some(_) => Err(Problem::unauthorized(
                 "this certificate belongs to another account",

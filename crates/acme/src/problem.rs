@@ -105,7 +105,7 @@ impl Problem {
     }
 
     /// A contact is not a mailto: URL.
-    pub(crate) fn malformed_contact(contact: &str) -> Problem {
+    pub(crate) fn invalid_contact(contact: &str) -> Problem {
         Problem::new(
             "invalidContact",
             400,

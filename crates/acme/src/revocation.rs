@@ -49,7 +49,7 @@ impl Acme {
             .state
             .certs
             .iter()
-            .find(|(_, c)| c.serial == serial && c.chain_pem.starts_with(&pem_of(&der)));
+            .find(|(_, c)| c.serial == serial && c.pem == pem_of(&der));
         let Some((id, cert)) = found else {
             return Err(Problem::malformed_status(
                 404,

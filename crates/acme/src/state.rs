@@ -32,7 +32,7 @@ impl State {
 
     /// The state as JSON.
     pub fn to_json(&self) -> Vec<u8> {
-        serde_json::to_vec_pretty(self).unwrap_or_default()
+        serde_json::to_vec(self).unwrap_or_default()
     }
 
     /// How many accounts there are.
@@ -149,10 +149,10 @@ pub(crate) struct Challenge {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct Cert {
     pub account: String,
-    /// Lower-case hex, without leading zero bytes' padding beyond the DER encoding.
+    /// Lower-case hex of the serial number's DER content bytes.
     pub serial: String,
-    /// The leaf then its issuers, PEM.
-    pub chain_pem: String,
+    /// The certificate, PEM (its issuers are the CA's chain, added when it is downloaded).
+    pub pem: String,
     pub not_after: u64,
     #[serde(default)]
     pub revoked: Option<Revocation>,

@@ -248,12 +248,14 @@ pub fn run(args: &ServeArgs, global: &Global) -> Result<(), Error> {
         config,
     )?;
     server.handle_signals()?;
+    let mut acme_state = None;
     if args.acme {
         if args.mode != ModeArg::Http {
             return Err(Error::Usage("--acme needs --mode http".into()));
         }
         let port = server.local_addrs().first().map_or(args.port, |a| a.port());
         let handler = acme::handler(args, &open_store()?, port, now)?;
+        acme_state = Some(handler.shared());
         server.set_handler(std::sync::Arc::new(handler));
     }
     announce(
@@ -264,7 +266,11 @@ pub fn run(args: &ServeArgs, global: &Global) -> Result<(), Error> {
         global,
         now,
     )?;
-    server.run()?;
+    let result = server.run();
+    if let Some(state) = acme_state {
+        state.flush();
+    }
+    result?;
     if !global.quiet && !global.json {
         out!("Stopped.");
     }

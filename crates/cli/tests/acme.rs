@@ -186,7 +186,11 @@ fn lego_gets_certificates_over_http_01_and_tls_alpn_01_and_keeps_its_account_acr
     lego(&env, &served, "web.localhost", "http", http_port);
     assert_verifies(&env, &env.file("lego/certificates/web.localhost.crt"));
     let listen = format!("127.0.0.1:{}", served.port);
-    drop(served);
+    let stopped = served.terminate(std::time::Duration::from_secs(15));
+    assert!(
+        stopped.success(),
+        "serve exits cleanly on SIGTERM: {stopped}"
+    );
 
     // The account lego registered is still known: lego signs with its saved account URL.
     let served = Served::start_on(&env, &listen, &flags);

@@ -1,10 +1,10 @@
 //! `selfsign serve --acme`: the ACME server of `selfsign-acme` answering `/acme/` on the
 //! listener, issuing from the local CA for allowed name patterns, its state kept in
-//! `<data dir>/acme/state.json` (replaced atomically after every change).
+//! `<data dir>/acme/state.json` (replaced atomically within 0.2 s of a change, and at shutdown).
 
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use selfsign_acme::{Acme, Config, NamePolicy, Request, State, MAX_BODY};
 use selfsign_core::UnixTime;
@@ -46,11 +46,20 @@ fn patterns(flag: &str, given: &[String]) -> Result<HostPatterns, Error> {
     Ok(patterns)
 }
 
-/// The ACME server shared by the event loop and the challenge validators.
+/// How long changes may wait before being written, so that a burst of them (a client's order and
+/// finalize) costs one write; shutdown writes at once.
+const SAVE_DELAY: Duration = Duration::from_millis(200);
+
+/// The ACME server shared by the event loop and the challenge validators, and its state file.
 #[derive(Debug)]
 pub struct Shared {
     acme: Mutex<Acme>,
     state_path: PathBuf,
+    /// Changes not yet written.
+    dirty: Mutex<bool>,
+    wake: Condvar,
+    /// Held while a snapshot is taken and written, so an older one never replaces a newer one.
+    writing: Mutex<()>,
 }
 
 impl Shared {
@@ -59,13 +68,37 @@ impl Shared {
         self.acme.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Saves the state if it changed; a failure is logged and retried at the next change.
+    /// Schedules a save if the state changed (the saver thread writes within [`SAVE_DELAY`]).
     pub fn save_if_changed(&self, acme: &mut Acme) {
         if acme.take_changed() {
-            let json = acme.state().to_json();
-            if let Err(e) = files::write_new(&self.state_path, &json, Secrecy::Secret, true) {
-                tracing::error!("cannot save the ACME state: {e}");
+            *self.dirty.lock().unwrap_or_else(|e| e.into_inner()) = true;
+            self.wake.notify_one();
+        }
+    }
+
+    /// Writes the state now if changes are pending (at shutdown, and from the saver thread).
+    pub fn flush(&self) {
+        let _writing = self.writing.lock().unwrap_or_else(|e| e.into_inner());
+        let pending = std::mem::take(&mut *self.dirty.lock().unwrap_or_else(|e| e.into_inner()));
+        if !pending {
+            return;
+        }
+        let json = self.lock().state().to_json();
+        if let Err(e) = files::write_new(&self.state_path, &json, Secrecy::Secret, true) {
+            tracing::error!("cannot save the ACME state: {e}");
+        }
+    }
+
+    /// Waits for changes, lets them gather for [`SAVE_DELAY`], writes them; forever.
+    fn save_in_background(&self) {
+        loop {
+            let mut dirty = self.dirty.lock().unwrap_or_else(|e| e.into_inner());
+            while !*dirty {
+                dirty = self.wake.wait(dirty).unwrap_or_else(|e| e.into_inner());
             }
+            drop(dirty);
+            std::thread::sleep(SAVE_DELAY);
+            self.flush();
         }
     }
 }
@@ -75,6 +108,13 @@ impl Shared {
 pub struct AcmeHandler {
     shared: Arc<Shared>,
     validators: Validators,
+}
+
+impl AcmeHandler {
+    /// The shared server, to [`Shared::flush`] its state at shutdown.
+    pub fn shared(&self) -> Arc<Shared> {
+        self.shared.clone()
+    }
 }
 
 impl Handler for AcmeHandler {
@@ -153,7 +193,19 @@ pub fn handler(
     let shared = Arc::new(Shared {
         acme: Mutex::new(acme),
         state_path,
+        dirty: Mutex::new(false),
+        wake: Condvar::new(),
+        writing: Mutex::new(()),
     });
+    let saver = shared.clone();
+    std::thread::Builder::new()
+        .name("acme-state".into())
+        .spawn(move || saver.save_in_background())
+        .map_err(|e| {
+            Error::Usage(format!(
+                "--acme: cannot start the thread that saves its state: {e}"
+            ))
+        })?;
     let validators = Validators::start(shared.clone(), args.acme_http_port, args.acme_tls_port);
     Ok(AcmeHandler { shared, validators })
 }
