@@ -9,8 +9,10 @@ to certificate (lego's `run` with the saved account). Our side approves the name
 PEBBLE_VA_NOSLEEP=1) and rejects no nonces (PEBBLE_WFE_NONCEREJECT=0). Servers run on CPU 0,
 lego on CPU 1. Figures per certificate: server CPU (utime+stime from /proc/PID/stat over the N
 certificates, /N) and lego's wall time (median). Median of R rounds, then ours/Pebble.
-Pebble is the Debian package; its own CA keys are whatever it generates at start (RSA 2048),
-ours is the local CA's (P-256). Loopback only, bounded loops, every child killed on exit.
+Pebble is the Debian package; it signs with the RSA-2048 CA it generates at start. Ours runs
+twice: with a P-256 local CA (the default) and with an RSA-2048 one (`ca create --key rsa2048`),
+so the signing key is like for like in one of the two. Loopback only, bounded loops, every child
+killed on exit.
 """
 import argparse
 import json
@@ -114,8 +116,8 @@ def measure(server, workdir, certs, tag):
     return used / certs, statistics.median(walls)
 
 
-def start_selfsign(binary, workdir, tag):
-    data = workdir / f"data-{tag}"
+def start_selfsign(binary, workdir, tag, key="p256"):
+    data = workdir / f"data-{key}-{tag}"
     port = free_port()
     www = workdir / "www"
     www.mkdir(exist_ok=True)
@@ -125,11 +127,13 @@ def start_selfsign(binary, workdir, tag):
            "--acme-trust-names", "*.bench.localhost"]
     proc_ca = data / "rootCA.pem"
     directory = f"https://localhost:{port}/acme/directory"
-    subprocess.run([str(binary), "--data-dir", str(data), "--quiet", "ca", "create"], check=True)
-    return Server("selfsign", cmd, directory, proc_ca, workdir)
+    subprocess.run([str(binary), "--data-dir", str(data), "--quiet", "ca", "create", "--key", key],
+                   check=True)
+    name = "selfsign" if key == "p256" else f"selfsign-{key}"
+    return Server(name, cmd, directory, proc_ca, workdir)
 
 
-def start_pebble(binary, workdir, tag):
+def start_pebble(binary, workdir, tag, key=None):
     certs = workdir / f"pebble-tls-{tag}"
     subprocess.run([str(binary), "--data-dir", str(certs), "--quiet", "new", "--out-dir",
                     str(certs), "localhost"], check=True)
@@ -160,14 +164,18 @@ def main():
     for tool in ("lego", "pebble"):
         if shutil.which(tool) is None:
             sys.exit(f"bench-acme: {tool} is missing: run scripts/bootstrap --bench")
-    results = {"selfsign": [], "pebble": []}
+    names = ("selfsign", "selfsign-rsa2048", "pebble")
+    results = {name: [] for name in names}
     with tempfile.TemporaryDirectory(prefix="bench-acme-") as tmp:
         workdir = Path(tmp)
         for r in range(args.rounds):
-            order = ("selfsign", "pebble") if r % 2 == 0 else ("pebble", "selfsign")
+            order = names if r % 2 == 0 else tuple(reversed(names))
             for name in order:
-                start = start_selfsign if name == "selfsign" else start_pebble
-                server = start(binary, workdir, f"r{r}")
+                if name == "pebble":
+                    server = start_pebble(binary, workdir, f"r{r}")
+                else:
+                    key = "rsa2048" if name.endswith("rsa2048") else "p256"
+                    server = start_selfsign(binary, workdir, f"r{r}", key)
                 try:
                     cpu, wall = measure(server, workdir, args.certs, f"r{r}")
                 finally:
@@ -177,13 +185,13 @@ def main():
                     f"{wall * 1000:.0f} ms lego wall per certificate")
     med = {k: (statistics.median(c for c, _ in v), statistics.median(w for _, w in v))
            for k, v in results.items()}
-    print(f"| server | server CPU per certificate | lego wall per certificate |")
-    print(f"|---|---|---|")
-    for name in ("selfsign", "pebble"):
+    pebble_cpu, pebble_wall = med["pebble"]
+    print("| server | CA key | server CPU per certificate | ratio to Pebble | lego wall per certificate | ratio to Pebble |")
+    print("|---|---|---|---|---|---|")
+    for name, key in (("selfsign", "P-256"), ("selfsign-rsa2048", "RSA 2048"), ("pebble", "RSA 2048")):
         cpu, wall = med[name]
-        print(f"| {name} | {cpu * 1000:.2f} ms | {wall * 1000:.0f} ms |")
-    print(f"| selfsign/pebble | {med['selfsign'][0] / med['pebble'][0]:.2f} | "
-          f"{med['selfsign'][1] / med['pebble'][1]:.2f} |")
+        print(f"| {name} | {key} | {cpu * 1000:.2f} ms | {cpu / pebble_cpu:.2f} | "
+              f"{wall * 1000:.0f} ms | {wall / pebble_wall:.2f} |")
 
 
 if __name__ == "__main__":
