@@ -146,6 +146,21 @@ impl Acme {
         }
     }
 
+    /// The answer to a request the listener refused before reading its body (`status` 411
+    /// for a chunked body, 413 for one over [`MAX_BODY`], else 400): a malformed problem.
+    pub fn refuse(&mut self, status: u16) -> Response {
+        let detail = match status {
+            411 => "send the body with a Content-Length, not chunked".to_string(),
+            413 => format!("the request body is over {MAX_BODY} bytes"),
+            _ => "the request cannot be framed".to_string(),
+        };
+        let response = Problem::malformed_status(status, detail).response();
+        match self.nonces.issue() {
+            Ok(nonce) => response.with("Replay-Nonce", nonce),
+            Err(problem) => problem.response(),
+        }
+    }
+
     fn route(&mut self, request: &Request<'_>, now: u64) -> Result<Response, Problem> {
         let Some(path) = request.path.strip_prefix(PREFIX) else {
             return Err(Problem::malformed_status(404, "not an ACME URL"));

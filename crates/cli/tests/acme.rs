@@ -238,6 +238,38 @@ fn trusted_names_need_no_challenge_and_other_names_are_refused() {
 }
 
 #[test]
+fn the_listener_refuses_an_oversized_acme_body_with_a_problem_document() {
+    let env = Env::new();
+    let served = Served::start(&env, &["--acme"]);
+    std::fs::write(env.file("big.json"), vec![b'{'; 2 * 1024 * 1024]).unwrap();
+    let ca = env.ca();
+    let out = tool_ok(
+        env.path(),
+        "curl",
+        &[
+            "-sS",
+            "-o",
+            "problem.json",
+            "-w",
+            "%{http_code} %{content_type}",
+            "--cacert",
+            ca.to_str().unwrap(),
+            "-H",
+            "Content-Type: application/jose+json",
+            "--data-binary",
+            "@big.json",
+            &served.url("/acme/new-order"),
+        ],
+    );
+    assert_eq!(out, "413 application/problem+json");
+    let problem = std::fs::read_to_string(env.file("problem.json")).unwrap();
+    assert!(
+        problem.contains("urn:ietf:params:acme:error:malformed"),
+        "{problem}"
+    );
+}
+
+#[test]
 fn caddy_gets_its_site_certificate_from_selfsign() {
     if Command::new("caddy").arg("version").output().is_err() {
         eprintln!("SKIPPED: caddy is not installed and scripts/bootstrap could not install it");

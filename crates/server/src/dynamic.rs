@@ -12,6 +12,13 @@ pub trait Handler: Send + Sync + fmt::Debug {
     fn max_body(&self) -> usize;
     /// Answers one request.
     fn handle(&self, request: &HandlerRequest<'_>) -> HandlerResponse;
+    /// The answer to a request refused before it reached the handler (`status` 400, 411 or 413:
+    /// unframeable, chunked or too large body); `None` sends a plain-text error. The connection
+    /// closes after it either way.
+    fn refuse(&self, status: u16) -> Option<HandlerResponse> {
+        let _ = status;
+        None
+    }
 }
 
 /// One request for a [`Handler`].

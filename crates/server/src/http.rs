@@ -120,7 +120,10 @@ impl Http {
             Framed::Refuse(status) => {
                 self.close = true;
                 self.inbuf.clear();
-                return self.error(out, status, head_only, &req, "request body refused");
+                match handler.refuse(status) {
+                    Some(response) => (response, 0),
+                    None => return self.error(out, status, head_only, &req, "body refused"),
+                }
             }
             Framed::Complete {
                 content_type,
@@ -467,6 +470,7 @@ fn reason(status: u16) -> &'static str {
         403 => "Forbidden",
         404 => "Not Found",
         405 => "Method Not Allowed",
+        411 => "Length Required",
         413 => "Content Too Large",
         414 => "URI Too Long",
         431 => "Request Header Fields Too Large",

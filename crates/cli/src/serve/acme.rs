@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use selfsign_acme::{Acme, Config, NamePolicy, Request, State, MAX_BODY};
+use selfsign_acme::{Acme, Config, NamePolicy, Request, Response, State, MAX_BODY};
 use selfsign_core::UnixTime;
 use selfsign_server::{Handler, HandlerRequest, HandlerResponse, HostPatterns};
 
@@ -141,15 +141,23 @@ impl Handler for AcmeHandler {
         for validation in validations {
             self.validators.submit(validation);
         }
-        HandlerResponse {
-            status: response.status,
-            headers: response
-                .headers
-                .into_iter()
-                .map(|(n, v)| (n.to_string(), v))
-                .collect(),
-            body: response.body,
-        }
+        converted(response)
+    }
+
+    fn refuse(&self, status: u16) -> Option<HandlerResponse> {
+        Some(converted(self.shared.lock().refuse(status)))
+    }
+}
+
+fn converted(response: Response) -> HandlerResponse {
+    HandlerResponse {
+        status: response.status,
+        headers: response
+            .headers
+            .into_iter()
+            .map(|(n, v)| (n.to_string(), v))
+            .collect(),
+        body: response.body,
     }
 }
 
