@@ -238,6 +238,69 @@ fn trusted_names_need_no_challenge_and_other_names_are_refused() {
 }
 
 #[test]
+fn a_challenge_that_hangs_does_not_stop_the_server_from_answering() {
+    let env = Env::new();
+    // The http-01 check connects here, and nothing ever answers it.
+    let silent = TcpListener::bind("127.0.0.1:0").unwrap();
+    let silent_port = silent.local_addr().unwrap().port().to_string();
+    let served = Served::start(&env, &["--acme", "--acme-http-port", &silent_port]);
+    let mut lego = Command::new("lego");
+    lego.current_dir(env.path())
+        .env("LEGO_CA_CERTIFICATES", env.ca())
+        .env("HOME", env.path())
+        .args([
+            "--server",
+            &served.url("/acme/directory"),
+            "--email",
+            "dev@example.test",
+        ])
+        .args([
+            "--accept-tos",
+            "--path",
+            "lego",
+            "--domains",
+            "stuck.localhost",
+            "--http",
+        ])
+        .args(["--http.port", &format!("127.0.0.1:{}", free_port()), "run"])
+        .stdin(Stdio::null());
+    let client = std::thread::spawn(move || lego.output().expect("lego"));
+
+    // Once the validator has connected, it waits for an answer that never comes.
+    silent.set_nonblocking(true).unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let _held = loop {
+        if let Ok((stream, _)) = silent.accept() {
+            break stream;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the server never tried the http-01 challenge"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    let ca = env.ca();
+    let directory = tool_ok(
+        env.path(),
+        "curl",
+        &[
+            "-sS",
+            "--max-time",
+            "5",
+            "--cacert",
+            ca.to_str().unwrap(),
+            &served.url("/acme/directory"),
+        ],
+    );
+    assert!(directory.contains("newOrder"), "{directory}");
+
+    let out = client.join().unwrap();
+    let text = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "nothing answered the challenge");
+    assert!(text.contains("incorrectResponse"), "{text}");
+}
+
+#[test]
 fn the_listener_refuses_an_oversized_acme_body_with_a_problem_document() {
     let env = Env::new();
     let served = Served::start(&env, &["--acme"]);
