@@ -176,6 +176,11 @@ impl Ca {
     pub(crate) fn issuer(&self) -> &rcgen::Issuer<'static, KeyPair> {
         &self.issuer
     }
+
+    /// The CA's pathLenConstraint: how many intermediates may follow it (`None`: unlimited).
+    pub fn path_len(&self) -> Option<u32> {
+        self.authority.facts.path_len
+    }
 }
 
 impl Authority {

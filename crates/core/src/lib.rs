@@ -14,6 +14,7 @@
 
 extern crate alloc;
 
+pub mod badssl;
 mod ca;
 mod certificate;
 mod constraints;

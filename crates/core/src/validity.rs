@@ -85,7 +85,7 @@ impl Period {
     }
 }
 
-fn to_datetime(secs: u64) -> Result<OffsetDateTime, Error> {
+pub(crate) fn to_datetime(secs: u64) -> Result<OffsetDateTime, Error> {
     i64::try_from(secs)
         .ok()
         .and_then(|s| OffsetDateTime::from_unix_timestamp(s).ok())
