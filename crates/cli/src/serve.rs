@@ -3,6 +3,7 @@
 //! or the names change), and leaves issued on demand for allowed SNI names (`ondemand`).
 
 mod acme;
+mod badssl;
 mod challenge;
 mod ondemand;
 
@@ -124,6 +125,17 @@ pub struct ServeArgs {
     /// Port the tls-alpn-01 challenge connects to (like Pebble's tlsPort)
     #[arg(long, value_name = "PORT", default_value_t = 443)]
     pub acme_tls_port: u16,
+    /// Also serve deliberately broken TLS endpoints (expired, wrong-host, revoked, ...) on
+    /// VARIANT.SUFFIX names, each made at start from the local CA and listed with the outcome a
+    /// correct client must reach at https://good.SUFFIX:PORT/badssl.json
+    #[arg(long)]
+    pub badssl: bool,
+    /// Parent domain of the --badssl endpoints (*.localhost resolves to loopback)
+    #[arg(long, value_name = "SUFFIX", default_value = "badssl.localhost")]
+    pub badssl_suffix: String,
+    /// Port on 127.0.0.1 of the plain-HTTP listener serving the --badssl CRL (0: any free port)
+    #[arg(long, value_name = "PORT", default_value_t = 0)]
+    pub badssl_crl_port: u16,
 }
 
 /// Longest accepted for any duration flag: a day.
@@ -239,6 +251,10 @@ pub fn run(args: &ServeArgs, global: &Global) -> Result<(), Error> {
         Mode::Http { root, .. } => Some(root.clone()),
         Mode::Echo => None,
     };
+    let crl = match args.badssl {
+        true => Some(badssl::bind_crl(args.badssl_crl_port)?),
+        false => None,
+    };
     let mut server = Server::bind(
         ServerOptions {
             listen,
@@ -247,6 +263,17 @@ pub fn run(args: &ServeArgs, global: &Global) -> Result<(), Error> {
         },
         config,
     )?;
+    let badssl = match crl {
+        Some(crl) => {
+            let port = server.local_addrs().first().map_or(args.port, |a| a.port());
+            let suffix = &args.badssl_suffix;
+            let (site, started) =
+                badssl::site(&open_store()?, suffix, port, crl, served.as_deref(), now)?;
+            server.serve_badssl(site)?;
+            Some(started)
+        }
+        None => None,
+    };
     server.handle_signals()?;
     let mut acme_state = None;
     if args.acme {
@@ -265,6 +292,7 @@ pub fn run(args: &ServeArgs, global: &Global) -> Result<(), Error> {
         args,
         global,
         now,
+        badssl.as_ref(),
     )?;
     let result = server.run();
     if let Some(state) = acme_state {
@@ -473,6 +501,7 @@ fn announce(
     args: &ServeArgs,
     global: &Global,
     now: UnixTime,
+    badssl: Option<&badssl::Started>,
 ) -> Result<(), Error> {
     let leaf = identity.chain[0].inspect(now)?;
     let host_for = |a: &SocketAddr| -> String {
@@ -524,6 +553,11 @@ fn announce(
             "on_demand": args.on_demand,
             "acme_directory": acme,
             "try": try_cmd,
+            "badssl": badssl.map(|b| serde_json::json!({
+                "listing": b.listing_url,
+                "crl": b.crl_url,
+                "endpoints": b.endpoints,
+            })),
         });
         out!("{value}");
         return Ok(());
@@ -555,6 +589,14 @@ fn announce(
     }
     if let Some(acme) = &acme {
         out!("ACME           {acme}");
+    }
+    if let Some(b) = badssl {
+        out!(
+            "Badssl         {} ({} endpoints; CRL at {})",
+            b.listing_url,
+            b.endpoints,
+            b.crl_url
+        );
     }
     match &ca {
         Some(ca) => out!("CA to trust    {ca}"),

@@ -9,13 +9,12 @@ use std::io::{self, Read, Write};
 use std::net::{Shutdown, SocketAddr};
 use std::time::{Duration, Instant};
 
-use mio::net::TcpStream;
-use mio::{Interest, Registry, Token};
-use rustls::ServerConnection;
-
 use crate::service::Service;
+use crate::sni::Tls;
 use crate::timer::after;
 use crate::Limits;
+use mio::net::TcpStream;
+use mio::{Interest, Registry, Token};
 
 /// How long a closing connection may take to flush close_notify and see the peer's EOF.
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(2);
@@ -73,8 +72,10 @@ pub(crate) struct Conn<S = TcpStream> {
     /// The peer's address, for logs.
     pub(crate) peer: SocketAddr,
     socket: S,
-    tls: ServerConnection,
+    tls: Tls,
     service: Box<dyn Service>,
+    /// The service has been told the handshake is complete.
+    established: bool,
     /// Plaintext produced by the service and not yet accepted by rustls.
     out: Vec<u8>,
     out_pos: usize,
@@ -106,7 +107,7 @@ impl<S: Socket> Conn<S> {
         id: u64,
         socket: S,
         peer: SocketAddr,
-        tls: ServerConnection,
+        tls: impl Into<Tls>,
         service: Box<dyn Service>,
         now: Instant,
     ) -> Conn<S> {
@@ -115,8 +116,9 @@ impl<S: Socket> Conn<S> {
             scheduled: None,
             peer,
             socket,
-            tls,
+            tls: tls.into(),
             service,
+            established: false,
             out: Vec::new(),
             out_pos: 0,
             phase: Phase::Open,
@@ -219,6 +221,7 @@ impl<S: Socket> Conn<S> {
                         let _ = self.write(now);
                         return Err(Gone(format!("TLS error: {e}")));
                     }
+                    self.tell_established();
                     self.take_plaintext()?;
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
@@ -233,7 +236,7 @@ impl<S: Socket> Conn<S> {
     fn take_plaintext(&mut self) -> Result<(), Gone> {
         let mut buf = [0u8; READ_BUF];
         loop {
-            match self.tls.reader().read(&mut buf) {
+            match self.tls.read_plaintext(&mut buf) {
                 Ok(0) => {
                     self.peer_closed();
                     return Ok(());
@@ -246,6 +249,17 @@ impl<S: Socket> Conn<S> {
                 }
                 Err(e) => return Err(Gone(format!("reading plaintext failed: {e}"))),
             }
+        }
+    }
+
+    /// Hands the finished handshake (server name, client certificate) to the service once.
+    fn tell_established(&mut self) {
+        if self.established {
+            return;
+        }
+        if let Some(conn) = self.tls.connection().filter(|c| !c.is_handshaking()) {
+            self.service.established(conn);
+            self.established = true;
         }
     }
 
@@ -269,7 +283,7 @@ impl<S: Socket> Conn<S> {
                     return Ok(progress);
                 }
             }
-            match self.tls.writer().write(&self.out[self.out_pos..]) {
+            match self.tls.write_plaintext(&self.out[self.out_pos..]) {
                 // rustls's send buffer is at its limit: wait until the socket drains it.
                 Ok(0) => return Ok(progress),
                 Ok(n) => {

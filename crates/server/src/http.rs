@@ -7,6 +7,7 @@ use std::sync::Arc;
 use httparse::Status;
 use percent_encoding::percent_decode_str;
 
+use crate::badssl::Pages;
 use crate::dynamic::{self, Framed, Handler, HandlerRequest};
 use crate::files::{BadPath, Lookup, WebRoot};
 use crate::service::{Service, CHUNK};
@@ -23,6 +24,8 @@ const COMMON_HEADERS: &str = "X-Content-Type-Options: nosniff\r\n\
 /// One connection's HTTP state.
 pub(crate) struct Http {
     root: Arc<WebRoot>,
+    /// In-memory pages answered before the web root is looked at.
+    pages: Option<Arc<Pages>>,
     max_head: usize,
     /// Received bytes not yet parsed: the next request head, maybe more pipelined ones.
     inbuf: Vec<u8>,
@@ -73,6 +76,7 @@ impl Http {
     pub(crate) fn new(root: Arc<WebRoot>, max_head: usize) -> Http {
         Http {
             root,
+            pages: None,
             max_head,
             inbuf: Vec::new(),
             head_pending: true,
@@ -171,6 +175,12 @@ impl Http {
         tracing::trace!("{} {} -> {}", req.method, req.target, response.status);
     }
 
+    /// Answers the paths of `pages` from memory.
+    pub(crate) fn with_pages(mut self, pages: Option<Arc<Pages>>) -> Http {
+        self.pages = pages;
+        self
+    }
+
     /// Parses the request at the start of `inbuf`.
     fn parse(&self) -> Parsed {
         if self.inbuf.is_empty() {
@@ -236,6 +246,15 @@ impl Http {
         let Ok(decoded) = percent_decode_str(path).decode_utf8() else {
             return self.error(out, 400, head_only, &req, "path is not UTF-8");
         };
+        if let Some(pages) = self.pages.clone() {
+            if let Some(page) = pages.get(&decoded) {
+                self.head(out, 200, page.content_type, page.body.len() as u64, "");
+                if !head_only {
+                    out.extend_from_slice(page.body.as_bytes());
+                }
+                return;
+            }
+        }
         match self.root.lookup(&decoded) {
             Err(BadPath(why)) => self.error(out, 400, head_only, &req, why),
             Ok(Lookup::NotFound) => self.error(out, 404, head_only, &req, "not found"),

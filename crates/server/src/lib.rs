@@ -24,6 +24,7 @@
 //! ```
 #![forbid(unsafe_code)]
 
+mod badssl;
 mod certs;
 mod conn;
 mod dynamic;
@@ -33,8 +34,10 @@ mod files;
 pub mod fuzzing;
 mod http;
 mod listener;
+mod plain;
 mod server;
 mod service;
+mod sni;
 mod timer;
 mod tls;
 
@@ -42,13 +45,15 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+pub use badssl::{Answer, BadsslSite, SiteHost};
 pub use certs::{
     needs_renewal, Clock, HostPatterns, Leaf, LeafSource, OnDemand, OnDemandLimits, SystemClock,
 };
 pub use dynamic::{Handler, HandlerRequest, HandlerResponse};
 pub use error::Error;
 pub use server::{Server, ShutdownHandle};
-pub use tls::{tls_config, ClientAuth, TlsOptions};
+pub use sni::SniRouter;
+pub use tls::{tls_config, tls_config_for_versions, ClientAuth, TlsOptions};
 
 /// What the server does with each connection once TLS is up.
 #[derive(Debug, Clone, PartialEq, Eq)]

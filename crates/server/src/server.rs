@@ -12,12 +12,15 @@ use signal_hook::consts::{SIGINT, SIGTERM};
 use signal_hook_mio::v1_0::Signals;
 use slab::Slab;
 
+use crate::badssl::{BadsslSite, Pages, Site};
 use crate::conn::{Conn, Drive, Gone, ShedAfter};
 use crate::echo::Echo;
 use crate::files::WebRoot;
 use crate::http::Http;
 use crate::listener::{Accepted, Listeners, Pause, ACCEPT_PAUSE};
+use crate::plain::PlainHttp;
 use crate::service::Service;
+use crate::sni::{SniRouter, Tls};
 use crate::timer::{after, Deadlines};
 use crate::{Error, Handler, Limits, Mode, ServerOptions};
 
@@ -70,6 +73,10 @@ pub struct Server {
     shed_at: Option<Instant>,
     /// Answers the paths it claims in HTTP mode (e.g. ACME) instead of the web root.
     handler: Option<Arc<dyn Handler>>,
+    /// Configurations chosen by SNI, when some names have their own.
+    sni: Option<Arc<SniRouter>>,
+    /// `--badssl`: its hosts' answers, its in-memory pages and its CRL listener.
+    badssl: Option<(Arc<Site>, Arc<Pages>, PlainHttp)>,
 }
 
 /// Starts a graceful shutdown of a running [`Server`] from any thread.
@@ -146,12 +153,45 @@ impl Server {
             abort: false,
             shed_at: None,
             handler: None,
+            sni: None,
+            badssl: None,
         };
         server
             .listeners
             .register(server.poll.registry())
             .map_err(Error::EventLoop)?;
         Ok(server)
+    }
+
+    /// Chooses each connection's TLS configuration by SNI with `router` (its default for other
+    /// names) instead of the configuration given to [`Server::bind`].
+    pub fn route_sni(&mut self, router: SniRouter) {
+        self.sni = Some(Arc::new(router));
+    }
+
+    /// Adds the hosts of `serve --badssl` (routed by SNI beside any routes already set, other
+    /// names keep the configuration given to [`Server::bind`]) and serves its CRL over plain HTTP;
+    /// returns the CRL listener's address.
+    pub fn serve_badssl(&mut self, site: BadsslSite) -> Result<SocketAddr, Error> {
+        let mut router = match self.sni.take() {
+            Some(router) => Arc::unwrap_or_clone(router),
+            None => SniRouter::new(self.tls.clone()),
+        };
+        for host in &site.hosts {
+            router.route(&host.host, host.config.clone());
+        }
+        self.sni = Some(Arc::new(router));
+        let files = vec![(
+            site.crl_path.clone(),
+            "application/pkix-crl",
+            Arc::new(site.crl.clone()),
+        )];
+        let (shared, pages) = Site::new(&site);
+        let plain = PlainHttp::new(site.crl_listener, files, self.poll.registry())
+            .map_err(Error::EventLoop)?;
+        let addr = plain.local_addr().map_err(Error::EventLoop)?;
+        self.badssl = Some((Arc::new(shared), Arc::new(pages), plain));
+        Ok(addr)
     }
 
     /// The addresses actually listened on (with the ports picked for port 0).
@@ -223,6 +263,11 @@ impl Server {
                 match event.token() {
                     WAKER => {}
                     SIGNALS => self.on_signals(now),
+                    token if PlainHttp::owns(token) => {
+                        if let Some((_, _, plain)) = self.badssl.as_mut() {
+                            plain.ready(token, self.poll.registry(), now);
+                        }
+                    }
                     token => match self.listeners.index(token) {
                         Some(i) => self.accept(i, now),
                         None => self.on_conn(token.0, now),
@@ -417,19 +462,28 @@ impl Server {
     /// Sets up TLS and the service for a new socket and starts watching it.
     fn add_conn(&mut self, socket: TcpStream, peer: SocketAddr, now: Instant) {
         let _ = socket.set_nodelay(true);
-        let tls = match ServerConnection::new(self.tls.clone()) {
-            Ok(tls) => tls,
-            Err(e) => {
-                tracing::debug!("connection from {peer} dropped: cannot start TLS: {e}");
-                return;
-            }
+        let tls = match &self.sni {
+            Some(router) => Tls::routed(router.clone()),
+            None => match ServerConnection::new(self.tls.clone()) {
+                Ok(tls) => tls.into(),
+                Err(e) => {
+                    tracing::debug!("connection from {peer} dropped: cannot start TLS: {e}");
+                    return;
+                }
+            },
         };
+        let pages = self.badssl.as_ref().map(|(_, pages, _)| pages.clone());
         let service: Box<dyn Service> = match &self.serving {
             Serving::Http(root) => Box::new(
                 Http::new(root.clone(), self.limits.max_request_head)
-                    .with_handler(self.handler.clone()),
+                    .with_handler(self.handler.clone())
+                    .with_pages(pages),
             ),
             Serving::Echo => Box::new(Echo::default()),
+        };
+        let service = match &self.badssl {
+            Some((site, _, _)) => site.wrap(service),
+            None => service,
         };
         self.next_id += 1;
         let conn = Conn::new(self.next_id, socket, peer, tls, service, now);

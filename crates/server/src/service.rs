@@ -22,6 +22,8 @@ pub(crate) trait Service: Send {
     fn drain(&mut self);
     /// Nothing more will be produced: close once the output is flushed.
     fn finished(&self) -> bool;
+    /// The TLS handshake is complete (called once, before any plaintext is received).
+    fn established(&mut self, _tls: &rustls::ServerConnection) {}
     /// Part of a request head has arrived and its end has not: the header deadline runs.
     fn receiving_head(&self) -> bool {
         false

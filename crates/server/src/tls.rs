@@ -40,12 +40,20 @@ pub struct TlsOptions {
 ///
 /// [`crate::Server::bind`] drops the ALPN offer in [`crate::Mode::Echo`].
 pub fn tls_config(opts: TlsOptions) -> Result<Arc<ServerConfig>, Error> {
+    tls_config_for_versions(opts, &[&rustls::version::TLS13, &rustls::version::TLS12])
+}
+
+/// Like [`tls_config`], speaking only the TLS `versions` given.
+pub fn tls_config_for_versions(
+    opts: TlsOptions,
+    versions: &[&'static rustls::SupportedProtocolVersion],
+) -> Result<Arc<ServerConfig>, Error> {
     if opts.chain.is_empty() {
         return Err(Error::EmptyChain);
     }
     let provider = Arc::new(provider::default_provider());
     let builder = ServerConfig::builder_with_provider(provider.clone())
-        .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
+        .with_protocol_versions(versions)
         .map_err(Error::Tls)?;
     let builder = match opts.client_auth {
         ClientAuth::None => builder.with_no_client_auth(),
