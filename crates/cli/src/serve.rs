@@ -6,6 +6,7 @@ mod acme;
 mod badssl;
 mod challenge;
 mod ondemand;
+mod proxy;
 
 use std::collections::BTreeSet;
 use std::net::{SocketAddr, TcpListener, ToSocketAddrs};
@@ -136,6 +137,28 @@ pub struct ServeArgs {
     /// Port on 127.0.0.1 of the plain-HTTP listener serving the --badssl CRL (0: any free port)
     #[arg(long, value_name = "PORT", default_value_t = 0)]
     pub badssl_crl_port: u16,
+    /// Reverse proxy: forward requests (HTTP/1.1, WebSockets too) to this plain-HTTP app, e.g.
+    /// http://127.0.0.1:3000 (the target for hosts without a --route)
+    #[arg(long, value_name = "URL", conflicts_with = "root")]
+    pub proxy: Option<String>,
+    /// Reverse proxy by host: HOST=http://ADDR:PORT or HOST=dir:PATH, e.g.
+    /// app.localhost=http://127.0.0.1:5173 (repeatable; each HOST gets its certificate on demand)
+    #[arg(long = "route", value_name = "HOST=TARGET")]
+    pub routes: Vec<String>,
+    /// Send the upstream's own host:port as Host instead of the client's
+    #[arg(long)]
+    pub rewrite_host: bool,
+    /// Seconds an upstream may take to connect, read or answer before the client gets 504
+    /// (1-86400)
+    #[arg(long, value_name = "SECS", value_parser = seconds(1), default_value_t = 60)]
+    pub upstream_timeout: u64,
+}
+
+impl ServeArgs {
+    /// Whether the listener runs as a reverse proxy.
+    fn proxying(&self) -> bool {
+        self.proxy.is_some() || !self.routes.is_empty()
+    }
 }
 
 /// Longest accepted for any duration flag: a day.
@@ -188,7 +211,21 @@ pub fn run(args: &ServeArgs, global: &Global) -> Result<(), Error> {
     }
     let now = UnixTime::now();
     let listen = listen_addrs(args)?;
+    if args.proxying() && args.mode == ModeArg::Echo {
+        return Err(Error::Usage(
+            "--proxy and --route forward HTTP: drop --mode echo".into(),
+        ));
+    }
+    let mut allowed = ondemand::patterns(&args.on_demand)?;
     let mode = match args.mode {
+        _ if args.proxying() => Mode::Proxy(proxy::options(
+            args.proxy.as_deref(),
+            &args.routes,
+            args.rewrite_host,
+            Duration::from_secs(args.upstream_timeout),
+            args.serve_dotfiles,
+            &mut allowed,
+        )?),
         ModeArg::Http => Mode::Http {
             root: web_root(args.root.as_deref())?,
             serve_dotfiles: args.serve_dotfiles,
@@ -202,7 +239,6 @@ pub fn run(args: &ServeArgs, global: &Global) -> Result<(), Error> {
         }
         Ok(store.clone().expect("store opened above"))
     };
-    let allowed = ondemand::patterns(&args.on_demand)?;
     let kept = args.cert.is_none();
     let identity = match (&args.cert, &args.key) {
         (Some(cert), Some(key)) => given_identity(cert, key)?,
@@ -249,7 +285,7 @@ pub fn run(args: &ServeArgs, global: &Global) -> Result<(), Error> {
     };
     let served = match &mode {
         Mode::Http { root, .. } => Some(root.clone()),
-        Mode::Echo => None,
+        Mode::Echo | Mode::Proxy(_) => None,
     };
     let crl = match args.badssl {
         true => Some(badssl::bind_crl(args.badssl_crl_port)?),
@@ -525,7 +561,14 @@ fn announce(
         let port = addrs.first().map_or(args.port, |a| a.port());
         format!("https://localhost:{port}/acme/directory")
     });
-    let try_cmd = match (args.mode, &ca) {
+    let try_cmd = match (
+        if args.proxying() {
+            ModeArg::Http
+        } else {
+            args.mode
+        },
+        &ca,
+    ) {
         (ModeArg::Http, Some(ca)) => format!("curl --cacert {ca} {}", urls[0]),
         (ModeArg::Http, None) => format!(
             "curl --cacert <the CA that issued {}> {}",
@@ -544,7 +587,13 @@ fn announce(
         let value = serde_json::json!({
             "urls": urls,
             "listen": addrs.iter().map(|a| a.to_string()).collect::<Vec<_>>(),
-            "mode": match args.mode { ModeArg::Http => "http", ModeArg::Echo => "echo" },
+            "mode": match args.mode {
+                _ if args.proxying() => "proxy",
+                ModeArg::Http => "http",
+                ModeArg::Echo => "echo",
+            },
+            "proxy": args.proxy,
+            "routes": args.routes,
             "root": root,
             "cert_file": identity.cert_file,
             "ca_file": identity.ca_file,
@@ -565,9 +614,11 @@ fn announce(
     if global.quiet {
         return Ok(());
     }
-    let what = match root {
-        Some(r) => format!("serving {}", r.display()),
-        None => "echoing".into(),
+    let what = match (root, &args.proxy) {
+        (Some(r), _) => format!("serving {}", r.display()),
+        (None, Some(url)) => format!("proxying to {url}"),
+        (None, None) if !args.routes.is_empty() => "proxying by host".into(),
+        (None, None) => "echoing".into(),
     };
     out!("selfsign serve: {what} over TLS");
     for url in &urls {
@@ -581,6 +632,9 @@ fn announce(
         leaf.subject_alt_names.join(", ")
     );
     out!("SHA-256        {}", leaf.sha256_fingerprint);
+    for route in &args.routes {
+        out!("Route          {}", route.replacen('=', " -> ", 1));
+    }
     if !args.on_demand.is_empty() {
         out!(
             "On demand      {} (a certificate from the local CA at first visit)",

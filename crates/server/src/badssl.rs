@@ -160,6 +160,15 @@ impl Service for ByHost {
     fn receiving_head(&self) -> bool {
         self.active.receiving_head()
     }
+    fn pump(&mut self, now: std::time::Instant) -> Result<bool, String> {
+        self.active.pump(now)
+    }
+    fn deadline(&self) -> Option<std::time::Instant> {
+        self.active.deadline()
+    }
+    fn expire(&mut self, now: std::time::Instant) {
+        self.active.expire(now);
+    }
 }
 
 /// A badssl host: answers one request with its JSON body (or `/badssl.json`), then closes.

@@ -146,7 +146,8 @@ impl<S: Socket> Conn<S> {
     fn round(&mut self, now: Instant) -> Result<bool, Gone> {
         match self.phase {
             Phase::Open => {
-                let mut progress = self.read(now)?;
+                let mut progress = self.pump(now)?;
+                progress |= self.read(now)?;
                 progress |= self.feed()?;
                 if !self.tls.is_handshaking() && self.service.finished() && self.out_is_empty() {
                     self.start_close(now);
@@ -168,6 +169,18 @@ impl<S: Socket> Conn<S> {
             }
             Phase::Lingering { .. } => self.discard(),
         }
+    }
+
+    /// Lets the service move bytes on its own sockets; that counts as activity.
+    fn pump(&mut self, now: Instant) -> Result<bool, Gone> {
+        if self.tls.is_handshaking() {
+            return Ok(false);
+        }
+        let moved = self.service.pump(now).map_err(Gone)?;
+        if moved {
+            self.last_activity = now;
+        }
+        Ok(moved)
     }
 
     /// Starts or stops the header clock as a request head starts arriving or is complete.
@@ -358,7 +371,10 @@ impl<S: Socket> Conn<S> {
                 after(self.accepted, limits.handshake_timeout)
             }
             Phase::Open => {
-                let idle = after(self.last_activity, limits.idle_timeout);
+                let idle = self
+                    .service
+                    .deadline()
+                    .unwrap_or_else(|| after(self.last_activity, limits.idle_timeout));
                 match self.head_deadline(limits) {
                     Some(head) => head.min(idle),
                     None => idle,
@@ -378,6 +394,10 @@ impl<S: Socket> Conn<S> {
         match self.phase {
             Phase::Open if self.tls.is_handshaking() => {
                 Drive::Close(Gone("handshake not finished in time".into()))
+            }
+            Phase::Open if self.service.deadline().is_some_and(|t| t <= now) => {
+                self.service.expire(now);
+                self.drive(now)
             }
             Phase::Open => {
                 let why = if self.head_deadline(limits).is_some_and(|t| t <= now) {

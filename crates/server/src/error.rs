@@ -49,6 +49,14 @@ pub enum Error {
         /// What is wrong with it.
         reason: String,
     },
+    /// An upstream of the proxy cannot be used.
+    #[error("upstream {url}: {reason}")]
+    Upstream {
+        /// The upstream as given.
+        url: String,
+        /// What is wrong with it.
+        reason: String,
+    },
     /// SIGINT/SIGTERM handlers could not be installed.
     #[error("cannot install SIGINT/SIGTERM handlers: {0}")]
     Signals(io::Error),

@@ -129,6 +129,18 @@ fn service(mode: &Mode, limits: &Limits) -> Result<Box<dyn Service>, Error> {
             limits.max_request_head,
         )),
         Mode::Echo => Box::new(Echo::default()),
+        Mode::Proxy(opts) => {
+            // A poll of its own: upstream sockets would register there and never be polled.
+            let poll = mio::Poll::new().map_err(Error::EventLoop)?;
+            let registry = poll.registry().try_clone().map_err(Error::EventLoop)?;
+            let shared = crate::proxy::Shared::new(opts, registry, limits.max_request_head)?;
+            let peer = std::net::SocketAddr::from(([127, 0, 0, 1], 1));
+            Box::new(crate::proxy::Proxy::new(
+                Arc::new(shared),
+                crate::proxy::upstream_token(0),
+                peer,
+            ))
+        }
     })
 }
 

@@ -354,6 +354,13 @@ impl Http {
     }
 }
 
+impl Http {
+    /// Every request received so far has been answered in full.
+    pub(crate) fn idle(&self) -> bool {
+        self.body.is_none() && self.inbuf.is_empty()
+    }
+}
+
 impl Service for Http {
     fn receive(&mut self, data: &[u8]) {
         self.inbuf.extend_from_slice(data);
@@ -427,48 +434,93 @@ impl Request {
         let method = req.method.unwrap_or_default().to_owned();
         let target = req.path.unwrap_or_default().to_owned();
         let http10 = req.version == Some(0);
-        let mut close = http10;
-        let mut has_host = false;
-        let mut length: Option<u64> = None;
-        let mut chunked = false;
-        for h in req.headers.iter() {
+        let head = RequestHead::check(req.headers)?;
+        Ok(Request {
+            method,
+            target,
+            http10,
+            close: http10 || head.close,
+            has_host: head.has_host,
+            has_body: head.chunked || head.length.is_some_and(|l| l > 0),
+        })
+    }
+}
+
+/// What a request head says about its framing and connection, with the rules every mode applies
+/// before acting on a request (or forwarding it): one Content-Length value, no Content-Length
+/// beside Transfer-Encoding, `chunked` as the last transfer coding, at most one Host.
+/// (httparse itself refuses obs-fold continuation lines in requests.)
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct RequestHead {
+    /// The Content-Length value, if any.
+    pub(crate) length: Option<u64>,
+    /// The body is chunked.
+    pub(crate) chunked: bool,
+    /// `Connection: close` was asked for.
+    pub(crate) close: bool,
+    /// A Host field is present.
+    pub(crate) has_host: bool,
+}
+
+impl RequestHead {
+    /// Reads the framing fields of `headers`, refusing any that would let two parsers disagree
+    /// about where the request ends.
+    pub(crate) fn check(headers: &[httparse::Header<'_>]) -> Result<RequestHead, String> {
+        let mut head = RequestHead::default();
+        let mut codings: Option<String> = None;
+        for h in headers {
             let name = h.name;
             if name.eq_ignore_ascii_case("content-length") {
                 let value = std::str::from_utf8(h.value)
                     .ok()
                     .and_then(|v| v.trim().parse::<u64>().ok())
                     .ok_or("invalid Content-Length")?;
-                if length.is_some_and(|l| l != value) {
+                if head.length.is_some_and(|l| l != value) {
                     return Err("conflicting Content-Length fields".into());
                 }
-                length = Some(value);
+                head.length = Some(value);
             } else if name.eq_ignore_ascii_case("transfer-encoding") {
-                chunked = true;
+                let value =
+                    std::str::from_utf8(h.value).map_err(|_| "invalid Transfer-Encoding")?;
+                let all = codings.get_or_insert_with(String::new);
+                if !all.is_empty() {
+                    all.push(',');
+                }
+                all.push_str(value);
             } else if name.eq_ignore_ascii_case("host") {
-                if has_host {
+                if head.has_host {
                     return Err("more than one Host field".into());
                 }
-                has_host = true;
+                head.has_host = true;
             } else if name.eq_ignore_ascii_case("connection") {
-                let value = String::from_utf8_lossy(h.value);
-                close |= value
-                    .split(',')
-                    .any(|t| t.trim().eq_ignore_ascii_case("close"));
+                head.close |= has_token(h.value, "close");
             }
         }
-        Ok(Request {
-            method,
-            target,
-            http10,
-            close,
-            has_host,
-            has_body: chunked || length.is_some_and(|l| l > 0),
-        })
+        if let Some(codings) = codings {
+            if head.length.is_some() {
+                return Err("both Content-Length and Transfer-Encoding".into());
+            }
+            let last = codings.rsplit(',').next().unwrap_or_default().trim();
+            if !last.eq_ignore_ascii_case("chunked") {
+                return Err(format!(
+                    "Transfer-Encoding {codings:?} does not end in chunked"
+                ));
+            }
+            head.chunked = true;
+        }
+        Ok(head)
     }
 }
 
+/// Whether a comma-separated field value lists `token` (case-insensitively).
+pub(crate) fn has_token(value: &[u8], token: &str) -> bool {
+    value
+        .split(|&b| b == b',')
+        .any(|t| t.trim_ascii().eq_ignore_ascii_case(token.as_bytes()))
+}
+
 /// The path part of a request target, accepting absolute-form (`https://host/path`) too.
-fn origin_form(target: &str) -> &str {
+pub(crate) fn origin_form(target: &str) -> &str {
     match target
         .strip_prefix("https://")
         .or_else(|| target.strip_prefix("http://"))
@@ -479,7 +531,7 @@ fn origin_form(target: &str) -> &str {
 }
 
 /// The reason phrase for the statuses this server sends.
-fn reason(status: u16) -> &'static str {
+pub(crate) fn reason(status: u16) -> &'static str {
     match status {
         200 => "OK",
         201 => "Created",
@@ -493,7 +545,9 @@ fn reason(status: u16) -> &'static str {
         413 => "Content Too Large",
         414 => "URI Too Long",
         431 => "Request Header Fields Too Large",
+        502 => "Bad Gateway",
         503 => "Service Unavailable",
+        504 => "Gateway Timeout",
         _ => "Error",
     }
 }

@@ -2,7 +2,8 @@
 //! pointed at hostile clients.
 //!
 //! It serves static files over HTTP/1.1 ([`Mode::Http`]) or echoes what clients send
-//! ([`Mode::Echo`]). Every connection has a handshake, a request-head and an idle deadline, reads
+//! ([`Mode::Echo`]), or forwards requests to the app a developer is building, as a reverse proxy
+//! ([`Mode::Proxy`]). Every connection has a handshake, a request-head and an idle deadline, reads
 //! stop while a peer is not taking our output (bounded memory per connection), the number of
 //! connections is capped without ever refusing service for good (at the cap, connections that
 //! make no progress give way), files are opened beneath the web root in one step, and shutdown
@@ -35,6 +36,7 @@ pub mod fuzzing;
 mod http;
 mod listener;
 mod plain;
+mod proxy;
 mod server;
 mod service;
 mod sni;
@@ -51,6 +53,7 @@ pub use certs::{
 };
 pub use dynamic::{Handler, HandlerRequest, HandlerResponse};
 pub use error::Error;
+pub use proxy::{ProxyOptions, Route, Target};
 pub use server::{Server, ShutdownHandle};
 pub use sni::SniRouter;
 pub use tls::{tls_config, tls_config_for_versions, ClientAuth, TlsOptions};
@@ -68,6 +71,8 @@ pub enum Mode {
     },
     /// Send back every byte received.
     Echo,
+    /// Forward HTTP/1.1 requests to upstream servers (or web roots) chosen by Host.
+    Proxy(ProxyOptions),
 }
 
 /// Bounds that keep one client from exhausting the server.

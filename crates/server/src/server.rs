@@ -19,6 +19,7 @@ use crate::files::WebRoot;
 use crate::http::Http;
 use crate::listener::{Accepted, Listeners, Pause, ACCEPT_PAUSE};
 use crate::plain::PlainHttp;
+use crate::proxy::{self, Proxy};
 use crate::service::Service;
 use crate::sni::{SniRouter, Tls};
 use crate::timer::{after, Deadlines};
@@ -48,6 +49,7 @@ const SHED: ShedAfter = ShedAfter {
 enum Serving {
     Http(Arc<WebRoot>),
     Echo,
+    Proxy(Arc<proxy::Shared>),
 }
 
 /// A bound TLS server; [`Server::run`] serves until shut down.
@@ -115,12 +117,18 @@ impl std::fmt::Debug for Server {
 impl Server {
     /// Checks the options and binds every listener (port 0 allowed).
     pub fn bind(opts: ServerOptions, tls: Arc<ServerConfig>) -> Result<Server, Error> {
+        let poll = Poll::new().map_err(Error::EventLoop)?;
         let serving = match &opts.mode {
             Mode::Http {
                 root,
                 serve_dotfiles,
             } => Serving::Http(Arc::new(WebRoot::open(root, *serve_dotfiles)?)),
             Mode::Echo => Serving::Echo,
+            Mode::Proxy(proxy) => {
+                let registry = poll.registry().try_clone().map_err(Error::EventLoop)?;
+                let shared = proxy::Shared::new(proxy, registry, opts.limits.max_request_head)?;
+                Serving::Proxy(Arc::new(shared))
+            }
         };
         let tls = match serving {
             Serving::Echo if !tls.alpn_protocols.is_empty() => {
@@ -134,7 +142,6 @@ impl Server {
         let mut limits = opts.limits;
         limits.max_connections = limits.max_connections.max(1);
         let listeners = Listeners::bind(&opts.listen)?;
-        let poll = Poll::new().map_err(Error::EventLoop)?;
         let waker = Arc::new(Waker::new(poll.registry(), WAKER).map_err(Error::EventLoop)?);
         let mut server = Server {
             poll,
@@ -230,6 +237,7 @@ impl Server {
         let what = match &self.serving {
             Serving::Http(_) => "static files",
             Serving::Echo => "echo",
+            Serving::Proxy(_) => "a reverse proxy",
         };
         for addr in self.local_addrs() {
             tracing::info!("serving {what} on https://{addr}/");
@@ -270,7 +278,7 @@ impl Server {
                     }
                     token => match self.listeners.index(token) {
                         Some(i) => self.accept(i, now),
-                        None => self.on_conn(token.0, now),
+                        None => self.on_conn(proxy::conn_slot(token), now),
                     },
                 }
             }
@@ -473,6 +481,8 @@ impl Server {
             },
         };
         let pages = self.badssl.as_ref().map(|(_, pages, _)| pages.clone());
+        let entry = self.conns.vacant_entry();
+        let slot = entry.key();
         let service: Box<dyn Service> = match &self.serving {
             Serving::Http(root) => Box::new(
                 Http::new(root.clone(), self.limits.max_request_head)
@@ -480,14 +490,18 @@ impl Server {
                     .with_pages(pages),
             ),
             Serving::Echo => Box::new(Echo::default()),
+            Serving::Proxy(shared) => Box::new(Proxy::new(
+                shared.clone(),
+                proxy::upstream_token(slot),
+                peer,
+            )),
         };
         let service = match &self.badssl {
             Some((site, _, _)) => site.wrap(service),
             None => service,
         };
         self.next_id += 1;
-        let conn = Conn::new(self.next_id, socket, peer, tls, service, now);
-        let slot = self.conns.insert(conn);
+        entry.insert(Conn::new(self.next_id, socket, peer, tls, service, now));
         tracing::trace!("accepted connection from {peer}");
         self.settle(slot, Drive::Wait, now);
     }

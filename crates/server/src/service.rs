@@ -1,4 +1,6 @@
-//! What runs on top of TLS: the plaintext side of a connection (HTTP files or echo).
+//! What runs on top of TLS: the plaintext side of a connection (HTTP files, echo or proxy).
+
+use std::time::Instant;
 
 /// Largest plaintext a service hands over at once; also the file read size.
 pub(crate) const CHUNK: usize = 64 * 1024;
@@ -28,4 +30,16 @@ pub(crate) trait Service: Send {
     fn receiving_head(&self) -> bool {
         false
     }
+    /// Moves bytes between the service and sockets it owns itself (a proxy's upstream);
+    /// `Ok(true)` if anything moved. An error aborts the connection without close_notify.
+    fn pump(&mut self, _now: Instant) -> Result<bool, String> {
+        Ok(false)
+    }
+    /// While the service waits on something other than the peer (an upstream), when it must be
+    /// looked at; this replaces the connection's idle deadline.
+    fn deadline(&self) -> Option<Instant> {
+        None
+    }
+    /// Its [`Service::deadline`] passed.
+    fn expire(&mut self, _now: Instant) {}
 }

@@ -32,8 +32,6 @@ pub fn patterns(given: &[String]) -> Result<HostPatterns, Error> {
 /// Allows the host of a `--route HOST=...` (routes imply their hosts get certificates): a port
 /// is ignored, and IP addresses and `localhost` are left to the default certificate, which
 /// covers `localhost`, `127.0.0.1` and `::1`; any other host must be a DNS name or `*.` pattern.
-// Called from `serve::run` once `--route` lands (the reverse proxy); then drop this allow.
-#[allow(dead_code)]
 pub fn allow_route_host(patterns: &mut HostPatterns, host: &str) -> Result<(), Error> {
     let host = host.trim();
     let bare = match host.strip_prefix('[') {

@@ -43,7 +43,20 @@ impl Served {
             std::fs::create_dir(&root).unwrap();
             std::fs::write(root.join("index.html"), PAGE).unwrap();
         }
-        let mut args = vec!["serve", "--listen", listen, "--root", "www"];
+        let mut args = vec!["--root", "www"];
+        args.extend_from_slice(extra);
+        Served::start_listening(env, listen, &args)
+    }
+
+    /// Starts `selfsign serve --listen 127.0.0.1:0 ARGS` (no --root) and waits (bounded) until
+    /// it accepts connections.
+    pub fn start_with(env: &Env, extra: &[&str]) -> Served {
+        Served::start_listening(env, "127.0.0.1:0", extra)
+    }
+
+    /// Starts `selfsign serve --listen LISTEN ARGS`.
+    fn start_listening(env: &Env, listen: &str, extra: &[&str]) -> Served {
+        let mut args = vec!["serve", "--listen", listen];
         args.extend_from_slice(extra);
         let mut child = env
             .cmd(&args)
@@ -95,6 +108,13 @@ impl Served {
             );
             std::thread::sleep(Duration::from_millis(50));
         }
+    }
+
+    /// The server's resident memory in KiB (Linux /proc).
+    pub fn rss_kib(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap();
+        let line = status.lines().find(|l| l.starts_with("VmRSS:")).unwrap();
+        line.split_whitespace().nth(1).unwrap().parse().unwrap()
     }
 
     pub fn url(&self, path: &str) -> String {

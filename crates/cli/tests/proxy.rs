@@ -1,0 +1,371 @@
+//! `selfsign serve --proxy/--route`: the reverse proxy against real upstreams (Python's
+//! http.server and a Python app) and real clients (curl, Python http.client).
+
+mod cli_support;
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+
+use cli_support::served::Served;
+use cli_support::Env;
+
+/// A plain-HTTP peer process started on 127.0.0.1:0, killed when dropped.
+struct Upstream {
+    child: Child,
+    port: u16,
+    /// Request lines it has seen, one a line (the Python app writes them).
+    log: PathBuf,
+}
+
+impl Drop for Upstream {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Upstream {
+    /// Starts `program args`, which prints its port as its first line.
+    fn spawn(env: &Env, program: &str, args: &[&str], log: PathBuf) -> Upstream {
+        let mut child = Command::new(program)
+            .args(args)
+            .current_dir(env.path())
+            .env("NODE_PATH", "/usr/share/nodejs")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap_or_else(|e| {
+                panic!("cannot start {program} (scripts/bootstrap installs it): {e}")
+            });
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let port = line
+            .trim()
+            .parse()
+            .unwrap_or_else(|_| panic!("{program} printed {line:?}, not its port"));
+        Upstream { child, port, log }
+    }
+
+    /// The test app (tests/peers/upstream.py).
+    fn app(env: &Env) -> Upstream {
+        let log = env.file("upstream.log");
+        std::fs::write(&log, "").unwrap();
+        let script = peer("upstream.py");
+        Upstream::spawn(
+            env,
+            "python3",
+            &[script.to_str().unwrap(), log.clone().to_str().unwrap()],
+            log.clone(),
+        )
+    }
+
+    fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// The request lines the app has seen.
+    fn seen(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap()
+    }
+}
+
+/// A file under tests/peers.
+fn peer(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/peers")
+        .join(name)
+}
+
+/// curl through the proxy at `host` (resolved to the server), trusting the local CA.
+fn curl(env: &Env, served: &Served, host: &str, path: &str, extra: &[&str]) -> Output {
+    let resolve = format!("{host}:{}:127.0.0.1", served.port);
+    let url = format!("https://{host}:{}{path}", served.port);
+    let ca = env.ca();
+    let mut args = vec![
+        "-sS",
+        "--max-time",
+        "60",
+        "--cacert",
+        ca.to_str().unwrap(),
+        "--resolve",
+        &resolve,
+    ];
+    args.extend_from_slice(extra);
+    args.push(&url);
+    Command::new("curl")
+        .args(&args)
+        .current_dir(env.path())
+        .output()
+        .expect("curl runs")
+}
+
+fn text(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// A free local port with nothing listening on it.
+fn closed_port() -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    l.local_addr().unwrap().port()
+}
+
+#[test]
+fn proxy_serves_pythons_http_server_to_curl() {
+    let env = Env::new();
+    std::fs::create_dir(env.file("site")).unwrap();
+    std::fs::write(env.file("site/hello.txt"), "hello through the proxy\n").unwrap();
+    let up = Upstream::spawn(
+        &env,
+        "python3",
+        &["-u", "-c", "import http.server as h, functools as f, sys; \
+            s = h.ThreadingHTTPServer(('127.0.0.1', 0), f.partial(h.SimpleHTTPRequestHandler, directory='site')); \
+            print(s.server_address[1], flush=True); s.serve_forever()"],
+        env.file("unused.log"),
+    );
+    let served = Served::start_with(&env, &["--proxy", &up.url()]);
+    assert!(
+        served.banner.iter().any(|l| l.contains(&up.url())),
+        "{:?}",
+        served.banner
+    );
+    let out = curl(&env, &served, "localhost", "/hello.txt", &["-f"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(text(&out), "hello through the proxy\n");
+    let out = curl(
+        &env,
+        &served,
+        "localhost",
+        "/missing",
+        &["-o", "/dev/null", "-w", "%{http_code}"],
+    );
+    assert_eq!(text(&out), "404");
+}
+
+#[test]
+fn forwarded_requests_carry_forwarding_fields_and_lose_hop_by_hop_ones() {
+    let env = Env::new();
+    let up = Upstream::app(&env);
+    let served = Served::start_with(&env, &["--proxy", &up.url()]);
+    let out = curl(
+        &env,
+        &served,
+        "localhost",
+        "/echo?q=1",
+        &[
+            "-f",
+            "-H",
+            "Connection: keep-alive, X-Private",
+            "-H",
+            "X-Private: secret",
+            "-H",
+            "Keep-Alive: timeout=5",
+            "-H",
+            "X-Forwarded-For: 203.0.113.9",
+            "-H",
+            "X-App: kept",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let echo: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(echo["path"], "/echo?q=1");
+    let field = |name: &str| -> Option<String> {
+        echo["headers"].as_array().unwrap().iter().find_map(|h| {
+            (h[0].as_str().unwrap().eq_ignore_ascii_case(name))
+                .then(|| h[1].as_str().unwrap().to_owned())
+        })
+    };
+    let host = format!("localhost:{}", served.port);
+    assert_eq!(field("host").as_deref(), Some(host.as_str()));
+    assert_eq!(
+        field("x-forwarded-for").as_deref(),
+        Some("203.0.113.9, 127.0.0.1")
+    );
+    assert_eq!(field("x-forwarded-proto").as_deref(), Some("https"));
+    assert_eq!(field("x-forwarded-host").as_deref(), Some(host.as_str()));
+    assert_eq!(
+        field("forwarded"),
+        Some(format!("for=127.0.0.1;host=\"{host}\";proto=https"))
+    );
+    assert_eq!(field("x-app").as_deref(), Some("kept"));
+    for gone in ["x-private", "keep-alive", "connection"] {
+        assert_eq!(field(gone), None, "{gone} was forwarded");
+    }
+}
+
+#[test]
+fn rewrite_host_sends_the_upstreams_own_host() {
+    let env = Env::new();
+    let up = Upstream::app(&env);
+    let served = Served::start_with(&env, &["--proxy", &up.url(), "--rewrite-host"]);
+    let out = curl(&env, &served, "localhost", "/echo", &["-f"]);
+    let echo: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let headers = echo["headers"].to_string();
+    assert!(
+        headers.contains(&format!("[\"Host\",\"127.0.0.1:{}\"]", up.port)),
+        "{headers}"
+    );
+}
+
+#[test]
+fn a_keep_alive_client_reuses_one_pooled_upstream_connection() {
+    let env = Env::new();
+    let up = Upstream::app(&env);
+    let served = Served::start_with(&env, &["--proxy", &up.url()]);
+    let script = format!(
+        "import http.client, json, ssl\n\
+         ctx = ssl.create_default_context(cafile={ca:?})\n\
+         c = http.client.HTTPSConnection('localhost', {port}, context=ctx, timeout=20)\n\
+         ports = []\n\
+         for i in range(5):\n\
+         \x20   c.request('GET', '/echo')\n\
+         \x20   r = c.getresponse()\n\
+         \x20   assert r.status == 200, r.status\n\
+         \x20   ports.append(json.loads(r.read())['client_port'])\n\
+         c.request('POST', '/upload', body=b'x' * 100000)\n\
+         r = c.getresponse()\n\
+         print(json.loads(r.read())['bytes'], len(set(ports)))\n",
+        ca = env.ca().to_str().unwrap(),
+        port = served.port
+    );
+    let out = Command::new("python3")
+        .args(["-c", &script])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Five requests over one client connection reached the app over one upstream connection.
+    assert_eq!(text(&out).trim(), "100000 1");
+}
+
+#[test]
+fn an_upstream_that_is_down_gets_a_502_page_naming_it_and_the_error() {
+    let env = Env::new();
+    let port = closed_port();
+    let url = format!("http://127.0.0.1:{port}");
+    let served = Served::start_with(&env, &["--proxy", &url]);
+    let out = curl(&env, &served, "localhost", "/", &["-i"]);
+    let page = text(&out);
+    assert!(page.starts_with("HTTP/1.1 502 Bad Gateway\r\n"), "{page}");
+    assert!(page.contains("Content-Type: text/html"), "{page}");
+    assert!(
+        page.contains(&url) && page.contains("connection refused"),
+        "{page}"
+    );
+}
+
+/// Sends `raw` over TLS with Python's ssl module and returns everything the server answers
+/// until it closes.
+fn python_raw(env: &Env, served: &Served, raw: &str) -> String {
+    let script = format!(
+        "import socket, ssl, sys\n\
+         ctx = ssl.create_default_context(cafile={ca:?})\n\
+         s = ctx.wrap_socket(socket.create_connection(('127.0.0.1', {port}), timeout=20), server_hostname='localhost')\n\
+         s.sendall({raw:?}.encode())\n\
+         out = b''\n\
+         while True:\n\
+         \x20   data = s.recv(65536)\n\
+         \x20   if not data: break\n\
+         \x20   out += data\n\
+         sys.stdout.write(out.decode('latin-1'))\n",
+        ca = env.ca().to_str().unwrap(),
+        port = served.port
+    );
+    let out = Command::new("python3")
+        .args(["-c", &script])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    text(&out)
+}
+
+#[test]
+fn ambiguous_framing_is_refused_before_anything_reaches_the_upstream() {
+    let env = Env::new();
+    let up = Upstream::app(&env);
+    let served = Served::start_with(&env, &["--proxy", &up.url()]);
+    let smuggled = "GET /echo?smuggled HTTP/1.1\r\nHost: localhost\r\n\r\n";
+    let cases = [
+        format!("POST /upload HTTP/1.1\r\nHost: localhost\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n{smuggled}"),
+        format!("POST /upload HTTP/1.1\r\nHost: localhost\r\nContent-Length: 0\r\nContent-Length: 44\r\n\r\n{smuggled}"),
+        format!("POST /upload HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked, identity\r\n\r\n0\r\n\r\n{smuggled}"),
+        format!("GET /echo HTTP/1.1\r\nHost: localhost\r\nX-Folded: a\r\n b\r\n\r\n{smuggled}"),
+        format!("POST /upload HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n\r\n{smuggled}"),
+    ];
+    for raw in &cases {
+        let answer = python_raw(&env, &served, raw);
+        assert!(
+            answer.starts_with("HTTP/1.1 400 Bad Request\r\n"),
+            "{raw:?} got {answer:?}"
+        );
+        assert_eq!(answer.matches("HTTP/1.1 ").count(), 1, "{answer}");
+    }
+    let seen = up.seen();
+    assert!(!seen.contains("smuggled"), "{seen}");
+    // Only the malformed chunked body got as far as its head (nothing else was forwarded).
+    assert_eq!(
+        seen.lines().count(),
+        seen.matches("POST /upload").count(),
+        "{seen}"
+    );
+}
+
+#[test]
+fn each_route_host_gets_its_own_certificate_and_its_own_upstream() {
+    let env = Env::new();
+    let app = Upstream::app(&env);
+    std::fs::create_dir(env.file("static")).unwrap();
+    std::fs::write(env.file("static/index.html"), "static route\n").unwrap();
+    let route_app = format!("app.localhost={}", app.url());
+    let route_dir = format!("files.localhost=dir:{}", env.file("static").display());
+    let served = Served::start_with(&env, &["--route", &route_app, "--route", &route_dir]);
+    let out = curl(&env, &served, "app.localhost", "/echo", &["-f", "-v"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text(&out).contains("\"/echo\""));
+    let log = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(
+        log.contains("subjectAltName: host \"app.localhost\" matched"),
+        "{log}"
+    );
+    let out = curl(&env, &served, "files.localhost", "/", &["-f", "-v"]);
+    assert_eq!(text(&out), "static route\n");
+    let log = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(
+        log.contains("subjectAltName: host \"files.localhost\" matched"),
+        "{log}"
+    );
+    // A host without a route gets a page listing the routed ones, and no certificate of its own.
+    let out = curl(&env, &served, "localhost", "/", &["-i"]);
+    let page = text(&out);
+    assert!(page.starts_with("HTTP/1.1 404 Not Found\r\n"), "{page}");
+    assert!(page.contains("app.localhost, files.localhost"), "{page}");
+    let leaves = std::fs::read_dir(env.data().join("serve/on-demand"))
+        .unwrap()
+        .count();
+    assert_eq!(
+        leaves, 4,
+        "a certificate and a key for each of the two route hosts"
+    );
+}

@@ -1,0 +1,358 @@
+//! Message heads on their way through the proxy: hop-by-hop fields removed (RFC 9110 §7.6.1),
+//! forwarding fields added, framing re-stated for the next hop.
+
+use std::io::Write;
+use std::net::SocketAddr;
+
+use crate::http::{has_token, origin_form, RequestHead};
+
+use super::body::Body;
+
+/// Fields that describe one connection, never forwarded (RFC 9110 §7.6.1), plus the forwarding
+/// fields the proxy sets itself.
+const HOP_BY_HOP: [&str; 7] = [
+    "connection",
+    "keep-alive",
+    "proxy-connection",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+];
+
+/// What the client asked for, as far as forwarding it goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Forwarded {
+    /// The request body still to come.
+    pub(crate) body: Body,
+    /// A HEAD request (its response has no body whatever its fields say).
+    pub(crate) head_only: bool,
+    /// The `Upgrade` value when the client asks to switch protocols.
+    pub(crate) upgrade: Option<Vec<u8>>,
+}
+
+/// Whether `name` is dropped on forwarding: hop-by-hop, or listed in a Connection field.
+fn dropped(name: &str, connection: &[&[u8]]) -> bool {
+    HOP_BY_HOP.iter().any(|h| name.eq_ignore_ascii_case(h))
+        || connection.iter().any(|v| has_token(v, name))
+}
+
+/// The Connection field values of `headers`.
+fn connection_values<'h>(headers: &'h [httparse::Header<'_>]) -> Vec<&'h [u8]> {
+    headers
+        .iter()
+        .filter(|h| h.name.eq_ignore_ascii_case("connection"))
+        .map(|h| h.value)
+        .collect()
+}
+
+/// Where the request came from and where it goes, for the forwarding fields.
+pub(crate) struct Hop<'a> {
+    /// The client's address.
+    pub(crate) client: SocketAddr,
+    /// The upstream's `host:port`, written as Host with `--rewrite-host`.
+    pub(crate) authority: &'a str,
+    /// Replace Host with `authority`.
+    pub(crate) rewrite_host: bool,
+}
+
+/// Writes the request head to send upstream into `out` and says what follows it.
+pub(crate) fn request(
+    req: &httparse::Request<'_, '_>,
+    framing: &RequestHead,
+    hop: &Hop<'_>,
+    out: &mut Vec<u8>,
+) -> Forwarded {
+    let method = req.method.unwrap_or("GET");
+    let target = origin_form(req.path.unwrap_or("/"));
+    let connection = connection_values(req.headers);
+    let upgrade = req
+        .headers
+        .iter()
+        .find(|h| h.name.eq_ignore_ascii_case("upgrade"))
+        .filter(|_| connection.iter().any(|v| has_token(v, "upgrade")))
+        .map(|h| h.value.to_vec());
+    out.extend_from_slice(method.as_bytes());
+    out.push(b' ');
+    out.extend_from_slice(target.as_bytes());
+    out.extend_from_slice(b" HTTP/1.1\r\n");
+    let mut host: &[u8] = b"";
+    let mut xff: Vec<&[u8]> = Vec::new();
+    let mut forwarded: Vec<&[u8]> = Vec::new();
+    for h in req.headers.iter() {
+        let name = h.name;
+        if name.eq_ignore_ascii_case("host") {
+            host = h.value;
+            if hop.rewrite_host {
+                continue;
+            }
+        } else if name.eq_ignore_ascii_case("x-forwarded-for") {
+            xff.push(h.value);
+            continue;
+        } else if name.eq_ignore_ascii_case("forwarded") {
+            forwarded.push(h.value);
+            continue;
+        } else if name.eq_ignore_ascii_case("content-length")
+            || name.eq_ignore_ascii_case("x-forwarded-proto")
+            || name.eq_ignore_ascii_case("x-forwarded-host")
+            || dropped(name, &connection)
+        {
+            continue;
+        }
+        field(out, name.as_bytes(), h.value);
+    }
+    if hop.rewrite_host {
+        field(out, b"Host", hop.authority.as_bytes());
+    }
+    let ip = hop.client.ip();
+    out.extend_from_slice(b"X-Forwarded-For: ");
+    for v in &xff {
+        out.extend_from_slice(v);
+        out.extend_from_slice(b", ");
+    }
+    let _ = write!(out, "{ip}\r\nX-Forwarded-Proto: https\r\n");
+    if !host.is_empty() {
+        field(out, b"X-Forwarded-Host", host);
+    }
+    out.extend_from_slice(b"Forwarded: ");
+    for v in &forwarded {
+        out.extend_from_slice(v);
+        out.extend_from_slice(b", ");
+    }
+    match ip {
+        std::net::IpAddr::V4(v4) => {
+            let _ = write!(out, "for={v4}");
+        }
+        std::net::IpAddr::V6(v6) => {
+            let _ = write!(out, "for=\"[{v6}]\"");
+        }
+    }
+    if !host.is_empty() && host.iter().all(|&b| b.is_ascii_graphic() && b != b'"') {
+        out.extend_from_slice(b";host=\"");
+        out.extend_from_slice(host);
+        out.push(b'"');
+    }
+    out.extend_from_slice(b";proto=https\r\n");
+    let body = if framing.chunked {
+        out.extend_from_slice(b"Transfer-Encoding: chunked\r\n");
+        Body::chunked()
+    } else {
+        let n = framing.length.unwrap_or(0);
+        if framing.length.is_some() {
+            let _ = write!(out, "Content-Length: {n}\r\n");
+        }
+        Body::Length(n)
+    };
+    if let Some(u) = &upgrade {
+        out.extend_from_slice(b"Connection: upgrade\r\n");
+        field(out, b"Upgrade", u);
+    }
+    out.extend_from_slice(b"\r\n");
+    Forwarded {
+        body,
+        head_only: method == "HEAD",
+        upgrade,
+    }
+}
+
+/// What an upstream response head says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Answer {
+    /// The status code.
+    pub(crate) status: u16,
+    /// The response body to come; `None` when it has none.
+    pub(crate) body: Option<Body>,
+    /// The upstream connection may carry another request after this response.
+    pub(crate) reusable: bool,
+}
+
+/// Writes the response head to send to the client into `out`; `close` adds `Connection: close`
+/// (the client connection ends after this response). Refuses framing the proxy cannot pass on
+/// safely.
+pub(crate) fn response(
+    res: &httparse::Response<'_, '_>,
+    head_only: bool,
+    close: bool,
+    out: &mut Vec<u8>,
+) -> Result<Answer, String> {
+    let status = res.code.unwrap_or(502);
+    let connection = connection_values(res.headers);
+    let mut length: Option<u64> = None;
+    let mut codings: Vec<&[u8]> = Vec::new();
+    let mut upgrade: Option<&[u8]> = None;
+    for h in res.headers.iter() {
+        if h.name.eq_ignore_ascii_case("content-length") {
+            let value = std::str::from_utf8(h.value)
+                .ok()
+                .and_then(|v| v.trim().parse::<u64>().ok())
+                .ok_or("the upstream sent an invalid Content-Length")?;
+            if length.is_some_and(|l| l != value) {
+                return Err("the upstream sent conflicting Content-Length fields".into());
+            }
+            length = Some(value);
+        } else if h.name.eq_ignore_ascii_case("transfer-encoding") {
+            codings.push(h.value);
+        } else if h.name.eq_ignore_ascii_case("upgrade") {
+            upgrade = Some(h.value);
+        }
+    }
+    let chunked = codings.last().is_some_and(|v| {
+        v.rsplit(|&b| b == b',')
+            .next()
+            .is_some_and(|t| t.trim_ascii().eq_ignore_ascii_case(b"chunked"))
+    });
+    let no_body = head_only || status < 200 || status == 204 || status == 304;
+    let body = match () {
+        _ if no_body => None,
+        _ if chunked => Some(Body::chunked()),
+        _ if !codings.is_empty() => Some(Body::UntilClose),
+        _ => Some(length.map_or(Body::UntilClose, Body::Length)),
+    };
+    let upstream_close = connection.iter().any(|v| has_token(v, "close"))
+        || (res.version == Some(0) && !connection.iter().any(|v| has_token(v, "keep-alive")));
+    let reusable = !upstream_close && body != Some(Body::UntilClose);
+    let reason = res.reason.unwrap_or("");
+    let _ = write!(out, "HTTP/1.1 {status} {reason}\r\n");
+    for h in res.headers.iter() {
+        let name = h.name;
+        if dropped(name, &connection) || (chunked && name.eq_ignore_ascii_case("content-length")) {
+            continue;
+        }
+        field(out, name.as_bytes(), h.value);
+    }
+    if chunked && !no_body {
+        out.extend_from_slice(b"Transfer-Encoding: chunked\r\n");
+    }
+    if status == 101 {
+        out.extend_from_slice(b"Connection: upgrade\r\n");
+        if let Some(u) = upgrade {
+            field(out, b"Upgrade", u);
+        }
+    } else if close || body == Some(Body::UntilClose) {
+        out.extend_from_slice(b"Connection: close\r\n");
+    }
+    out.extend_from_slice(b"\r\n");
+    Ok(Answer {
+        status,
+        body,
+        reusable,
+    })
+}
+
+/// Appends `name: value\r\n`.
+fn field(out: &mut Vec<u8>, name: &[u8], value: &[u8]) {
+    out.extend_from_slice(name);
+    out.extend_from_slice(b": ");
+    out.extend_from_slice(value);
+    out.extend_from_slice(b"\r\n");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn forward(raw: &[u8], rewrite_host: bool) -> (String, Forwarded) {
+        let mut headers = [httparse::EMPTY_HEADER; 32];
+        let mut req = httparse::Request::new(&mut headers);
+        assert!(req.parse(raw).unwrap().is_complete());
+        let framing = RequestHead::check(req.headers).unwrap();
+        let hop = Hop {
+            client: "192.0.2.7:5555".parse().unwrap(),
+            authority: "127.0.0.1:3000",
+            rewrite_host,
+        };
+        let mut out = Vec::new();
+        let f = request(&req, &framing, &hop, &mut out);
+        (String::from_utf8(out).unwrap(), f)
+    }
+
+    #[test]
+    fn hop_by_hop_fields_and_those_named_in_connection_are_not_forwarded() {
+        let (head, f) = forward(
+            b"GET http://app.localhost/x?y HTTP/1.1\r\nHost: app.localhost\r\nConnection: keep-alive, X-Secret\r\n\
+              Keep-Alive: 5\r\nTE: trailers\r\nX-Secret: 1\r\nProxy-Connection: x\r\nAccept: */*\r\n\r\n",
+            false,
+        );
+        assert!(
+            head.starts_with("GET /x?y HTTP/1.1\r\nHost: app.localhost\r\n"),
+            "{head}"
+        );
+        for gone in [
+            "Keep-Alive",
+            "TE:",
+            "X-Secret",
+            "Proxy-Connection",
+            "Connection",
+        ] {
+            assert!(!head.contains(gone), "{gone} in {head}");
+        }
+        assert!(head.contains("Accept: */*\r\n"));
+        assert_eq!(f.body, Body::Length(0));
+        assert_eq!(f.upgrade, None);
+    }
+
+    #[test]
+    fn forwarding_fields_extend_what_earlier_proxies_said() {
+        let (head, _) = forward(
+            b"POST / HTTP/1.1\r\nHost: app.localhost:8443\r\nX-Forwarded-For: 10.0.0.1\r\n\
+              X-Forwarded-Proto: http\r\nForwarded: for=10.0.0.1\r\nContent-Length: 3\r\n\r\n",
+            true,
+        );
+        assert!(head.contains("\r\nHost: 127.0.0.1:3000\r\n"), "{head}");
+        assert!(head.contains("X-Forwarded-For: 10.0.0.1, 192.0.2.7\r\n"));
+        assert!(head.contains("X-Forwarded-Proto: https\r\n"));
+        assert!(!head.contains("X-Forwarded-Proto: http\r\n"));
+        assert!(head.contains("X-Forwarded-Host: app.localhost:8443\r\n"));
+        assert!(head.contains(
+            "Forwarded: for=10.0.0.1, for=192.0.2.7;host=\"app.localhost:8443\";proto=https\r\n"
+        ));
+        assert!(head.contains("Content-Length: 3\r\n"));
+    }
+
+    #[test]
+    fn an_upgrade_request_keeps_its_upgrade() {
+        let (head, f) = forward(
+            b"GET /ws HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n",
+            false,
+        );
+        assert_eq!(f.upgrade.as_deref(), Some(&b"websocket"[..]));
+        assert!(
+            head.contains("Connection: upgrade\r\nUpgrade: websocket\r\n"),
+            "{head}"
+        );
+    }
+
+    fn answer(raw: &[u8], head_only: bool) -> (String, Answer) {
+        let mut headers = [httparse::EMPTY_HEADER; 32];
+        let mut res = httparse::Response::new(&mut headers);
+        assert!(res.parse(raw).unwrap().is_complete());
+        let mut out = Vec::new();
+        let a = response(&res, head_only, false, &mut out).unwrap();
+        (String::from_utf8(out).unwrap(), a)
+    }
+
+    #[test]
+    fn response_framing_follows_rfc_9112() {
+        let (head, a) = answer(
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Length: 9\r\nKeep-Alive: x\r\n\r\n",
+            false,
+        );
+        assert_eq!(a.body, Some(Body::chunked()));
+        assert!(
+            head.contains("Transfer-Encoding: chunked\r\n") && !head.contains("Content-Length")
+        );
+        assert!(!head.contains("Keep-Alive"));
+        let (_, a) = answer(b"HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\n", true);
+        assert_eq!(a.body, None);
+        assert!(a.reusable);
+        let (head, a) = answer(b"HTTP/1.0 200 OK\r\n\r\n", false);
+        assert_eq!(a.body, Some(Body::UntilClose));
+        assert!(!a.reusable);
+        assert!(head.contains("Connection: close\r\n"));
+        let mut headers = [httparse::EMPTY_HEADER; 4];
+        let mut res = httparse::Response::new(&mut headers);
+        res.parse(b"HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n")
+            .unwrap();
+        assert!(response(&res, false, false, &mut Vec::new()).is_err());
+    }
+}
