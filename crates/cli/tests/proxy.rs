@@ -369,3 +369,256 @@ fn each_route_host_gets_its_own_certificate_and_its_own_upstream() {
         "a certificate and a key for each of the two route hosts"
     );
 }
+
+#[test]
+fn large_bodies_stream_both_ways_chunked_and_with_a_length() {
+    let env = Env::new();
+    let up = Upstream::app(&env);
+    let served = Served::start_with(&env, &["--proxy", &up.url()]);
+    let n: usize = 64 << 20;
+    let expected = {
+        let block: Vec<u8> = (0..=255u8).cycle().take(1 << 16).collect();
+        let out = Command::new("python3")
+            .args([
+                "-c",
+                &format!("import hashlib; b = bytes(range(256)) * 256; h = hashlib.sha256(); [h.update(b) for _ in range({})]; print(h.hexdigest())", n >> 16),
+            ])
+            .output()
+            .unwrap();
+        assert_eq!(block.len(), 1 << 16);
+        text(&out).trim().to_owned()
+    };
+    for path in [format!("/chunked?n={n}"), format!("/length?n={n}")] {
+        let out = curl(&env, &served, "localhost", &path, &["-f", "-o", "body"]);
+        assert!(
+            out.status.success(),
+            "{path}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let got = Command::new("sha256sum")
+            .arg(env.file("body"))
+            .output()
+            .unwrap();
+        assert!(text(&got).starts_with(&expected), "{path}");
+    }
+    std::fs::copy(env.file("body"), env.file("upload")).unwrap();
+    // curl -T streams a file of known size with Content-Length; from stdin it sends chunked.
+    let out = curl(
+        &env,
+        &served,
+        "localhost",
+        "/upload",
+        &["-f", "-T", "upload"],
+    );
+    assert!(
+        text(&out).contains(&format!("\"bytes\": {n}, \"sha256\": \"{expected}\"")),
+        "{}",
+        text(&out)
+    );
+    let out = Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "curl -sS -f --cacert {ca} -T - https://localhost:{port}/upload < upload",
+            ca = env.ca().display(),
+            port = served.port
+        ))
+        .current_dir(env.path())
+        .output()
+        .unwrap();
+    assert!(
+        text(&out).contains(&format!("\"bytes\": {n}, \"sha256\": \"{expected}\"")),
+        "{}",
+        text(&out)
+    );
+}
+
+#[test]
+fn a_slow_upstream_gets_a_504_after_the_upstream_timeout() {
+    let env = Env::new();
+    let up = Upstream::app(&env);
+    let served = Served::start_with(&env, &["--proxy", &up.url(), "--upstream-timeout", "1"]);
+    let out = curl(&env, &served, "localhost", "/slow?s=30", &["-i"]);
+    let page = text(&out);
+    assert!(
+        page.starts_with("HTTP/1.1 504 Gateway Timeout\r\n"),
+        "{page}"
+    );
+    assert!(
+        page.contains(&up.url()) && page.contains("--upstream-timeout"),
+        "{page}"
+    );
+}
+
+#[test]
+fn an_upstream_hanging_up_mid_response_gives_the_client_a_clean_close() {
+    let env = Env::new();
+    let up = Upstream::app(&env);
+    let served = Served::start_with(&env, &["--proxy", &up.url()]);
+    // curl exit 18: "transfer closed with bytes remaining" (a TLS close_notify after a short
+    // body), not 56 (a reset or a TLS error).
+    let out = curl(&env, &served, "localhost", "/hangup", &["-o", "/dev/null"]);
+    assert_eq!(
+        out.status.code(),
+        Some(18),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // The server goes on serving.
+    let out = curl(&env, &served, "localhost", "/echo", &["-f"]);
+    assert!(out.status.success());
+}
+
+#[test]
+fn websockets_tunnel_through_and_reconnect_for_node_clients() {
+    let env = Env::new();
+    let ws = Upstream::spawn(
+        &env,
+        "node",
+        &[peer("ws_echo.js").to_str().unwrap()],
+        env.file("unused.log"),
+    );
+    let served = Served::start_with(&env, &["--proxy", &ws.url()]);
+    let out = Command::new("node")
+        .args([
+            peer("ws_client.js").to_str().unwrap(),
+            &format!("https://localhost:{}", served.port),
+            env.ca().to_str().unwrap(),
+        ])
+        .env("NODE_PATH", "/usr/share/nodejs")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        text(&out),
+        "200 ws echo upstream\n\
+         hello https | echo:ping 1 | closed 1000\n\
+         hello https | echo:ping 2 | closed 1000\n"
+    );
+}
+
+/// Starts a Python client that runs `body` (with `s`, a TLS socket to the server, and `ctx`)
+/// after printing "ready"; returns once it printed that.
+fn python_client(env: &Env, served: &Served, body: &str) -> Child {
+    let script = format!(
+        "import socket, ssl, sys, threading, time\n\
+         ctx = ssl.create_default_context(cafile={ca:?})\n\
+         s = ctx.wrap_socket(socket.create_connection(('127.0.0.1', {port}), timeout=60), server_hostname='localhost')\n\
+         {body}\n",
+        ca = env.ca().to_str().unwrap(),
+        port = served.port
+    );
+    let mut child = Command::new("python3")
+        .args(["-c", &script])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.as_mut().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    assert_eq!(line.trim(), "ready");
+    child
+}
+
+/// Resident memory may grow this much while a peer holds back 256 MiB: a few buffers' worth.
+const RSS_SLACK_KIB: u64 = 24 * 1024;
+
+#[test]
+fn a_client_that_never_reads_a_huge_response_holds_the_server_to_bounded_memory() {
+    let env = Env::new();
+    let up = Upstream::app(&env);
+    let served = Served::start_with(&env, &["--proxy", &up.url()]);
+    assert!(curl(
+        &env,
+        &served,
+        "localhost",
+        "/length?n=1000000",
+        &["-f", "-o", "/dev/null"]
+    )
+    .status
+    .success());
+    let before = served.rss_kib();
+    let mut client = python_client(
+        &env,
+        &served,
+        "s.sendall(b'GET /length?n=268435456 HTTP/1.1\\r\\nHost: localhost\\r\\n\\r\\n')\n\
+         s.recv(100)\nprint('ready', flush=True)\ntime.sleep(60)",
+    );
+    // Give the upstream every chance to push its 256 MiB (it cannot: nobody reads).
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    let during = served.rss_kib();
+    let _ = client.kill();
+    let _ = client.wait();
+    assert!(
+        during < before + RSS_SLACK_KIB,
+        "RSS grew from {before} to {during} KiB"
+    );
+}
+
+#[test]
+fn an_upstream_that_never_reads_a_huge_upload_holds_the_server_to_bounded_memory() {
+    let env = Env::new();
+    let up = Upstream::app(&env);
+    let served = Served::start_with(&env, &["--proxy", &up.url()]);
+    assert!(curl(
+        &env,
+        &served,
+        "localhost",
+        "/echo",
+        &["-f", "-o", "/dev/null"]
+    )
+    .status
+    .success());
+    let before = served.rss_kib();
+    let mut client = python_client(
+        &env,
+        &served,
+        "s.sendall(b'POST /sink HTTP/1.1\\r\\nHost: localhost\\r\\nContent-Length: 268435456\\r\\n\\r\\n')\n\
+         def upload():\n\
+         \x20   block = b'u' * 65536\n\
+         \x20   try:\n\
+         \x20       for _ in range(4096): s.sendall(block)\n\
+         \x20   except Exception: pass\n\
+         threading.Thread(target=upload, daemon=True).start()\n\
+         print('ready', flush=True)\ntime.sleep(60)",
+    );
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    let during = served.rss_kib();
+    let _ = client.kill();
+    let _ = client.wait();
+    assert!(
+        during < before + RSS_SLACK_KIB,
+        "RSS grew from {before} to {during} KiB"
+    );
+    assert!(up.seen().contains("POST /sink"));
+}
+
+#[test]
+fn a_client_dripping_a_request_head_is_closed_at_the_header_timeout_before_anything_is_forwarded() {
+    let env = Env::new();
+    let up = Upstream::app(&env);
+    let served = Served::start_with(&env, &["--proxy", &up.url(), "--header-timeout", "1"]);
+    // 200 bytes at one every 50 ms would take 10 s; the server closes after about 1 s.
+    let mut client = python_client(
+        &env,
+        &served,
+        "print('ready', flush=True)\n\
+         head = b'GET /echo?dripped HTTP/1.1\\r\\nHost: localhost\\r\\nX-Pad: ' + b'p' * 150 + b'\\r\\n\\r\\n'\n\
+         try:\n\
+         \x20   for b in head:\n\
+         \x20       s.sendall(bytes([b])); time.sleep(0.05)\n\
+         \x20   print('sent whole head', flush=True)\n\
+         except Exception:\n\
+         \x20   print('closed by the server', flush=True)",
+    );
+    let mut rest = String::new();
+    std::io::Read::read_to_string(client.stdout.as_mut().unwrap(), &mut rest).unwrap();
+    let _ = client.wait();
+    assert_eq!(rest.trim(), "closed by the server");
+    assert!(!up.seen().contains("dripped"));
+}
