@@ -6,7 +6,7 @@ export PATH := $(HOME)/.cargo/bin:$(PATH)
 PORT ?= 8443
 CARGO ?= cargo
 FUZZ_SECONDS ?= 60
-SOAK_SECONDS ?= 60
+SOAK_SECONDS ?= 110
 
 .PHONY: help bootstrap run-server web test lint unit wasm browser build fuzz-corpus deny \
         bench bench-core bench-cli bench-web bench-web-ab bench-server bench-acme fuzz fuzz-deep soak clean
@@ -17,7 +17,7 @@ help:
 	@echo "make web          build the wasm package into web/pkg"
 	@echo "make fuzz         every fuzz target for FUZZ_SECONDS (60) each under libFuzzer (RELIABILITY.md)"
 	@echo "make fuzz-deep    every fuzz target to 10 million executions or 30 minutes (TARGETS=... for some)"
-	@echo "make soak         hostile clients against selfsign serve for SOAK_SECONDS (60); prints a report"
+	@echo "make soak         hostile clients against selfsign serve for SOAK_SECONDS (110), the crowd in two waves; prints a report"
 
 bootstrap:
 	@scripts/bootstrap

@@ -2,7 +2,8 @@
 """Adversarial soak of `selfsign serve` on loopback: bounded, stops by itself.
 
 While one well-behaved client does handshake + GET in a loop, a crowd of hostile clients attacks
-the listener for the middle of the run; then the crowd leaves and the server must settle back.
+the listener in waves (`--waves`, default 2); after each wave the crowd leaves and the server must
+settle back.
 The crowd:
 
   drip           `--crowd` connections (default: the connection cap) that drip one byte every
@@ -17,11 +18,13 @@ The crowd:
                  backlog fills, or until its own EMFILE
 
 Report: the good client's success rate and latency (p50/p99/max), the server's RSS and open fds
-(baseline, peak, after the crowd left; sampled from /proc/PID), and whether the process lived.
+(baseline, peak, after each wave; sampled from /proc/PID), and whether the process lived.
 Exit status 0 only if the server never died, the good client succeeded every time with p99
-under 1 s while the crowd was there, and the fds returned to within a few of the baseline.
+under 1 s while the crowd was there, the fds returned to within a few of the baseline after every
+wave, and RSS after the last wave is within RSS_SLACK_KB of RSS after the first (what the first
+wave made the allocator keep is reused, not added to).
 
-Usage: soak.py --binary target/release/selfsign [--seconds 60] [--max-connections 64] ...
+Usage: soak.py --binary target/release/selfsign [--seconds 110] [--waves 2] ...
 Standard library only (ssl, socket, threading).
 """
 
@@ -40,6 +43,7 @@ import threading
 import time
 
 BIG_FILE_BYTES = 4 * 1024 * 1024
+RSS_SLACK_KB = 256
 INDEX = b"<!doctype html><title>soak</title><p>selfsign soak target</p>\n"
 
 
@@ -323,31 +327,33 @@ class Soak:
         a = self.args
         self.start_server()
         self.t0 = time.monotonic()
-        total = a.seconds
-        crowd_start = max(3.0, total * 0.1)
-        crowd_end = max(crowd_start + 5, total * 0.6)
         threads = [threading.Thread(target=self.sampler, daemon=True),
                    threading.Thread(target=self.good_client, daemon=True)]
         for t in threads:
             t.start()
-        self.sleep_until(crowd_start)
-        self.phase = "crowd"
-        crowd = [threading.Thread(target=self.slowloris, args=(i,), daemon=True)
-                 for i in range(a.crowd)]
-        for fn, count in [(self.garbage, 2), (self.never_read, 2), (self.handshake_flood, 2),
-                          (self.resets, 1), (self.hoarder, 1)]:
-            crowd += [threading.Thread(target=fn, args=(i,), daemon=True) for i in range(count)]
-        for t in crowd:
-            t.start()
-        self.sleep_until(crowd_end)
-        self.crowd_stop.set()
-        self.phase = "leaving"
-        for t in crowd:
-            t.join(timeout=10)
-        # Connections the crowd left open are the server's to time out.
-        self.sleep_until(max(crowd_end + a.idle_timeout + 4, total * 0.8))
-        self.phase = "after"
-        self.sleep_until(max(self.elapsed() + 3, total))
+        waves = []
+        for w, (start, end, settled) in enumerate(self.schedule(), 1):
+            self.sleep_until(start)
+            self.phase = f"crowd {w}"
+            self.crowd_stop.clear()
+            crowd = [threading.Thread(target=self.slowloris, args=(i,), daemon=True)
+                     for i in range(a.crowd)]
+            for fn, count in [(self.garbage, 2), (self.never_read, 2),
+                              (self.handshake_flood, 2), (self.resets, 1), (self.hoarder, 1)]:
+                crowd += [threading.Thread(target=fn, args=(i,), daemon=True)
+                          for i in range(count)]
+            for t in crowd:
+                t.start()
+            self.sleep_until(end)
+            self.crowd_stop.set()
+            self.phase = f"leaving {w}"
+            for t in crowd:
+                t.join(timeout=10)
+            # Connections the crowd left open are the server's to time out.
+            self.sleep_until(max(end + a.idle_timeout + 4, self.elapsed()))
+            self.phase = f"after {w}"
+            self.sleep_until(max(settled, self.elapsed() + 3))
+            waves.append((start, end))
         self.stop.set()
         for t in threads:
             t.join(timeout=a.good_timeout + 2)
@@ -358,13 +364,22 @@ class Soak:
                 self.proc.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
-        return self.report(alive, crowd_start, crowd_end)
+        return self.report(alive, waves)
+
+    def schedule(self):
+        """(crowd arrives, crowd leaves, settled) for each wave, in seconds from the start."""
+        a = self.args
+        base = max(3.0, a.seconds * 0.1)
+        wave = (a.seconds - base) / a.waves
+        settle = a.idle_timeout + 4 + 6
+        return [(base + w * wave, base + w * wave + wave - settle, base + (w + 1) * wave)
+                for w in range(a.waves)]
 
     def sleep_until(self, t):
         while not self.stop.is_set() and self.elapsed() < t:
             time.sleep(min(0.2, t - self.elapsed()))
 
-    def report(self, alive, crowd_start, crowd_end):
+    def report(self, alive, waves):
         a = self.args
         ok = [g for g in self.good if g[1] is not None]
         failed = [g for g in self.good if g[1] is None]
@@ -377,19 +392,20 @@ class Soak:
         def samples(phase):
             return [s for s in self.samples if s[3] == phase]
 
-        base, after = samples("baseline"), samples("after")
+        base = samples("baseline")
         base_fds = min((s[2] for s in base), default=0)
         base_rss = max((s[1] for s in base), default=0)
-        after_fds = after[-1][2] if after else None
-        after_rss = after[-1][1] if after else None
+        after = [samples(f"after {w}") for w in range(1, len(waves) + 1)]
+        after_fds = [s[-1][2] if s else None for s in after]
+        after_rss = [s[-1][1] if s else None for s in after]
         peak_fds = max((s[2] for s in self.samples), default=0)
         peak_rss = max((s[1] for s in self.samples), default=0)
         hwm = read_hwm_kb(self.proc.pid) if alive else None
         rate = 100.0 * len(ok) / len(self.good) if self.good else 0.0
         out = []
         p = out.append
-        p(f"selfsign soak: {a.seconds:.0f} s on 127.0.0.1:{self.port}, crowd from "
-          f"{crowd_start:.0f} s to {crowd_end:.0f} s")
+        p(f"selfsign soak: {a.seconds:.0f} s on 127.0.0.1:{self.port}, the crowd in "
+          f"{len(waves)} waves: " + ", ".join(f"{s:.0f}-{e:.0f} s" for s, e in waves))
         p(f"  server limits: --max-connections {a.max_connections} --handshake-timeout "
           f"{a.handshake_timeout} --header-timeout {a.header_timeout} --idle-timeout "
           f"{a.idle_timeout} (request head 16 KiB)"
@@ -403,7 +419,9 @@ class Soak:
         if lat:
             p(f"  latency ms (all): p50 {pct(lat, 50) * 1e3:.1f}, p99 {pct(lat, 99) * 1e3:.1f}, "
               f"max {lat[-1] * 1e3:.1f}")
-        for phase in ("baseline", "crowd", "leaving", "after"):
+        phases = ["baseline"] + [f"{ph} {w}" for w in range(1, len(waves) + 1)
+                                 for ph in ("crowd", "leaving", "after")]
+        for phase in phases:
             n, f = by_phase.get(phase, (0, 0))
             pl = sorted(g[1] for g in self.good if g[3] == phase and g[1] is not None)
             ms = (f", latency ms p50 {pct(pl, 50) * 1e3:.1f} p99 {pct(pl, 99) * 1e3:.1f} "
@@ -413,22 +431,29 @@ class Soak:
             p(f"    failure at {g[0]:.1f} s ({g[3]}): {g[2]}")
         p("server process:")
         p(f"  alive at the end: {'yes' if alive else 'NO: ' + str(self.died)}")
-        p(f"  RSS kB: baseline {base_rss}, peak {peak_rss}, after the crowd {after_rss}"
+        p(f"  RSS kB: baseline {base_rss}, peak {peak_rss}, after each wave "
+          + ", ".join(str(r) for r in after_rss)
           + (f", high-water mark {hwm}" if hwm else ""))
-        p(f"  open fds: baseline {base_fds}, peak {peak_fds}, after the crowd {after_fds}")
+        p(f"  open fds: baseline {base_fds}, peak {peak_fds}, after each wave "
+          + ", ".join(str(f) for f in after_fds))
         p("crowd activity:")
         for k in sorted(self.crowd.counts):
             p(f"  {k}: {self.crowd.counts[k]}")
-        fds_ok = after_fds is not None and after_fds <= base_fds + 2
-        crowd_lat = sorted(g[1] for g in self.good if g[3] == "crowd" and g[1] is not None)
+        fds_ok = all(f is not None and f <= base_fds + 2 for f in after_fds)
+        # Memory the first wave made the allocator keep must be reused by the next waves: RSS
+        # after the last wave within RSS_SLACK_KB of RSS after the first (a leak grows per wave).
+        rss_ok = None not in after_rss and after_rss[-1] <= after_rss[0] + RSS_SLACK_KB
+        crowd_lat = sorted(g[1] for g in self.good
+                           if g[3].startswith("crowd") and g[1] is not None)
         crowd_p99 = pct(crowd_lat, 99) if crowd_lat else None
         p99_ok = crowd_p99 is not None and crowd_p99 < 1.0
-        verdict = alive and not failed and fds_ok and p99_ok and self.good
+        verdict = alive and not failed and fds_ok and rss_ok and p99_ok and self.good
         p(f"verdict: {'PASS' if verdict else 'FAIL'}"
           + ("" if alive else " (server died)")
           + ("" if not failed else f" ({len(failed)} good requests failed)")
           + ("" if p99_ok else " (p99 during the crowd not under 1 s)")
-          + ("" if fds_ok else " (fds did not return to baseline)"))
+          + ("" if fds_ok else " (fds did not return to baseline)")
+          + ("" if rss_ok else " (RSS grew from one wave to the next)"))
         print("\n".join(out), flush=True)
         if not verdict:
             print(f"--- server log tail ---\n{self.server_log()}", file=sys.stderr)
@@ -480,7 +505,9 @@ def main():
     env = os.environ.get
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--binary", required=True, help="the selfsign executable (release build)")
-    ap.add_argument("--seconds", type=float, default=float(env("SOAK_SECONDS", "60")))
+    ap.add_argument("--seconds", type=float, default=float(env("SOAK_SECONDS", "110")))
+    ap.add_argument("--waves", type=int, default=2,
+                    help="times the crowd comes and leaves; RSS must not grow between waves [2]")
     ap.add_argument("--max-connections", type=int, default=64)
     ap.add_argument("--handshake-timeout", type=int, default=5)
     ap.add_argument("--header-timeout", type=int, default=10)
@@ -497,8 +524,11 @@ def main():
     a = ap.parse_args()
     a.crowd = a.max_connections if a.crowd is None else a.crowd
     a.hoard = 4 * a.max_connections if a.hoard is None else a.hoard
-    if a.seconds < 20:
-        ap.error("--seconds must be at least 20 (the crowd needs time to arrive and leave)")
+    settle = a.idle_timeout + 4 + 6
+    shortest = max(3.0, a.seconds * 0.1) + a.waves * (settle + 10)
+    if a.waves < 1 or a.seconds < shortest:
+        ap.error(f"--seconds must be at least {shortest:.0f} for {a.waves} waves: each needs "
+                 f"10 s of crowd and {settle} s to settle (--idle-timeout + 10)")
     sys.exit(Soak(a).run())
 
 
