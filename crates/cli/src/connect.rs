@@ -32,6 +32,11 @@ pub struct ConnectArgs {
     /// Trust the CA certificates in FILE (PEM; repeatable) instead of the system roots
     #[arg(long, value_name = "FILE")]
     ca: Vec<PathBuf>,
+    /// Refuse certificates revoked on this CRL (PEM or DER; repeatable), such as the one
+    /// `serve --badssl` serves at its distribution point; only the server's own certificate is
+    /// checked
+    #[arg(long, value_name = "FILE")]
+    crl: Vec<PathBuf>,
     /// Also trust the system's root certificates when --ca is given
     #[arg(long)]
     system_roots: bool,
@@ -252,10 +257,40 @@ fn verifier(
     if roots.is_empty() {
         return Ok((None, "nothing".into()));
     }
-    let verifier = WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider.clone())
+    let mut builder =
+        WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider.clone());
+    if !args.crl.is_empty() {
+        builder = builder
+            .with_crls(crls(&args.crl)?)
+            .only_check_end_entity_revocation()
+            .allow_unknown_revocation_status();
+    }
+    let verifier = builder
         .build()
         .map_err(|e| Error::Tls(format!("cannot build the certificate verifier: {e}")))?;
     Ok((Some(verifier), trusting.join(" + ")))
+}
+
+/// The CRLs in `paths`, PEM or DER.
+fn crls(
+    paths: &[PathBuf],
+) -> Result<Vec<rustls::pki_types::CertificateRevocationListDer<'static>>, Error> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::CertificateRevocationListDer as Crl;
+    let mut out = Vec::new();
+    for path in paths {
+        let data = files::read_input(path)?;
+        if data.starts_with(b"-----BEGIN") {
+            for crl in Crl::pem_slice_iter(&data) {
+                out.push(crl.map_err(|e| {
+                    Error::Usage(format!("--crl {}: not a PEM CRL: {e}", path.display()))
+                })?);
+            }
+        } else {
+            out.push(Crl::from(data));
+        }
+    }
+    Ok(out)
 }
 
 fn client_config(

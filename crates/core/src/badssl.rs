@@ -198,7 +198,8 @@ impl Variant {
             Variant::LongChain if ca_path_len.is_none_or(|n| n >= 5) => accept(""),
             Variant::LongChain => refuse(
                 "path length constraint exceeded",
-                "the local CA allows fewer intermediates (pathLenConstraint) than the five here",
+                "the local CA allows fewer intermediates (pathLenConstraint) than the five here; \
+                 rustls (webpki) does not enforce pathLenConstraint and accepts it",
             ),
             Variant::Expired => refuse("certificate has expired", ""),
             Variant::NotYetValid => refuse("certificate is not yet valid", ""),

@@ -163,6 +163,15 @@ pub fn explain(error: &CertificateError, chain: &[CertInfo], asked: &str) -> Str
                 None => "certificate not yet valid".into(),
             }
         }
+        CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. }
+            if leaf.is_some_and(|l| l.subject_alt_names.is_empty()) =>
+        {
+            format!(
+                "no subjectAltName: {} names its host only in the subject common name, which \
+                 clients ignore; issue a certificate with the name as a SAN",
+                subject(leaf)
+            )
+        }
         CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. } => {
             let names = match (leaf, error) {
                 (Some(l), _) if !l.subject_alt_names.is_empty() => l.subject_alt_names.join(", "),
@@ -199,8 +208,37 @@ pub fn explain(error: &CertificateError, chain: &[CertInfo], asked: &str) -> Str
             "{} has a critical extension this client does not understand",
             subject(leaf)
         ),
+        CertificateError::Other(other) => explain_other(&format!("{other:?}"), chain, asked)
+            .unwrap_or_else(|| format!("certificate rejected: {error}")),
         other => format!("certificate rejected: {other}"),
     }
+}
+
+/// The WebPKI failures rustls passes on without a variant of their own, by name.
+fn explain_other(debug: &str, chain: &[CertInfo], asked: &str) -> Option<String> {
+    let leaf = chain.first();
+    let label = leaf.map_or_else(|| "the certificate".into(), describe);
+    if debug.contains("CaUsedAsEndEntity") {
+        return Some(format!(
+            "CA certificate used as a server certificate: {label} has basicConstraints CA:TRUE; \
+             a server needs an end-entity (CA:FALSE) certificate"
+        ));
+    }
+    if debug.contains("NameConstraintViolation") {
+        let issuer = leaf.map_or_else(String::new, |l| format!(" {:?}", l.issuer));
+        return Some(format!(
+            "name constraints violated: {asked:?} is outside the names the issuing CA{issuer} \
+             may issue for"
+        ));
+    }
+    if debug.contains("PathLenConstraintViolated") || debug.contains("MaximumPathDepthExceeded") {
+        return Some(format!(
+            "path too long: the {} certificates sent exceed a CA's pathLenConstraint or the \
+             verifier's depth limit",
+            chain.len()
+        ));
+    }
+    None
 }
 
 fn unknown_issuer(chain: &[CertInfo]) -> String {
@@ -214,6 +252,14 @@ fn unknown_issuer(chain: &[CertInfo]) -> String {
             "unknown CA: the server's certificate ({}) is self-signed and not trusted; pass \
              --ca FILE with that certificate itself",
             describe(top)
+        );
+    }
+    if chain.len() == 1 {
+        return format!(
+            "unknown CA or incomplete chain: the server sent only its own certificate, and its \
+             issuer {:?} is not a trusted CA: if that issuer is an intermediate, the server must \
+             send it too; otherwise {hint}",
+            top.issuer
         );
     }
     format!(
