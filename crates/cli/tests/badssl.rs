@@ -412,3 +412,149 @@ fn client_cert_optional_reports_the_certificate_it_received() {
     let body: serde_json::Value = serde_json::from_slice(&without.stdout).unwrap();
     assert!(body["client_certificate"].is_null());
 }
+
+/// What `selfsign connect` (rustls with WebPKI) reports for `variant`: `Ok` to accept, `Err`
+/// with words of its explanation.
+fn connect_expected(variant: &str) -> Result<(), &'static str> {
+    match variant {
+        // WebPKI does not enforce pathLenConstraint (the listing's note says so).
+        "good"
+        | "many-sans"
+        | "p384"
+        | "ed25519"
+        | "rsa2048"
+        | "rsa4096"
+        | "tls12-only"
+        | "tls13-only"
+        | "client-cert-optional"
+        | "long-chain" => Ok(()),
+        "expired" => Err("certificate expired"),
+        "not-yet-valid" => Err("certificate not yet valid"),
+        "wrong-host" => Err("name mismatch"),
+        "self-signed" => Err("is self-signed and not trusted"),
+        "untrusted-root" => Err("unknown CA"),
+        "incomplete-chain" => Err("incomplete chain: the server sent only its own certificate"),
+        "name-constraint-violation" => Err("name constraints violated"),
+        "revoked" => Err("certificate revoked"),
+        "wrong-eku" => Err("wrong purpose"),
+        "ca-as-leaf" => Err("CA certificate used as a server certificate"),
+        "no-san" => Err("no subjectAltName"),
+        "client-cert-required" => Err("the server requires a client certificate"),
+        other => panic!("no expectation for {other}"),
+    }
+}
+
+#[test]
+fn selfsign_connect_explains_each_refusal_in_its_own_words() {
+    let b = start();
+    let address = format!("127.0.0.1:{}", b.served.port);
+    let ca = b.env.ca();
+    for variant in VARIANTS {
+        let host = host(variant);
+        let mut args = vec!["connect", &address, "--servername", &host, "--http"];
+        args.extend_from_slice(&["--ca", ca.to_str().unwrap()]);
+        args.extend_from_slice(&["--crl", b.crl_pem.to_str().unwrap()]);
+        let out = b.env.run(&args);
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let accepted = out.status.success() && answered(&text, variant);
+        match connect_expected(variant) {
+            Ok(()) => assert!(accepted, "connect must accept {variant}: {text}"),
+            Err(why) => {
+                assert!(!accepted, "connect must refuse {variant}: {text}");
+                assert!(
+                    text.contains(why),
+                    "connect must say {why:?} for {variant}: {text}"
+                );
+            }
+        }
+    }
+}
+
+/// The ```sh block of README's "Local badssl" section.
+fn readme_recipe() -> String {
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../README.md"))
+            .expect("read README.md");
+    let section = readme
+        .split_once("\n## Local badssl\n")
+        .expect("README has a \"Local badssl\" section")
+        .1;
+    let section = section.split("\n## ").next().unwrap();
+    let block = section.split_once("```sh\n").expect("a sh block").1;
+    block
+        .split_once("\n```")
+        .expect("the block is closed")
+        .0
+        .to_string()
+}
+
+#[test]
+fn the_readme_ci_recipe_reports_each_variant_as_written() {
+    use std::os::unix::process::CommandExt;
+    let env = Env::new();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    std::fs::write(env.file("recipe.sh"), readme_recipe()).unwrap();
+    let bin = Path::new(env!("CARGO_BIN_EXE_selfsign"));
+    let path = format!(
+        "{}:{}",
+        bin.parent().unwrap().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    std::fs::create_dir(env.file("work")).unwrap();
+    let child = Command::new("bash")
+        .arg("-e")
+        .arg(env.file("recipe.sh"))
+        .current_dir(env.file("work"))
+        .env("PATH", path)
+        .env("HOME", env.path())
+        .env("SELFSIGN_DATA_DIR", env.data())
+        .env("PORT", port.to_string())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .process_group(0)
+        .spawn()
+        .expect("run bash");
+    let pgid = child.id();
+    let out = child.wait_with_output().unwrap();
+    let _ = Command::new("kill")
+        .args(["-KILL", "--", &format!("-{pgid}")])
+        .stderr(Stdio::null())
+        .status();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // The server's banner comes first; then one line per variant.
+    let lines: Vec<&str> = stdout
+        .lines()
+        .filter(|l| l.contains(": expected "))
+        .collect();
+    assert_eq!(lines.len(), VARIANTS.len(), "{stdout}");
+    for variant in VARIANTS {
+        // Without --crlfile, curl does not check revocation.
+        let got = match expected(Peer::Curl, variant) {
+            Ok(()) => "accept",
+            Err(_) if variant == "revoked" => "accept",
+            Err(_) => "refuse",
+        };
+        let line = lines
+            .iter()
+            .find(|l| l.starts_with(&format!("{variant}: ")))
+            .unwrap_or_else(|| panic!("{variant} reported: {stdout}"));
+        assert!(line.ends_with(&format!("got {got}")), "{line}");
+    }
+    assert!(lines.contains(&"good: expected accept, got accept"));
+    assert!(lines.contains(&"expired: expected refuse, got refuse"));
+    assert!(lines.contains(&"no-san: expected refuse, got accept"));
+}
