@@ -105,6 +105,7 @@ bench-server: bootstrap
 	scripts/bootstrap --bench
 	$(CARGO) build --release -p selfsign
 	bench/server.py
+	bench/proxy.py
 
 # ACME issuance with lego: selfsign serve --acme vs Pebble (BENCHMARKS.md).
 bench-acme: bootstrap
