@@ -636,3 +636,9 @@ async function start() {
 }
 
 start();
+
+// Served by `selfsign serve --badssl`, the page carries the listing's path and a CSP that lets it
+// reach the badssl endpoints; only then is the panel's module loaded.
+if (document.body.dataset.badssl) {
+  import('./badssl.js').then((panel) => panel.run(document.body.dataset.badssl));
+}

@@ -223,7 +223,7 @@ impl Variant {
             ),
             Variant::CaAsLeaf => refuse(
                 "CA certificate used as a server certificate",
-                "OpenSSL-based clients (curl, Python, Node) accept it",
+                "OpenSSL-based clients (curl, Python, Node) and Chromium accept it; rustls refuses",
             ),
             Variant::NoSan => refuse(
                 "no subjectAltName: the host name is only in the common name",

@@ -224,8 +224,9 @@ fn listing(
     })
 }
 
-/// The page at `index` with its CSP's connect-src widened to `origins`; `None` (the file as it
-/// is) when it cannot be read, sets no connect-src or has not exactly one `connect-src 'self'`.
+/// The page at `index` with its CSP's connect-src widened to `origins` and its body naming the
+/// listing (which shows the badssl panel); `None` (the file as it is) when it cannot be read,
+/// sets no connect-src, has not exactly one `connect-src 'self'` or no `<body>`.
 fn page_with_origins(index: &Path, origins: &[String]) -> Option<String> {
     let page = std::fs::read_to_string(index).ok()?;
     if !page.contains("connect-src") {
@@ -238,8 +239,13 @@ fn page_with_origins(index: &Path, origins: &[String]) -> Option<String> {
         );
         return None;
     }
+    if !page.contains("<body>") {
+        return None;
+    }
     let widened = format!("{PAGE_CONNECT_SRC} {}", origins.join(" "));
-    Some(page.replacen(PAGE_CONNECT_SRC, &widened, 1))
+    let page = page.replacen(PAGE_CONNECT_SRC, &widened, 1);
+    // The page loads its badssl panel when the body names the listing.
+    Some(page.replacen("<body>", "<body data-badssl=\"/badssl.json\">", 1))
 }
 
 /// The RSA key kept for `algorithm` in `dir`, if there is a readable one.
