@@ -20,6 +20,7 @@ use crate::timer::after;
 use super::body::Body;
 use super::forward::{self, Hop};
 use super::page;
+use super::pool::MAX_IDLE;
 use super::upstream::Upstream;
 use super::{Origin, Resolved, Shared};
 
@@ -51,6 +52,10 @@ pub(crate) struct Proxy {
     /// The upstream's response head as it arrives.
     resp_head: Vec<u8>,
     state: State,
+    /// The upstream connection this client used last, idle since then: its next request takes
+    /// it first (already watched under this connection's token), and the shared pool gets it
+    /// when this connection ends.
+    kept: Option<(Upstream, Instant)>,
     /// No request after the current one: close once it is answered.
     close: bool,
     peer_closed: bool,
@@ -83,6 +88,9 @@ struct Exchange {
     pooled: bool,
     /// Bytes of the request head written.
     sent: usize,
+    /// When the head was written in full: no answer can be there in the same loop turn, so the
+    /// upstream is not read until its next readiness event.
+    sent_at: Option<Instant>,
     /// The request body still to forward.
     body: Body,
     /// Bytes at the start of `inbuf` that belong to the body and are not yet written.
@@ -137,6 +145,7 @@ impl Proxy {
             send: Vec::new(),
             resp_head: Vec::new(),
             state: State::Idle,
+            kept: None,
             close: false,
             peer_closed: false,
             done: false,
@@ -265,6 +274,7 @@ impl Proxy {
                             addr,
                             pooled,
                             sent: 0,
+                            sent_at: None,
                             body: forwarded.body,
                             body_ready: 0,
                             body_started: false,
@@ -293,9 +303,20 @@ impl Proxy {
 
     /// An upstream connection for `origin`: a pooled one, else a new one to the first address
     /// from `from` on that can be connected to.
-    fn connect(&self, origin: &Origin, from: usize) -> Result<(Upstream, usize, bool), String> {
+    fn connect(&mut self, origin: &Origin, from: usize) -> Result<(Upstream, usize, bool), String> {
         let shared = &self.shared;
         if from == 0 {
+            if let Some((up, since)) = self.kept.take() {
+                let fresh = self.now.saturating_duration_since(since) < MAX_IDLE;
+                match origin.addrs.iter().position(|a| *a == up.addr) {
+                    Some(i) if fresh => return Ok((up, i, true)),
+                    _ if fresh => {
+                        let mut pool = shared.pool.lock().unwrap_or_else(|p| p.into_inner());
+                        pool.put(up, since);
+                    }
+                    _ => {}
+                }
+            }
             let mut pool = shared.pool.lock().unwrap_or_else(|p| p.into_inner());
             for (i, addr) in origin.addrs.iter().enumerate() {
                 if let Some(mut up) = pool.take(*addr, self.now) {
@@ -367,6 +388,7 @@ impl Proxy {
                     ex.addr = addr;
                     ex.pooled = pooled;
                     ex.sent = 0;
+                    ex.sent_at = None;
                     self.resp_head.clear();
                     return;
                 }
@@ -385,7 +407,7 @@ impl Proxy {
     }
 
     /// A new (not pooled) connection to the first address of `origin` that takes one.
-    fn connect_fresh(&self, origin: &Origin) -> Result<(Upstream, usize, bool), String> {
+    fn connect_fresh(&mut self, origin: &Origin) -> Result<(Upstream, usize, bool), String> {
         let mut last = String::new();
         for (i, addr) in origin.addrs.iter().enumerate() {
             match Upstream::connect(*addr) {
@@ -412,8 +434,10 @@ impl Proxy {
             self.close = true;
         }
         if ex.reusable && request_done {
-            let mut pool = self.shared.pool.lock().unwrap_or_else(|p| p.into_inner());
-            pool.put(ex.up, self.now);
+            if let Some((older, since)) = self.kept.replace((ex.up, self.now)) {
+                let mut pool = self.shared.pool.lock().unwrap_or_else(|p| p.into_inner());
+                pool.put(older, since);
+            }
         }
         self.resp_head.clear();
     }
@@ -461,6 +485,9 @@ impl Proxy {
             if body.done() {
                 self.finish();
             }
+            return Ok(());
+        }
+        if ex.sent_at == Some(self.now) {
             return Ok(());
         }
         let start = self.resp_head.len();
@@ -578,6 +605,9 @@ impl Exchange {
                     self.sent += n;
                     self.last_io = now;
                     progress = true;
+                    if self.sent == send.len() {
+                        self.sent_at = Some(now);
+                    }
                 }
                 Ok(None) => return Ok(progress),
                 Err(e) => return Err(Failure::Upstream(describe(&e))),
@@ -663,6 +693,15 @@ fn describe(e: &io::Error) -> String {
         io::ErrorKind::ConnectionReset => "the upstream reset the connection".into(),
         io::ErrorKind::BrokenPipe => "the upstream closed the connection".into(),
         _ => e.to_string(),
+    }
+}
+
+impl Drop for Proxy {
+    fn drop(&mut self) {
+        if let Some((up, since)) = self.kept.take() {
+            let mut pool = self.shared.pool.lock().unwrap_or_else(|p| p.into_inner());
+            pool.put(up, since);
+        }
     }
 }
 

@@ -13,7 +13,7 @@ use super::upstream::Upstream;
 const PER_ADDR: usize = 32;
 /// Idle connections older than this are closed rather than reused: shorter than common servers'
 /// keep-alive timeouts (Node's 5 s), so the upstream rarely closes one just as it is reused.
-const MAX_IDLE: Duration = Duration::from_secs(4);
+pub(crate) const MAX_IDLE: Duration = Duration::from_secs(4);
 
 /// The idle connections, most recently used last.
 #[derive(Debug, Default)]
