@@ -32,18 +32,21 @@ pub(crate) struct Forwarded {
 }
 
 /// Whether `name` is dropped on forwarding: hop-by-hop, or listed in a Connection field.
-fn dropped(name: &str, connection: &[&[u8]]) -> bool {
-    HOP_BY_HOP.iter().any(|h| name.eq_ignore_ascii_case(h))
-        || connection.iter().any(|v| has_token(v, name))
+fn dropped(name: &str, connection: Connection<'_, '_>) -> bool {
+    HOP_BY_HOP.iter().any(|h| name.eq_ignore_ascii_case(h)) || connection.lists(name)
 }
 
-/// The Connection field values of `headers`.
-fn connection_values<'h>(headers: &'h [httparse::Header<'_>]) -> Vec<&'h [u8]> {
-    headers
-        .iter()
-        .filter(|h| h.name.eq_ignore_ascii_case("connection"))
-        .map(|h| h.value)
-        .collect()
+/// The Connection fields of a head (read in place, nothing allocated per message).
+#[derive(Clone, Copy)]
+struct Connection<'a, 'h>(&'a [httparse::Header<'h>]);
+
+impl Connection<'_, '_> {
+    /// Whether any Connection field lists `token`.
+    fn lists(self, token: &str) -> bool {
+        self.0
+            .iter()
+            .any(|h| h.name.eq_ignore_ascii_case("connection") && has_token(h.value, token))
+    }
 }
 
 /// Where the request came from and where it goes, for the forwarding fields.
@@ -65,20 +68,18 @@ pub(crate) fn request(
 ) -> Forwarded {
     let method = req.method.unwrap_or("GET");
     let target = origin_form(req.path.unwrap_or("/"));
-    let connection = connection_values(req.headers);
+    let connection = Connection(req.headers);
     let upgrade = req
         .headers
         .iter()
         .find(|h| h.name.eq_ignore_ascii_case("upgrade"))
-        .filter(|_| connection.iter().any(|v| has_token(v, "upgrade")))
+        .filter(|_| connection.lists("upgrade"))
         .map(|h| h.value.to_vec());
     out.extend_from_slice(method.as_bytes());
     out.push(b' ');
     out.extend_from_slice(target.as_bytes());
     out.extend_from_slice(b" HTTP/1.1\r\n");
     let mut host: &[u8] = b"";
-    let mut xff: Vec<&[u8]> = Vec::new();
-    let mut forwarded: Vec<&[u8]> = Vec::new();
     for h in req.headers.iter() {
         let name = h.name;
         if name.eq_ignore_ascii_case("host") {
@@ -86,16 +87,12 @@ pub(crate) fn request(
             if hop.rewrite_host {
                 continue;
             }
-        } else if name.eq_ignore_ascii_case("x-forwarded-for") {
-            xff.push(h.value);
-            continue;
-        } else if name.eq_ignore_ascii_case("forwarded") {
-            forwarded.push(h.value);
-            continue;
-        } else if name.eq_ignore_ascii_case("content-length")
+        } else if name.eq_ignore_ascii_case("x-forwarded-for")
+            || name.eq_ignore_ascii_case("forwarded")
+            || name.eq_ignore_ascii_case("content-length")
             || name.eq_ignore_ascii_case("x-forwarded-proto")
             || name.eq_ignore_ascii_case("x-forwarded-host")
-            || dropped(name, &connection)
+            || dropped(name, connection)
         {
             continue;
         }
@@ -105,8 +102,14 @@ pub(crate) fn request(
         field(out, b"Host", hop.authority.as_bytes());
     }
     let ip = hop.client.ip();
+    let earlier = |name: &'static str| {
+        req.headers
+            .iter()
+            .filter(move |h| h.name.eq_ignore_ascii_case(name))
+            .map(|h| h.value)
+    };
     out.extend_from_slice(b"X-Forwarded-For: ");
-    for v in &xff {
+    for v in earlier("x-forwarded-for") {
         out.extend_from_slice(v);
         out.extend_from_slice(b", ");
     }
@@ -115,7 +118,7 @@ pub(crate) fn request(
         field(out, b"X-Forwarded-Host", host);
     }
     out.extend_from_slice(b"Forwarded: ");
-    for v in &forwarded {
+    for v in earlier("forwarded") {
         out.extend_from_slice(v);
         out.extend_from_slice(b", ");
     }
@@ -176,9 +179,9 @@ pub(crate) fn response(
     out: &mut Vec<u8>,
 ) -> Result<Answer, String> {
     let status = res.code.unwrap_or(502);
-    let connection = connection_values(res.headers);
+    let connection = Connection(res.headers);
     let mut length: Option<u64> = None;
-    let mut codings: Vec<&[u8]> = Vec::new();
+    let mut codings: Option<&[u8]> = None;
     let mut upgrade: Option<&[u8]> = None;
     for h in res.headers.iter() {
         if h.name.eq_ignore_ascii_case("content-length") {
@@ -191,12 +194,12 @@ pub(crate) fn response(
             }
             length = Some(value);
         } else if h.name.eq_ignore_ascii_case("transfer-encoding") {
-            codings.push(h.value);
+            codings = Some(h.value);
         } else if h.name.eq_ignore_ascii_case("upgrade") {
             upgrade = Some(h.value);
         }
     }
-    let chunked = codings.last().is_some_and(|v| {
+    let chunked = codings.is_some_and(|v| {
         v.rsplit(|&b| b == b',')
             .next()
             .is_some_and(|t| t.trim_ascii().eq_ignore_ascii_case(b"chunked"))
@@ -205,17 +208,17 @@ pub(crate) fn response(
     let body = match () {
         _ if no_body => None,
         _ if chunked => Some(Body::chunked()),
-        _ if !codings.is_empty() => Some(Body::UntilClose),
+        _ if codings.is_some() => Some(Body::UntilClose),
         _ => Some(length.map_or(Body::UntilClose, Body::Length)),
     };
-    let upstream_close = connection.iter().any(|v| has_token(v, "close"))
-        || (res.version == Some(0) && !connection.iter().any(|v| has_token(v, "keep-alive")));
+    let upstream_close =
+        connection.lists("close") || (res.version == Some(0) && !connection.lists("keep-alive"));
     let reusable = !upstream_close && body != Some(Body::UntilClose);
     let reason = res.reason.unwrap_or("");
     let _ = write!(out, "HTTP/1.1 {status} {reason}\r\n");
     for h in res.headers.iter() {
         let name = h.name;
-        if dropped(name, &connection) || (chunked && name.eq_ignore_ascii_case("content-length")) {
+        if dropped(name, connection) || (chunked && name.eq_ignore_ascii_case("content-length")) {
             continue;
         }
         field(out, name.as_bytes(), h.value);
