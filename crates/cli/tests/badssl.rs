@@ -558,3 +558,60 @@ fn the_readme_ci_recipe_reports_each_variant_as_written() {
     assert!(lines.contains(&"expired: expected refuse, got refuse"));
     assert!(lines.contains(&"no-san: expected refuse, got accept"));
 }
+
+#[test]
+fn badssl_combines_with_echo_mode_other_names_still_echo() {
+    let env = Env::new();
+    // A short idle timeout closes the echo connection soon after the line comes back.
+    let served = Served::start(&env, &["--mode", "echo", "--badssl", "--idle-timeout", "1"]);
+    let good = curl(&env, served.port, "good", "/", &[]);
+    assert!(answered(&String::from_utf8_lossy(&good.stdout), "good"));
+    let connect = format!("127.0.0.1:{}", served.port);
+    let mut child = Command::new("openssl")
+        .args([
+            "s_client",
+            "-quiet",
+            "-connect",
+            &connect,
+            "-servername",
+            "localhost",
+        ])
+        .arg("-CAfile")
+        .arg(env.ca())
+        .current_dir(env.path())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("openssl must be installed (scripts/bootstrap does)");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"ping from openssl\n")
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "ping from openssl\n");
+}
+
+#[test]
+fn the_crl_listener_answers_head_and_refuses_other_paths() {
+    let b = start();
+    let crl_url = b.listing["crl"].as_str().unwrap();
+    let head = tool(b.env.path(), "curl", &["-sSI", crl_url]);
+    let head = String::from_utf8_lossy(&head.stdout).to_ascii_lowercase();
+    let size = std::fs::metadata(b.env.file("badssl.crl")).unwrap().len();
+    assert!(head.starts_with("http/1.1 200"), "{head}");
+    assert!(head.contains(&format!("content-length: {size}")), "{head}");
+    assert!(
+        head.contains("content-type: application/pkix-crl"),
+        "{head}"
+    );
+    let other = crl_url.replace("/badssl.crl", "/other");
+    let missing = tool(
+        b.env.path(),
+        "curl",
+        &["-s", "-o", "/dev/null", "-w", "%{http_code}", &other],
+    );
+    assert_eq!(String::from_utf8_lossy(&missing.stdout), "404");
+}

@@ -178,6 +178,7 @@ impl PlainConn {
 fn answer(inbuf: &[u8], files: &PlainFiles) -> Option<Vec<u8>> {
     let mut headers = [httparse::EMPTY_HEADER; 32];
     let mut req = httparse::Request::new(&mut headers);
+    let mut head_only = false;
     let (status, media, body): (u16, &str, &[u8]) = match req.parse(inbuf) {
         Ok(Status::Partial) if inbuf.len() <= MAX_HEAD => return None,
         Ok(Status::Complete(_)) => {
@@ -190,8 +191,10 @@ fn answer(inbuf: &[u8], files: &PlainFiles) -> Option<Vec<u8>> {
             let method = req.method.unwrap_or_default();
             match files.iter().find(|(p, _, _)| p == path) {
                 _ if method != "GET" && method != "HEAD" => (405, "text/plain", b"405\n"),
-                Some((_, media, body)) if method == "GET" => (200, media, body.as_slice()),
-                Some((_, media, _)) => (200, media, b""),
+                Some((_, media, body)) => {
+                    head_only = method == "HEAD";
+                    (200, media, body.as_slice())
+                }
                 None => (404, "text/plain", b"404 not found\n"),
             }
         }
@@ -209,6 +212,8 @@ fn answer(inbuf: &[u8], files: &PlainFiles) -> Option<Vec<u8>> {
         body.len()
     )
     .into_bytes();
-    out.extend_from_slice(body);
+    if !head_only {
+        out.extend_from_slice(body);
+    }
     Some(out)
 }
