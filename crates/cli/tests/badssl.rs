@@ -615,3 +615,23 @@ fn the_crl_listener_answers_head_and_refuses_other_paths() {
     );
     assert_eq!(String::from_utf8_lossy(&missing.stdout), "404");
 }
+
+#[test]
+fn each_version_only_endpoint_refuses_clients_limited_to_the_other_version() {
+    let b = start();
+    let port = b.served.port;
+    let tls13_client = curl(&b.env, port, "tls12-only", "/", &["--tlsv1.3"]);
+    assert!(!tls13_client.status.success());
+    let tls12_client = curl(&b.env, port, "tls13-only", "/", &["--tls-max", "1.2"]);
+    assert!(!tls12_client.status.success());
+    for (variant, version) in [("tls12-only", "TLSv1.2"), ("tls13-only", "TLSv1.3")] {
+        let out = openssl(&b.env, port, variant, None);
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(answered(&text, variant), "{text}");
+        assert!(
+            text.contains(&format!("Protocol  : {version}"))
+                || text.contains(&format!(", {version},")),
+            "{text}"
+        );
+    }
+}
