@@ -329,12 +329,28 @@ fn client_config(
     Ok(config)
 }
 
+/// Whether `host` is `localhost` or a name under it.
+fn is_localhost(host: &str) -> bool {
+    let host = host.trim_end_matches('.').to_ascii_lowercase();
+    host == "localhost" || host.ends_with(".localhost")
+}
+
 fn connect_tcp(target: &Target, timeout: Duration) -> Result<(TcpStream, SocketAddr), Error> {
     let address = target.authority(&target.host, true);
-    let addrs: Vec<SocketAddr> = (target.host.as_str(), target.port)
-        .to_socket_addrs()
-        .map_err(|e| Error::Tls(format!("{address}: cannot resolve the host: {e}")))?
-        .collect();
+    let resolved = (target.host.as_str(), target.port).to_socket_addrs();
+    let addrs: Vec<SocketAddr> = match resolved {
+        Ok(addrs) => addrs.collect(),
+        // *.localhost is loopback (RFC 6761), as curl and browsers resolve it themselves.
+        Err(_) if is_localhost(&target.host) => vec![
+            SocketAddr::from((std::net::Ipv4Addr::LOCALHOST, target.port)),
+            SocketAddr::from((std::net::Ipv6Addr::LOCALHOST, target.port)),
+        ],
+        Err(e) => {
+            return Err(Error::Tls(format!(
+                "{address}: cannot resolve the host: {e}"
+            )))
+        }
+    };
     let mut last = None;
     for addr in &addrs {
         match TcpStream::connect_timeout(addr, timeout) {

@@ -635,3 +635,16 @@ fn each_version_only_endpoint_refuses_clients_limited_to_the_other_version() {
         );
     }
 }
+
+#[test]
+fn selfsign_connect_reaches_a_variant_by_its_localhost_name_alone() {
+    let b = start();
+    let address = format!("expired.badssl.localhost:{}", b.served.port);
+    let ca = b.env.ca();
+    let out = b
+        .env
+        .run(&["connect", &address, "--ca", ca.to_str().unwrap(), "--http"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(err.contains("certificate expired"), "{err}");
+}
