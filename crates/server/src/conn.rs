@@ -84,6 +84,9 @@ pub(crate) struct Conn<S = TcpStream> {
     eof: bool,
     accepted: Instant,
     last_activity: Instant,
+    /// The `now` of the drive in which a read last found the socket empty: later rounds of that
+    /// drive skip reading (data arriving since brings a new readiness event, and a new drive).
+    drained_at: Option<Instant>,
     /// When the first byte of the request head still being received arrived.
     head_since: Option<Instant>,
     interest: Option<Interest>,
@@ -125,6 +128,7 @@ impl<S: Socket> Conn<S> {
             eof: false,
             accepted: now,
             last_activity: now,
+            drained_at: None,
             head_since: None,
             interest: None,
         }
@@ -215,6 +219,9 @@ impl<S: Socket> Conn<S> {
     /// Reads TLS records while the connection wants input and the socket has some.
     fn read(&mut self, now: Instant) -> Result<bool, Gone> {
         let mut progress = false;
+        if self.drained_at == Some(now) {
+            return Ok(false);
+        }
         while self.wants_read() {
             match self.tls.read_tls(&mut self.socket) {
                 Ok(0) => {
@@ -237,7 +244,10 @@ impl<S: Socket> Conn<S> {
                     self.tell_established();
                     self.take_plaintext()?;
                 }
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    self.drained_at = Some(now);
+                    break;
+                }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => return Err(Gone(format!("read failed: {e}"))),
             }

@@ -5,7 +5,7 @@
 use std::io::{self, Read, Write};
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use rustls::{ServerConfig, ServerConnection};
 
@@ -65,11 +65,16 @@ pub fn tls_connection(
             Drive::Again => conn.drive(now),
             Drive::Wait => {
                 let socket = conn.socket_mut();
+                // New bytes come with a readiness event, which the event loop handles in a
+                // later turn: a later `now` (a connection does not re-read a socket it found
+                // empty within one turn).
                 if socket.arrived < socket.ends.len() {
                     socket.arrived += 1;
+                    now += Duration::from_nanos(1);
                     conn.drive(now)
                 } else if !socket.eof {
                     socket.eof = true;
+                    now += Duration::from_nanos(1);
                     conn.drive(now)
                 } else {
                     // Nothing more will arrive: let the next deadline pass.
