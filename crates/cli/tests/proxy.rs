@@ -622,3 +622,26 @@ fn a_client_dripping_a_request_head_is_closed_at_the_header_timeout_before_anyth
     assert_eq!(rest.trim(), "closed by the server");
     assert!(!up.seen().contains("dripped"));
 }
+
+#[test]
+fn an_http_1_0_client_is_forwarded_as_http_1_0_so_no_chunked_answer_reaches_it() {
+    let env = Env::new();
+    let up = Upstream::app(&env);
+    let served = Served::start_with(&env, &["--proxy", &up.url()]);
+    let answer = python_raw(
+        &env,
+        &served,
+        "GET /echo?old HTTP/1.0\r\nHost: localhost\r\n\r\n",
+    );
+    assert!(answer.starts_with("HTTP/1.1 200 OK\r\n"), "{answer}");
+    assert!(
+        !answer.to_ascii_lowercase().contains("transfer-encoding"),
+        "{answer}"
+    );
+    assert!(answer.contains("\"/echo?old\""), "{answer}");
+    assert!(
+        up.seen().contains("GET /echo?old HTTP/1.0"),
+        "{}",
+        up.seen()
+    );
+}

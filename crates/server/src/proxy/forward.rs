@@ -78,7 +78,12 @@ pub(crate) fn request(
     out.extend_from_slice(method.as_bytes());
     out.push(b' ');
     out.extend_from_slice(target.as_bytes());
-    out.extend_from_slice(b" HTTP/1.1\r\n");
+    // An HTTP/1.0 client cannot read a chunked answer: ask the upstream in its version.
+    if req.version == Some(0) {
+        out.extend_from_slice(b" HTTP/1.0\r\n");
+    } else {
+        out.extend_from_slice(b" HTTP/1.1\r\n");
+    }
     let mut host: &[u8] = b"";
     for h in req.headers.iter() {
         let name = h.name;
@@ -310,6 +315,12 @@ mod tests {
             "Forwarded: for=10.0.0.1, for=192.0.2.7;host=\"app.localhost:8443\";proto=https\r\n"
         ));
         assert!(head.contains("Content-Length: 3\r\n"));
+    }
+
+    #[test]
+    fn an_http_1_0_request_goes_upstream_as_http_1_0() {
+        let (head, _) = forward(b"GET /a HTTP/1.0\r\nHost: a\r\n\r\n", false);
+        assert!(head.starts_with("GET /a HTTP/1.0\r\n"), "{head}");
     }
 
     #[test]
