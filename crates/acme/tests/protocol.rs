@@ -32,31 +32,17 @@ fn the_directory_names_every_resource_under_the_origin() {
 /// Runs the whole flow with an account key of `alg` and checks the certificate.
 fn issue_with(alg: &'static str) {
     let mut acme = server(&[]);
-    let key = AccountKey::new(alg);
-    let kid = account(&mut acme, &key);
-    let (order_url, order) = order(&mut acme, &key, &kid, &["app.test"]);
+    let who = Account::new(&mut acme, alg);
+    let (order_url, order) = order(&mut acme, &who.key, &who.kid, &["app.test"]);
     assert_eq!(order["status"], "pending");
 
-    let authz_url = order["authorizations"][0].as_str().unwrap().to_string();
-    let authz = body_json(&post(&mut acme, &key, Some(&kid), &path(&authz_url), ""));
+    let authz = who.fetch(&mut acme, &authz_url(&order));
     assert_eq!(
         authz["identifier"],
         json!({"type": "dns", "value": "app.test"})
     );
-    let http = authz["challenges"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["type"] == "http-01")
-        .unwrap()
-        .clone();
-    let started = post(
-        &mut acme,
-        &key,
-        Some(&kid),
-        &path(http["url"].as_str().unwrap()),
-        "{}",
-    );
+    let http = challenge(&authz, "http-01");
+    let started = who.post(&mut acme, &path(http["url"].as_str().unwrap()), "{}");
     assert_eq!(body_json(&started)["status"], "processing");
 
     let validations = acme.take_validations();
@@ -66,31 +52,22 @@ fn issue_with(alg: &'static str) {
     assert_eq!(v.name, "app.test");
     assert_eq!(
         v.key_authorization,
-        format!("{}.{}", http["token"].as_str().unwrap(), key.thumbprint())
+        format!(
+            "{}.{}",
+            http["token"].as_str().unwrap(),
+            who.key.thumbprint()
+        )
     );
     acme.finish_validation(v, Ok(()), NOW);
 
-    let order = body_json(&post(&mut acme, &key, Some(&kid), &path(&order_url), ""));
+    let order = who.fetch(&mut acme, &order_url);
     assert_eq!(order["status"], "ready");
-    let finalize = path(order["finalize"].as_str().unwrap());
-    let done = post(
-        &mut acme,
-        &key,
-        Some(&kid),
-        &finalize,
-        &csr_payload(&["app.test"]),
-    );
+    let done = who.finalize(&mut acme, &order, &["app.test"]);
     assert_eq!(done.status, 200, "{}", String::from_utf8_lossy(&done.body));
     let order = body_json(&done);
     assert_eq!(order["status"], "valid");
 
-    let cert = post(
-        &mut acme,
-        &key,
-        Some(&kid),
-        &path(order["certificate"].as_str().unwrap()),
-        "",
-    );
+    let cert = who.certificate(&mut acme, &order);
     assert_eq!(
         cert.header("Content-Type"),
         Some("application/pem-certificate-chain")
@@ -162,18 +139,10 @@ fn the_same_key_finds_its_account_and_only_return_existing_never_creates_one() {
 #[test]
 fn trusted_names_are_ready_without_a_challenge() {
     let mut acme = server(&["ci.test"]);
-    let key = AccountKey::new("ES256");
-    let kid = account(&mut acme, &key);
-    let (_, order) = order(&mut acme, &key, &kid, &["ci.test"]);
+    let who = Account::new(&mut acme, "ES256");
+    let (_, order) = order(&mut acme, &who.key, &who.kid, &["ci.test"]);
     assert_eq!(order["status"], "ready");
-    let finalize = path(order["finalize"].as_str().unwrap());
-    let done = post(
-        &mut acme,
-        &key,
-        Some(&kid),
-        &finalize,
-        &csr_payload(&["ci.test"]),
-    );
+    let done = who.finalize(&mut acme, &order, &["ci.test"]);
     assert_eq!(body_json(&done)["status"], "valid");
     assert!(acme.take_validations().is_empty());
 }
@@ -181,59 +150,20 @@ fn trusted_names_are_ready_without_a_challenge() {
 #[test]
 fn a_failed_challenge_invalidates_the_order_and_finalize_is_refused() {
     let mut acme = server(&[]);
-    let key = AccountKey::new("ES256");
-    let kid = account(&mut acme, &key);
-    let (order_url, order) = order(&mut acme, &key, &kid, &["app.test"]);
-    let authz = body_json(&post(
-        &mut acme,
-        &key,
-        Some(&kid),
-        &path(order["authorizations"][0].as_str().unwrap()),
-        "",
-    ));
-    let alpn = authz["challenges"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["type"] == "tls-alpn-01")
-        .unwrap()
-        .clone();
-    post(
-        &mut acme,
-        &key,
-        Some(&kid),
-        &path(alpn["url"].as_str().unwrap()),
-        "{}",
-    );
+    let who = Account::new(&mut acme, "ES256");
+    let (order_url, order) = order(&mut acme, &who.key, &who.kid, &["app.test"]);
+    let authz = who.fetch(&mut acme, &authz_url(&order));
+    let alpn = challenge(&authz, "tls-alpn-01");
+    who.post(&mut acme, &path(alpn["url"].as_str().unwrap()), "{}");
     let v = acme.take_validations().remove(0);
     assert_eq!(v.kind, ChallengeKind::TlsAlpn01);
     acme.finish_validation(&v, Err("connection refused".into()), NOW);
 
-    let order = body_json(&post(&mut acme, &key, Some(&kid), &path(&order_url), ""));
+    let order = who.fetch(&mut acme, &order_url);
     assert_eq!(order["status"], "invalid");
-    let finalize = path(order["finalize"].as_str().unwrap());
-    let refused = post(
-        &mut acme,
-        &key,
-        Some(&kid),
-        &finalize,
-        &csr_payload(&["app.test"]),
-    );
+    let refused = who.finalize(&mut acme, &order, &["app.test"]);
     assert_eq!(problem(&refused), "orderNotReady");
-    let authz = body_json(&post(
-        &mut acme,
-        &key,
-        Some(&kid),
-        &path(&authz_url(&order)),
-        "",
-    ));
-    let failed = authz["challenges"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["type"] == "tls-alpn-01")
-        .unwrap()
-        .clone();
+    let failed = challenge(&who.fetch(&mut acme, &authz_url(&order)), "tls-alpn-01");
     assert_eq!(failed["status"], "invalid");
     assert!(failed["error"]["detail"]
         .as_str()
@@ -245,31 +175,16 @@ fn authz_url(order: &Value) -> String {
     order["authorizations"][0].as_str().unwrap().to_string()
 }
 
-/// An account with one issued certificate for `name`; returns (key, kid, certificate DER).
-fn issued(acme: &mut selfsign_acme::Acme, name: &str) -> (AccountKey, String, Vec<u8>) {
-    let key = AccountKey::new("ES256");
-    let kid = account(acme, &key);
-    let (_, order) = order(acme, &key, &kid, &[name]);
-    let finalize = path(order["finalize"].as_str().unwrap());
-    let done = body_json(&post(
-        acme,
-        &key,
-        Some(&kid),
-        &finalize,
-        &csr_payload(&[name]),
-    ));
-    let pem = post(
-        acme,
-        &key,
-        Some(&kid),
-        &path(done["certificate"].as_str().unwrap()),
-        "",
-    )
-    .body;
+/// An account with one issued certificate for `name`; returns the account and the DER.
+fn issued(acme: &mut selfsign_acme::Acme, name: &str) -> (Account, Vec<u8>) {
+    let who = Account::new(acme, "ES256");
+    let (_, order) = order(acme, &who.key, &who.kid, &[name]);
+    let done = body_json(&who.finalize(acme, &order, &[name]));
+    let pem = who.certificate(acme, &done).body;
     let der = selfsign_core::parse_certificates(&pem).unwrap()[0]
         .der()
         .to_vec();
-    (key, kid, der)
+    (who, der)
 }
 
 fn crl_serials(acme: &mut selfsign_acme::Acme) -> Vec<String> {
@@ -287,10 +202,10 @@ fn crl_serials(acme: &mut selfsign_acme::Acme) -> Vec<String> {
 #[test]
 fn a_revoked_certificate_is_on_the_crl_and_cannot_be_revoked_twice() {
     let mut acme = server(&["app.test"]);
-    let (key, kid, der) = issued(&mut acme, "app.test");
+    let (who, der) = issued(&mut acme, "app.test");
     assert!(crl_serials(&mut acme).is_empty());
     let payload = json!({"certificate": b64(&der), "reason": 4}).to_string();
-    let revoked = post(&mut acme, &key, Some(&kid), "/acme/revoke-cert", &payload);
+    let revoked = who.post(&mut acme, "/acme/revoke-cert", &payload);
     assert_eq!(
         revoked.status,
         200,
@@ -302,24 +217,17 @@ fn a_revoked_certificate_is_on_the_crl_and_cannot_be_revoked_twice() {
         acme.state().revoked_serials(),
         acme.state().issued_serials()
     );
-    let again = post(&mut acme, &key, Some(&kid), "/acme/revoke-cert", &payload);
+    let again = who.post(&mut acme, "/acme/revoke-cert", &payload);
     assert_eq!(problem(&again), "alreadyRevoked");
 }
 
 #[test]
 fn another_account_cannot_revoke_a_certificate() {
     let mut acme = server(&["app.test"]);
-    let (_, _, der) = issued(&mut acme, "app.test");
-    let other = AccountKey::new("ES256");
-    let other_kid = account(&mut acme, &other);
+    let (_, der) = issued(&mut acme, "app.test");
+    let other = Account::new(&mut acme, "ES256");
     let payload = json!({"certificate": b64(&der)}).to_string();
-    let refused = post(
-        &mut acme,
-        &other,
-        Some(&other_kid),
-        "/acme/revoke-cert",
-        &payload,
-    );
+    let refused = other.post(&mut acme, "/acme/revoke-cert", &payload);
     assert_eq!(problem(&refused), "unauthorized");
     assert!(acme.state().revoked_serials().is_empty());
 }
@@ -370,18 +278,10 @@ fn after_key_rollover_only_the_new_key_signs_for_the_account() {
 #[test]
 fn a_deactivated_account_can_do_nothing_more() {
     let mut acme = server(&[]);
-    let key = AccountKey::new("ES256");
-    let kid = account(&mut acme, &key);
-    let off = post(
-        &mut acme,
-        &key,
-        Some(&kid),
-        &path(&kid),
-        r#"{"status":"deactivated"}"#,
-    );
+    let who = Account::new(&mut acme, "ES256");
+    let off = who.post(&mut acme, &path(&who.kid), r#"{"status":"deactivated"}"#);
     assert_eq!(body_json(&off)["status"], "deactivated");
-    let payload = json!({"identifiers": [{"type": "dns", "value": "app.test"}]}).to_string();
-    let refused = post(&mut acme, &key, Some(&kid), "/acme/new-order", &payload);
+    let refused = who.post(&mut acme, "/acme/new-order", &new_order_payload("app.test"));
     assert_eq!(problem(&refused), "unauthorized");
 }
 
@@ -395,7 +295,7 @@ fn saved_state_brings_back_accounts_and_certificates() {
     .unwrap();
     let (cert_pem, key_pem) = (ca.certificate().pem(), ca.key().private_key_pem());
     let mut acme = server_with(&["app.test"], ca, State::default());
-    let (key, kid, _) = issued(&mut acme, "app.test");
+    let (who, _) = issued(&mut acme, "app.test");
     assert!(acme.take_changed());
     let saved = acme.state().to_json();
 
@@ -403,12 +303,12 @@ fn saved_state_brings_back_accounts_and_certificates() {
     let mut restarted = server_with(&["app.test"], ca, State::from_json(&saved).unwrap());
     let lookup = post(
         &mut restarted,
-        &key,
+        &who.key,
         None,
         "/acme/new-account",
         r#"{"onlyReturnExisting":true}"#,
     );
-    assert_eq!(lookup.header("Location"), Some(kid.as_str()));
+    assert_eq!(lookup.header("Location"), Some(who.kid.as_str()));
     assert_eq!(
         restarted.state().issued_serials(),
         acme.state().issued_serials()
@@ -418,41 +318,15 @@ fn saved_state_brings_back_accounts_and_certificates() {
 #[test]
 fn an_order_may_ask_for_a_shorter_validity_but_not_a_longer_one() {
     let mut acme = server(&["app.test"]);
-    let key = AccountKey::new("ES256");
-    let kid = account(&mut acme, &key);
+    let who = Account::new(&mut acme, "ES256");
     let at = |secs: u64| selfsign_core::validity::rfc3339(secs as i64);
     let long = json!({"identifiers": [{"type": "dns", "value": "app.test"}], "notAfter": at(NOW + 8 * 86_400)});
-    let refused = post(
-        &mut acme,
-        &key,
-        Some(&kid),
-        "/acme/new-order",
-        &long.to_string(),
-    );
+    let refused = who.post(&mut acme, "/acme/new-order", &long.to_string());
     assert_eq!(problem(&refused), "malformed");
     let short = json!({"identifiers": [{"type": "dns", "value": "app.test"}], "notAfter": at(NOW + 86_400)});
-    let order = body_json(&post(
-        &mut acme,
-        &key,
-        Some(&kid),
-        "/acme/new-order",
-        &short.to_string(),
-    ));
-    let done = body_json(&post(
-        &mut acme,
-        &key,
-        Some(&kid),
-        &path(order["finalize"].as_str().unwrap()),
-        &csr_payload(&["app.test"]),
-    ));
-    let pem = post(
-        &mut acme,
-        &key,
-        Some(&kid),
-        &path(done["certificate"].as_str().unwrap()),
-        "",
-    )
-    .body;
+    let order = body_json(&who.post(&mut acme, "/acme/new-order", &short.to_string()));
+    let done = body_json(&who.finalize(&mut acme, &order, &["app.test"]));
+    let pem = who.certificate(&mut acme, &done).body;
     let leaf = selfsign_core::parse_certificates(&pem).unwrap()[0]
         .inspect(selfsign_core::UnixTime::since_unix_epoch(
             std::time::Duration::from_secs(NOW),

@@ -268,3 +268,60 @@ pub fn csr_payload(names: &[&str]) -> String {
     let csr = selfsign_core::Csr::new(names, &key).unwrap();
     json!({ "csr": b64(csr.der().as_ref()) }).to_string()
 }
+
+/// The new-order payload for one DNS name.
+pub fn new_order_payload(name: &str) -> String {
+    json!({"identifiers": [{"type": "dns", "value": name}]}).to_string()
+}
+
+/// The challenge of `kind` (e.g. `http-01`) in an authorization.
+pub fn challenge(authz: &Value, kind: &str) -> Value {
+    authz["challenges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["type"] == kind)
+        .unwrap()
+        .clone()
+}
+
+/// An account on the server: its key and its URL (the `kid` it signs with).
+pub struct Account {
+    pub key: AccountKey,
+    pub kid: String,
+}
+
+impl Account {
+    /// Creates an account with a new key of `alg`.
+    pub fn new(acme: &mut Acme, alg: &'static str) -> Account {
+        let key = AccountKey::new(alg);
+        let kid = account(acme, &key);
+        Account { key, kid }
+    }
+
+    /// A POST to `path` signed as this account.
+    pub fn post(&self, acme: &mut Acme, path: &str, payload: &str) -> Response {
+        post(acme, &self.key, Some(&self.kid), path, payload)
+    }
+
+    /// A POST-as-GET of one of the server's URLs; its JSON body.
+    pub fn fetch(&self, acme: &mut Acme, url: &str) -> Value {
+        body_json(&self.post(acme, &path(url), ""))
+    }
+
+    /// The flattened JWS this account would send to `path`, not yet sent.
+    pub fn signed(&self, acme: &mut Acme, path: &str, payload: &str) -> Value {
+        signed(acme, &self.key, Some(&self.kid), path, payload)
+    }
+
+    /// Finalizes `order` with a CSR for `names`.
+    pub fn finalize(&self, acme: &mut Acme, order: &Value, names: &[&str]) -> Response {
+        let finalize = path(order["finalize"].as_str().unwrap());
+        self.post(acme, &finalize, &csr_payload(names))
+    }
+
+    /// Downloads a valid order's certificate chain (PEM).
+    pub fn certificate(&self, acme: &mut Acme, order: &Value) -> Response {
+        self.post(acme, &path(order["certificate"].as_str().unwrap()), "")
+    }
+}
