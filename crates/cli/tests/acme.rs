@@ -39,8 +39,8 @@ fn run_client(program: &str, cmd: &mut Command) -> String {
     text
 }
 
-/// `lego ... run` against the served directory with a challenge of `kind` on `port`.
-fn lego(env: &Env, served: &Served, domain: &str, kind: &str, port: u16) -> String {
+/// The `lego ... run` command against the served directory with a challenge of `kind` on `port`.
+fn lego_command(env: &Env, served: &Served, domain: &str, kind: &str, port: u16) -> Command {
     let mut cmd = Command::new("lego");
     cmd.current_dir(env.path())
         .env("LEGO_CA_CERTIFICATES", env.ca())
@@ -52,8 +52,14 @@ fn lego(env: &Env, served: &Served, domain: &str, kind: &str, port: u16) -> Stri
         "http" => cmd.args(["--http", "--http.port", &format!("127.0.0.1:{port}")]),
         _ => cmd.args(["--tls", "--tls.port", &format!("127.0.0.1:{port}")]),
     };
-    cmd.arg("run");
-    run_client("lego", &mut cmd)
+    cmd.arg("run").stdin(Stdio::null());
+    cmd
+}
+
+/// `lego ... run` against the served directory with a challenge of `kind` on `port`; asserts
+/// it succeeds and returns its output.
+fn lego(env: &Env, served: &Served, domain: &str, kind: &str, port: u16) -> String {
+    run_client("lego", &mut lego_command(env, served, domain, kind, port))
 }
 
 /// `certbot SUBCOMMAND` with scratch config, work and logs directories, trusting the local CA.
@@ -211,26 +217,7 @@ fn trusted_names_need_no_challenge_and_other_names_are_refused() {
     assert!(out.contains("authorization already valid"), "{out}");
     assert_verifies(&env, &env.file("lego/certificates/app.ci.localhost.crt"));
 
-    let mut cmd = Command::new("lego");
-    cmd.current_dir(env.path())
-        .env("LEGO_CA_CERTIFICATES", env.ca())
-        .env("HOME", env.path())
-        .args([
-            "--server",
-            &served.url("/acme/directory"),
-            "--email",
-            "dev@example.test",
-        ])
-        .args([
-            "--accept-tos",
-            "--path",
-            "lego",
-            "--domains",
-            "www.example.com",
-            "--http",
-        ])
-        .args(["--http.port", &format!("127.0.0.1:{}", free_port()), "run"])
-        .stdin(Stdio::null());
+    let mut cmd = lego_command(&env, &served, "www.example.com", "http", free_port());
     let out = cmd.output().expect("lego");
     let text = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success());
@@ -244,26 +231,7 @@ fn a_challenge_that_hangs_does_not_stop_the_server_from_answering() {
     let silent = TcpListener::bind("127.0.0.1:0").unwrap();
     let silent_port = silent.local_addr().unwrap().port().to_string();
     let served = Served::start(&env, &["--acme", "--acme-http-port", &silent_port]);
-    let mut lego = Command::new("lego");
-    lego.current_dir(env.path())
-        .env("LEGO_CA_CERTIFICATES", env.ca())
-        .env("HOME", env.path())
-        .args([
-            "--server",
-            &served.url("/acme/directory"),
-            "--email",
-            "dev@example.test",
-        ])
-        .args([
-            "--accept-tos",
-            "--path",
-            "lego",
-            "--domains",
-            "stuck.localhost",
-            "--http",
-        ])
-        .args(["--http.port", &format!("127.0.0.1:{}", free_port()), "run"])
-        .stdin(Stdio::null());
+    let mut lego = lego_command(&env, &served, "stuck.localhost", "http", free_port());
     let client = std::thread::spawn(move || lego.output().expect("lego"));
 
     // Once the validator has connected, it waits for an answer that never comes.
@@ -429,7 +397,6 @@ fn readme_acme_blocks() -> Vec<String> {
 /// `PORT` and the challenge ports replaced by free ones), in a process group killed at the end;
 /// returns stdout.
 fn run_readme_block(block: &str) -> String {
-    use std::os::unix::process::CommandExt;
     let scratch = tempfile::tempdir().unwrap();
     let work = scratch.path().join("work");
     std::fs::create_dir(&work).unwrap();
@@ -437,40 +404,9 @@ fn run_readme_block(block: &str) -> String {
     for fixed in ["8080", "8081", "8444"] {
         script = script.replace(fixed, &free_port().to_string());
     }
-    std::fs::write(scratch.path().join("block.sh"), &script).unwrap();
-    let bin = Path::new(env!("CARGO_BIN_EXE_selfsign"));
-    let path = format!(
-        "{}:{}",
-        bin.parent().unwrap().display(),
-        std::env::var("PATH").unwrap_or_default()
-    );
-    let mut child = Command::new("bash")
-        .arg("-e")
-        .arg(scratch.path().join("block.sh"))
-        .current_dir(&work)
-        .env("PATH", path)
-        .env("HOME", scratch.path())
-        .env("SELFSIGN_DATA_DIR", scratch.path().join("data"))
-        .env("PORT", free_port().to_string())
-        .env_remove("XDG_DATA_HOME")
-        .env_remove("XDG_CONFIG_HOME")
-        .env_remove("REQUESTS_CA_BUNDLE")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .process_group(0)
-        .spawn()
-        .expect("run bash");
-    let pgid = child.id();
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
-    while child.try_wait().unwrap().is_none() && std::time::Instant::now() < deadline {
-        std::thread::sleep(std::time::Duration::from_millis(100));
-    }
-    let _ = Command::new("kill")
-        .args(["-KILL", "--", &format!("-{pgid}")])
-        .stderr(Stdio::null())
-        .status();
-    let out = child.wait_with_output().unwrap();
+    let block_sh = scratch.path().join("block.sh");
+    std::fs::write(&block_sh, &script).unwrap();
+    let out = cli_support::run_script(&block_sh, &work, scratch.path(), free_port());
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     assert!(
         out.status.success(),

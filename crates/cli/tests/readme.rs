@@ -13,10 +13,7 @@
 
 mod cli_support;
 
-use std::os::unix::process::CommandExt;
 use std::path::Path;
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
 
 /// The fenced block under "## The command line" in README.md.
 fn command_line_block() -> String {
@@ -77,41 +74,7 @@ fn readme_command_line_block_runs_top_to_bottom_in_an_empty_directory() {
     let script = scratch.path().join("readme.sh");
     std::fs::write(&script, format!("{PRELUDE}\n{block}\n")).unwrap();
 
-    let bin = Path::new(env!("CARGO_BIN_EXE_selfsign"));
-    let path = format!(
-        "{}:{}",
-        bin.parent().unwrap().display(),
-        std::env::var("PATH").unwrap_or_default()
-    );
-    let mut child = Command::new("bash")
-        .arg("-e")
-        .arg(&script)
-        .current_dir(&work)
-        .env("PATH", path)
-        .env("HOME", scratch.path())
-        .env("SELFSIGN_DATA_DIR", scratch.path().join("data"))
-        .env("SCRATCH_NSS_DB", scratch.path().join("nssdb"))
-        .env("PORT", free_port().to_string())
-        .env_remove("XDG_DATA_HOME")
-        .env_remove("SELFSIGN_LOG")
-        .env_remove("SELFSIGN_P12_PASSWORD")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .process_group(0)
-        .spawn()
-        .expect("run bash");
-    let pgid = child.id();
-    let deadline = Instant::now() + Duration::from_secs(120);
-    while child.try_wait().expect("wait").is_none() && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    // Whatever is left of the group (a server from a failed run) goes now.
-    let _ = Command::new("kill")
-        .args(["-KILL", "--", &format!("-{pgid}")])
-        .stderr(Stdio::null())
-        .status();
-    let out = child.wait_with_output().expect("output");
+    let out = cli_support::run_script(&script, &work, scratch.path(), free_port());
     let (stdout, stderr) = (
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr),

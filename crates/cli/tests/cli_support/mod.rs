@@ -145,3 +145,48 @@ pub fn cert_count(path: &Path) -> usize {
         .matches("-----BEGIN CERTIFICATE-----")
         .count()
 }
+
+/// Runs `script` with `bash -e` in `work`, our binary first on PATH, `scratch` as HOME, data
+/// directory (`scratch/data`) and NSS db (`scratch/nssdb`), `PORT` set to `port`, in its own
+/// process group that is killed when the script ends or after 120 s.
+pub fn run_script(script: &Path, work: &Path, scratch: &Path, port: u16) -> Output {
+    use std::os::unix::process::CommandExt;
+    use std::time::{Duration, Instant};
+    let bin = Path::new(env!("CARGO_BIN_EXE_selfsign"));
+    let path = format!(
+        "{}:{}",
+        bin.parent().unwrap().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let mut child = Command::new("bash")
+        .arg("-e")
+        .arg(script)
+        .current_dir(work)
+        .env("PATH", path)
+        .env("HOME", scratch)
+        .env("SELFSIGN_DATA_DIR", scratch.join("data"))
+        .env("SCRATCH_NSS_DB", scratch.join("nssdb"))
+        .env("PORT", port.to_string())
+        .env_remove("XDG_DATA_HOME")
+        .env_remove("XDG_CONFIG_HOME")
+        .env_remove("REQUESTS_CA_BUNDLE")
+        .env_remove("SELFSIGN_LOG")
+        .env_remove("SELFSIGN_P12_PASSWORD")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .process_group(0)
+        .spawn()
+        .expect("run bash");
+    let pgid = child.id();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while child.try_wait().expect("wait").is_none() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // Whatever is left of the group (a server from a failed run) goes now.
+    let _ = Command::new("kill")
+        .args(["-KILL", "--", &format!("-{pgid}")])
+        .stderr(Stdio::null())
+        .status();
+    child.wait_with_output().expect("output")
+}
