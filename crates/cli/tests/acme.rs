@@ -373,24 +373,7 @@ fn caddy_gets_its_site_certificate_from_selfsign() {
 
 /// The ```sh blocks of README's "Local ACME" section.
 fn readme_acme_blocks() -> Vec<String> {
-    let readme =
-        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../README.md"))
-            .expect("read README.md");
-    let section = readme
-        .split_once("\n## Local ACME\n")
-        .expect("README has a \"Local ACME\" section")
-        .1;
-    let section = section.split("\n## ").next().unwrap();
-    section
-        .split("```sh\n")
-        .skip(1)
-        .map(|b| {
-            b.split_once("\n```")
-                .expect("the block is closed")
-                .0
-                .to_string()
-        })
-        .collect()
+    cli_support::readme_sh_blocks("Local ACME")
 }
 
 /// Runs a README block with `bash -e` in a scratch directory (its own data directory and HOME,

@@ -13,26 +13,12 @@
 
 mod cli_support;
 
-use std::path::Path;
-
 /// The fenced block under "## The command line" in README.md.
 fn command_line_block() -> String {
-    let readme =
-        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../README.md"))
-            .expect("read README.md");
-    let section = readme
-        .split_once("\n## The command line\n")
-        .expect("README has a \"The command line\" section")
-        .1;
-    let fenced = section
-        .split_once("```sh\n")
+    cli_support::readme_sh_blocks("The command line")
+        .into_iter()
+        .next()
         .expect("the section has a ```sh block")
-        .1;
-    fenced
-        .split_once("\n```")
-        .expect("the block is closed")
-        .0
-        .to_string()
 }
 
 const PRELUDE: &str = r#"

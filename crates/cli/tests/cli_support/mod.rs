@@ -190,3 +190,25 @@ pub fn run_script(script: &Path, work: &Path, scratch: &Path, port: u16) -> Outp
         .status();
     child.wait_with_output().expect("output")
 }
+
+/// The ```sh blocks of README.md's `## HEADING` section, as written.
+pub fn readme_sh_blocks(heading: &str) -> Vec<String> {
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../README.md"))
+            .expect("read README.md");
+    let section = readme
+        .split_once(&format!("\n## {heading}\n"))
+        .unwrap_or_else(|| panic!("README has a \"{heading}\" section"))
+        .1;
+    let section = section.split("\n## ").next().unwrap();
+    section
+        .split("```sh\n")
+        .skip(1)
+        .map(|b| {
+            b.split_once("\n```")
+                .expect("the block is closed")
+                .0
+                .to_string()
+        })
+        .collect()
+}
