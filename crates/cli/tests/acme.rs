@@ -7,10 +7,10 @@ mod cli_support;
 
 use std::net::TcpListener;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::{Command, Output, Stdio};
 
 use cli_support::served::Served;
-use cli_support::{openssl_verifies, tool_ok, Env};
+use cli_support::{openssl_verifies, tool, tool_ok, Env};
 
 /// A port nothing listens on right now, for a client's challenge server.
 fn free_port() -> u16 {
@@ -90,21 +90,23 @@ fn assert_verifies(env: &Env, cert: &Path) {
     );
 }
 
+/// `curl -sS --max-time 5 --cacert CA ARGS` in the scratch directory, trusting the local CA.
+fn curl(env: &Env, args: &[&str]) -> Output {
+    let ca = env.ca();
+    let mut all = vec!["-sS", "--max-time", "5", "--cacert", ca.to_str().unwrap()];
+    all.extend_from_slice(args);
+    tool(env.path(), "curl", &all)
+}
+
 /// The serial numbers on the served CRL, as openssl prints them (upper-case hex).
 fn crl_serials(env: &Env, served: &Served) -> String {
-    let ca = env.ca();
-    tool_ok(
-        env.path(),
-        "curl",
-        &[
-            "-sSf",
-            "--cacert",
-            ca.to_str().unwrap(),
-            "-o",
-            "crl.der",
-            &served.url("/acme/crl"),
-        ],
+    let crl = curl(env, &["-f", "-o", "crl.der", &served.url("/acme/crl")]);
+    assert!(
+        crl.status.success(),
+        "{}",
+        String::from_utf8_lossy(&crl.stderr)
     );
+    let ca = env.ca();
     tool_ok(
         env.path(),
         "openssl",
@@ -247,20 +249,13 @@ fn a_challenge_that_hangs_does_not_stop_the_server_from_answering() {
         );
         std::thread::sleep(std::time::Duration::from_millis(50));
     };
-    let ca = env.ca();
-    let directory = tool_ok(
-        env.path(),
-        "curl",
-        &[
-            "-sS",
-            "--max-time",
-            "5",
-            "--cacert",
-            ca.to_str().unwrap(),
-            &served.url("/acme/directory"),
-        ],
+    let directory = curl(&env, &[&served.url("/acme/directory")]);
+    let text = String::from_utf8_lossy(&directory.stdout);
+    assert!(
+        directory.status.success() && text.contains("newOrder"),
+        "{text}{}",
+        String::from_utf8_lossy(&directory.stderr)
     );
-    assert!(directory.contains("newOrder"), "{directory}");
 
     let out = client.join().unwrap();
     let text = String::from_utf8_lossy(&out.stderr);
@@ -339,23 +334,9 @@ fn caddy_gets_its_site_certificate_from_selfsign() {
         .expect("start caddy");
     let resolve = format!("caddy.localhost:{tls_port}:127.0.0.1");
     let url = format!("https://caddy.localhost:{tls_port}/");
-    let ca = env.ca();
     let mut answer = None;
     for _ in 0..120 {
-        let out = cli_support::tool(
-            env.path(),
-            "curl",
-            &[
-                "-sS",
-                "--max-time",
-                "5",
-                "--cacert",
-                ca.to_str().unwrap(),
-                "--resolve",
-                &resolve,
-                &url,
-            ],
-        );
+        let out = curl(&env, &["--resolve", &resolve, &url]);
         if out.status.success() {
             answer = Some(String::from_utf8_lossy(&out.stdout).into_owned());
             break;
