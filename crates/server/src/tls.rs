@@ -76,7 +76,8 @@ pub fn tls_config_for_versions(
     let mut config = builder
         .with_single_cert(opts.chain, opts.key)
         .map_err(Error::Key)?;
-    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    // HTTP/1.0 clients (curl --http1.0) offer only "http/1.0"; both are answered alike.
+    config.alpn_protocols = vec![b"http/1.1".to_vec(), b"http/1.0".to_vec()];
     if opts.resumption {
         config.session_storage = ServerSessionMemoryCache::new(SESSION_CACHE_SIZE);
         config.ticketer = provider::Ticketer::new().map_err(Error::Tls)?;

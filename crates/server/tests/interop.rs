@@ -138,6 +138,33 @@ fn curl_fetches_the_page_and_the_wasm_over_ipv4_and_ipv6() {
     running.stop();
 }
 
+#[test]
+fn curl_http_1_0_is_answered_instead_of_refused_in_alpn() {
+    let (pki, _web, running) = dual_stack_server();
+    let addr = running.addr();
+    let out = run_with_timeout(
+        Command::new("curl").args([
+            "--silent",
+            "--show-error",
+            "--http1.0",
+            "--max-time",
+            "10",
+            "--cacert",
+            pki.ca_pem.to_str().expect("path"),
+            "--resolve",
+            &format!("localhost:{}:127.0.0.1", addr.port()),
+            "--write-out",
+            "\n%{http_code} %{http_version}",
+            &format!("https://localhost:{}/", addr.port()),
+        ]),
+        b"",
+        TOOL_TIMEOUT,
+    );
+    assert_eq!(out.status, Some(0), "{}", out.stderr);
+    assert_eq!(out.stdout, format!("{INDEX_HTML}\n200 1.1"));
+    running.stop();
+}
+
 const PYTHON_CLIENT: &str = r#"
 import socket, ssl, sys
 port, cafile = int(sys.argv[1]), sys.argv[2]
