@@ -64,6 +64,12 @@ after(async () => {
   if (userDataDir) await rm(userDataDir, { recursive: true, force: true });
 });
 
+// The same refusal, reported another way: when the server closes right after its
+// certificate_required alert, Chromium sometimes sees the closed socket before the alert.
+const ALSO_SEEN = {
+  'client-cert-required': ['net::ERR_SOCKET_NOT_CONNECTED'],
+};
+
 test('Chromium loads the good endpoint and refuses each broken one with its own error', { timeout: 300_000 }, async () => {
   assert.deepEqual(listing.variants.map((v) => v.name), Object.keys(CHROMIUM_OUTCOME));
   const seen = {};
@@ -74,7 +80,9 @@ test('Chromium loads the good endpoint and refuses each broken one with its own 
       const body = await response.json();
       seen[variant.name] = body.variant === variant.name ? null : `answered as ${body.variant}`;
     } catch (error) {
-      seen[variant.name] = /net::ERR_[A-Z_]+/.exec(error.message)?.[0] ?? error.message;
+      const reason = /net::ERR_[A-Z_]+/.exec(error.message)?.[0] ?? error.message;
+      const alike = ALSO_SEEN[variant.name]?.includes(reason);
+      seen[variant.name] = alike ? CHROMIUM_OUTCOME[variant.name] : reason;
     } finally {
       await page.close();
     }
