@@ -147,7 +147,7 @@ impl Variant {
             Variant::NotYetValid => "a certificate whose validity starts tomorrow",
             Variant::WrongHost => "a valid certificate for another host name",
             Variant::SelfSigned => "a self-signed certificate",
-            Variant::UntrustedRoot => "a certificate from a CA nobody trusts",
+            Variant::UntrustedRoot => "a certificate from a CA nobody trusts, sent with that root",
             Variant::IncompleteChain => {
                 "a certificate from an intermediate CA that the server does not send"
             }
@@ -205,7 +205,9 @@ impl Variant {
             Variant::NotYetValid => refuse("certificate is not yet valid", ""),
             Variant::WrongHost => refuse("certificate is for another host name", ""),
             Variant::SelfSigned => refuse("self-signed certificate", ""),
-            Variant::UntrustedRoot => refuse("certificate issued by an unknown CA", ""),
+            Variant::UntrustedRoot => {
+                refuse("the chain ends at a root CA the client does not trust", "")
+            }
             Variant::IncompleteChain => refuse(
                 "issuer certificate missing: the server did not send the intermediate",
                 "clients that fetch missing intermediates (AIA) or cached it elsewhere may accept",

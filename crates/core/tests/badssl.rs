@@ -82,7 +82,7 @@ fn each_broken_certificate_is_broken_in_its_own_way() {
         assert_eq!(from_ca, expect_from_ca, "{v:?}");
         let sent = match v {
             Variant::LongChain => 6,
-            Variant::NameConstraintViolation => 2,
+            Variant::NameConstraintViolation | Variant::UntrustedRoot => 2,
             _ => 1,
         };
         assert_eq!(e.chain.len(), sent, "{v:?}");
@@ -106,6 +106,11 @@ fn each_broken_certificate_is_broken_in_its_own_way() {
     let untrusted = info(badssl.untrusted_root.der());
     let leaf = &badssl.endpoints[Variant::UntrustedRoot as usize];
     assert_eq!(info(&leaf.chain[0]).issuer, untrusted.subject);
+    assert_eq!(
+        leaf.chain[1],
+        *badssl.untrusted_root.der(),
+        "sent with its root"
+    );
 }
 
 #[test]

@@ -241,6 +241,8 @@ fn explain_other(debug: &str, chain: &[CertInfo], asked: &str) -> Option<String>
     None
 }
 
+/// Why no path to a trust anchor was found: a self-signed server certificate, a chain ending at a
+/// root that is not trusted, or a chain whose top issuer is neither sent nor trusted.
 fn unknown_issuer(chain: &[CertInfo]) -> String {
     let Some(top) = chain.last() else {
         return "unknown CA: the server sent no certificate we could read".into();
@@ -254,16 +256,26 @@ fn unknown_issuer(chain: &[CertInfo]) -> String {
             describe(top)
         );
     }
-    if chain.len() == 1 {
+    if top.self_signed {
         return format!(
-            "unknown CA or incomplete chain: the server sent only its own certificate, and its \
-             issuer {:?} is not a trusted CA: if that issuer is an intermediate, the server must \
-             send it too; otherwise {hint}",
-            top.issuer
+            "untrusted root: the chain ends at the root CA {}, which is not among the trusted \
+             roots; pass --ca FILE with that root only if you mean to trust it",
+            describe(top)
         );
     }
+    let sent = if chain.len() == 1 {
+        "the server sent only its own certificate".to_string()
+    } else {
+        format!(
+            "the last of the {} certificates the server sent ({})",
+            chain.len(),
+            describe(top)
+        )
+    };
     format!(
-        "unknown CA: the chain ends at an issuer that is not trusted: {:?}; {hint}",
+        "unknown CA or incomplete chain: {sent}, and its issuer {:?} is not a trust anchor and \
+         was not sent; if that issuer is an intermediate CA, the server must send its chain (its \
+         certificate followed by the intermediates, as in fullchain.pem); if it is a root, {hint}",
         top.issuer
     )
 }

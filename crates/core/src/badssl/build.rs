@@ -204,9 +204,12 @@ impl Maker<'_> {
                 };
                 let now = UnixTime::since_unix_epoch(core::time::Duration::from_secs(self.now));
                 let root = Ca::new_root(&options, now)?;
-                let made = self.under(root.issuer(), &[host], Usage::Server, |_| ())?;
+                // Sent with its root, as badssl.com does: the chain ends at a root no client
+                // trusts, which is not the same failure as a missing issuer (incomplete-chain).
+                let (mut chain, key) = self.under(root.issuer(), &[host], Usage::Server, |_| ())?;
+                chain.push(root.certificate().der().clone());
                 self.untrusted = Some(root);
-                Ok(made)
+                Ok((chain, key))
             }
             Variant::IncompleteChain => {
                 let (_, issuer) = self.intermediate(self.ca.issuer(), "incomplete", None)?;
