@@ -62,7 +62,8 @@ pub struct Server {
     stop: Arc<AtomicBool>,
     waker: Arc<Waker>,
     signals: Option<Signals>,
-    conns: Slab<Conn>,
+    /// Boxed, so that the slots a crowd left empty cost a pointer each, not a connection.
+    conns: Slab<Box<Conn>>,
     deadlines: Deadlines,
     /// Connections that used their share of a loop turn and must be driven again.
     again: Vec<usize>,
@@ -243,56 +244,61 @@ impl Server {
             tracing::info!("serving {what} on https://{addr}/");
         }
         let mut events = Events::with_capacity(1024);
-        loop {
-            let now = Instant::now();
-            if let Some(since) = self.draining_since {
-                // Lingering connections have sent everything; no need to wait for their EOF.
-                if self.abort || self.conns.iter().all(|(_, c)| c.lingering()) {
-                    break;
-                }
-                if now >= after(since, self.limits.shutdown_grace) {
-                    tracing::warn!(
-                        "shutdown grace of {:?} over: dropping {} connection(s)",
-                        self.limits.shutdown_grace,
-                        self.conns.len()
-                    );
-                    break;
-                }
-            }
-            let timeout = self.poll_timeout(now);
-            if let Err(e) = self.poll.poll(&mut events, timeout) {
-                if e.kind() == std::io::ErrorKind::Interrupted {
-                    continue;
-                }
-                return Err(Error::EventLoop(e));
-            }
-            let now = Instant::now();
-            for event in events.iter() {
-                match event.token() {
-                    WAKER => {}
-                    SIGNALS => self.on_signals(now),
-                    token if PlainHttp::owns(token) => {
-                        if let Some((_, _, plain)) = self.badssl.as_mut() {
-                            plain.ready(token, self.poll.registry(), now);
-                        }
-                    }
-                    token => match self.listeners.index(token) {
-                        Some(i) => self.accept(i, now),
-                        None => self.on_conn(proxy::conn_slot(token), now),
-                    },
-                }
-            }
-            if self.stop.load(Ordering::SeqCst) {
-                self.begin_shutdown(now);
-            }
-            for slot in std::mem::take(&mut self.again) {
-                self.on_conn(slot, now);
-            }
-            self.expire(now);
-            self.resume_accepting(now);
-        }
+        while self.turn(&mut events)? {}
         tracing::info!("server stopped");
         Ok(())
+    }
+
+    /// One turn of the event loop: wait for readiness or the nearest deadline and handle it all;
+    /// `Ok(false)` once shutdown has finished.
+    fn turn(&mut self, events: &mut Events) -> Result<bool, Error> {
+        let now = Instant::now();
+        if let Some(since) = self.draining_since {
+            // Lingering connections have sent everything; no need to wait for their EOF.
+            if self.abort || self.conns.iter().all(|(_, c)| c.lingering()) {
+                return Ok(false);
+            }
+            if now >= after(since, self.limits.shutdown_grace) {
+                tracing::warn!(
+                    "shutdown grace of {:?} over: dropping {} connection(s)",
+                    self.limits.shutdown_grace,
+                    self.conns.len()
+                );
+                return Ok(false);
+            }
+        }
+        let timeout = self.poll_timeout(now);
+        if let Err(e) = self.poll.poll(events, timeout) {
+            if e.kind() == std::io::ErrorKind::Interrupted {
+                return Ok(true);
+            }
+            return Err(Error::EventLoop(e));
+        }
+        let now = Instant::now();
+        for event in events.iter() {
+            match event.token() {
+                WAKER => {}
+                SIGNALS => self.on_signals(now),
+                token if PlainHttp::owns(token) => {
+                    if let Some((_, _, plain)) = self.badssl.as_mut() {
+                        plain.ready(token, self.poll.registry(), now);
+                    }
+                }
+                token => match self.listeners.index(token) {
+                    Some(i) => self.accept(i, now),
+                    None => self.on_conn(proxy::conn_slot(token), now),
+                },
+            }
+        }
+        if self.stop.load(Ordering::SeqCst) {
+            self.begin_shutdown(now);
+        }
+        for slot in std::mem::take(&mut self.again) {
+            self.on_conn(slot, now);
+        }
+        self.expire(now);
+        self.resume_accepting(now);
+        Ok(true)
     }
 
     /// How long to sleep: until the nearest deadline, accept pause or shutdown grace end.
@@ -501,7 +507,14 @@ impl Server {
             None => service,
         };
         self.next_id += 1;
-        entry.insert(Conn::new(self.next_id, socket, peer, tls, service, now));
+        entry.insert(Box::new(Conn::new(
+            self.next_id,
+            socket,
+            peer,
+            tls,
+            service,
+            now,
+        )));
         tracing::trace!("accepted connection from {peer}");
         self.settle(slot, Drive::Wait, now);
     }
@@ -530,7 +543,9 @@ impl Server {
                     }
                     let due = conn.deadline(&self.limits);
                     if conn.scheduled.is_none_or(|s| due < s) {
-                        conn.scheduled = Some(due);
+                        if let Some(old) = conn.scheduled.replace(due) {
+                            self.deadlines.cancel(old, slot, conn.id);
+                        }
                         self.deadlines.schedule(due, slot, conn.id);
                     }
                     return;
@@ -543,6 +558,10 @@ impl Server {
     /// Drops a connection and, if accepting paused at the cap, lets the listeners resume.
     fn remove(&mut self, slot: usize, gone: Gone, now: Instant) {
         if let Some(mut conn) = self.conns.try_remove(slot) {
+            if let Some(at) = conn.scheduled {
+                self.deadlines.cancel(at, slot, conn.id);
+            }
+            give_back_slots(&mut self.conns);
             conn.deregister(self.poll.registry());
             if conn.lingering() {
                 tracing::trace!("connection from {} {}", conn.peer, gone.0);
@@ -573,8 +592,84 @@ impl Server {
     }
 }
 
+/// Shrinks `slab` once fewer than a quarter of its slots are taken, so that the capacity a crowd
+/// made it grow is given back when the crowd leaves (as far as the highest slot still taken).
+pub(crate) fn give_back_slots<T>(slab: &mut Slab<T>) {
+    if slab.capacity() > MIN_SLOTS && slab.len() < slab.capacity() / 4 {
+        slab.shrink_to_fit();
+    }
+}
+
+/// Slots kept whatever the load: shrinking below this saves nothing worth the reallocations.
+const MIN_SLOTS: usize = 16;
+
 /// Whether an accept or open failed for want of file descriptors (EMFILE for the process, ENFILE
 /// for the system; the same numbers on Linux, the BSDs and macOS).
 pub(crate) fn out_of_fds(e: &std::io::Error) -> bool {
     matches!(e.raw_os_error(), Some(23 | 24))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use selfsign_core::{Ca, CaOptions, LeafOptions};
+
+    fn echo_server() -> Server {
+        let now = rustls::pki_types::UnixTime::now();
+        let ca = Ca::new_root(&CaOptions::default(), now).expect("root CA");
+        let leaf = ca
+            .issue(&LeafOptions::new(["localhost"]), now)
+            .expect("leaf");
+        let tls = crate::tls_config(crate::TlsOptions {
+            chain: leaf.tls_chain(),
+            key: leaf.key.private_key_der(),
+            client_auth: crate::ClientAuth::None,
+            resumption: false,
+        })
+        .expect("TLS config");
+        let opts = ServerOptions {
+            listen: vec!["127.0.0.1:0".parse().expect("address")],
+            mode: Mode::Echo,
+            limits: Limits::default(),
+        };
+        Server::bind(opts, tls).expect("bind")
+    }
+
+    fn turn_until(server: &mut Server, events: &mut Events, done: impl Fn(&Server) -> bool) {
+        for _ in 0..10_000 {
+            if done(server) {
+                return;
+            }
+            server.turn(events).expect("event loop");
+        }
+        panic!("{} connections open after 10,000 turns", server.conns.len());
+    }
+
+    #[test]
+    fn a_crowd_that_leaves_gives_back_its_slots_and_deadlines() {
+        const CROWD: usize = 300;
+        let mut server = echo_server();
+        let addr = server.local_addrs()[0];
+        let mut events = Events::with_capacity(1024);
+        let mut crowd = Vec::new();
+        for _ in 0..CROWD / 50 {
+            for _ in 0..50 {
+                crowd.push(std::net::TcpStream::connect(addr).expect("connect"));
+            }
+            let open = crowd.len();
+            turn_until(&mut server, &mut events, |s| s.conns.len() == open);
+        }
+        assert_eq!(server.deadlines.len(), CROWD);
+        assert!(server.conns.capacity() >= CROWD);
+
+        drop(crowd);
+        turn_until(&mut server, &mut events, |s| s.conns.is_empty());
+
+        assert_eq!(server.deadlines.len(), 0, "deadlines of closed connections");
+        assert!(
+            server.conns.capacity() <= MIN_SLOTS,
+            "{} slots kept for no connection",
+            server.conns.capacity()
+        );
+    }
 }

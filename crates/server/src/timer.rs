@@ -1,12 +1,11 @@
 //! Connection deadlines: the nearest one bounds how long the event loop sleeps.
 //!
-//! Entries are never removed early. A connection remembers the deadline it scheduled; an entry
-//! that no longer matches (the connection closed, its slot was reused, or it scheduled an earlier
-//! deadline since) is skipped when it comes due. Each connection therefore has at most a couple of
-//! entries in the heap, whatever its traffic.
+//! Each connection has at most one entry, removed when it comes due, when the connection schedules
+//! an earlier one, or when the connection closes. So the set never holds more entries than there
+//! are connections open, and being a B-tree it frees its nodes as it empties: a crowd of short
+//! connections leaves nothing behind once it has gone.
 
-use std::cmp::Reverse;
-use std::collections::BinaryHeap;
+use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
 /// Stands in for a deadline too far away to represent (about a century from now).
@@ -18,43 +17,43 @@ pub(crate) fn after(t: Instant, d: Duration) -> Instant {
 }
 
 /// One scheduled wake-up: when, which slot, and which connection occupied it.
-type Entry = Reverse<(Instant, usize, u64)>;
+type Entry = (Instant, usize, u64);
 
-/// A min-heap of connection deadlines.
+/// Connection deadlines, earliest first.
 #[derive(Debug, Default)]
 pub(crate) struct Deadlines {
-    heap: BinaryHeap<Entry>,
+    set: BTreeSet<Entry>,
 }
 
 impl Deadlines {
     /// Schedules a wake-up for connection `id` in slot `slot` at `at`.
     pub(crate) fn schedule(&mut self, at: Instant, slot: usize, id: u64) {
-        self.heap.push(Reverse((at, slot, id)));
+        self.set.insert((at, slot, id));
+    }
+
+    /// Withdraws a wake-up scheduled with [`Deadlines::schedule`] (no-op if already gone).
+    pub(crate) fn cancel(&mut self, at: Instant, slot: usize, id: u64) {
+        self.set.remove(&(at, slot, id));
     }
 
     /// The earliest scheduled wake-up, if any.
     pub(crate) fn next(&self) -> Option<Instant> {
-        self.heap.peek().map(|Reverse((at, _, _))| *at)
+        self.set.first().map(|(at, _, _)| *at)
     }
 
     /// Removes and returns every entry due at or before `now` as `(at, slot, id)`.
     pub(crate) fn expired(&mut self, now: Instant) -> Vec<(Instant, usize, u64)> {
         let mut due = Vec::new();
-        while let Some(Reverse((at, _, _))) = self.heap.peek() {
-            if *at > now {
-                break;
-            }
-            if let Some(Reverse(entry)) = self.heap.pop() {
-                due.push(entry);
-            }
+        while self.set.first().is_some_and(|(at, _, _)| *at <= now) {
+            due.extend(self.set.pop_first());
         }
         due
     }
 
-    /// Number of entries, stale ones included.
+    /// Number of wake-ups scheduled.
     #[cfg(test)]
-    fn len(&self) -> usize {
-        self.heap.len()
+    pub(crate) fn len(&self) -> usize {
+        self.set.len()
     }
 }
 
@@ -86,5 +85,33 @@ mod tests {
         assert_eq!(slots, vec![2, 3]);
         assert_eq!(d.len(), 1);
         assert_eq!(d.next(), Some(t0 + Duration::from_secs(3)));
+    }
+
+    #[test]
+    fn a_crowd_that_closes_leaves_no_entry_behind() {
+        let t0 = Instant::now();
+        let mut d = Deadlines::default();
+        for id in 0..4096u64 {
+            let at = t0 + Duration::from_secs(10) + Duration::from_millis(id);
+            d.schedule(at, (id % 64) as usize, id);
+        }
+        for id in 0..4096u64 {
+            let at = t0 + Duration::from_secs(10) + Duration::from_millis(id);
+            d.cancel(at, (id % 64) as usize, id);
+        }
+        assert_eq!(d.len(), 0);
+        assert_eq!(d.next(), None);
+    }
+
+    #[test]
+    fn cancel_withdraws_only_the_entry_named() {
+        let t0 = Instant::now();
+        let mut d = Deadlines::default();
+        d.schedule(t0 + Duration::from_secs(1), 1, 10);
+        d.schedule(t0 + Duration::from_secs(2), 1, 11);
+        d.cancel(t0 + Duration::from_secs(1), 1, 10);
+        d.cancel(t0 + Duration::from_secs(1), 1, 10);
+        assert_eq!(d.next(), Some(t0 + Duration::from_secs(2)));
+        assert_eq!(d.len(), 1);
     }
 }
