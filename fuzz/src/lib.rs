@@ -6,11 +6,13 @@
 //! under `corpus/<target>/` through them on stable so `make test` stays fast and deterministic.
 #![forbid(unsafe_code)]
 
+pub mod acme;
 pub mod ca;
 pub mod certificates;
 pub mod csr;
 pub mod listener;
 pub mod names;
+pub mod proxy;
 
 use selfsign_core::UnixTime;
 
@@ -56,5 +58,13 @@ pub const TARGETS: &[Target] = &[
     Target {
         name: "tls",
         run: listener::tls,
+    },
+    Target {
+        name: "acme",
+        run: acme::requests,
+    },
+    Target {
+        name: "upstream",
+        run: proxy::upstream,
     },
 ];

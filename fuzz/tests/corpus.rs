@@ -75,3 +75,13 @@ fn http_corpus_never_panics() {
 fn tls_corpus_never_panics() {
     replay("tls");
 }
+
+#[test]
+fn acme_corpus_never_panics() {
+    replay("acme");
+}
+
+#[test]
+fn upstream_corpus_never_panics() {
+    replay("upstream");
+}

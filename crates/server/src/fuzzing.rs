@@ -124,6 +124,101 @@ pub fn http_exchange(
     Ok(output)
 }
 
+/// What a proxied client receives for an upstream's answer (see [`upstream_response`]).
+#[derive(Debug, Default)]
+pub struct Relayed {
+    /// The response heads sent to the client (1xx ones, then the final one), one after another.
+    pub heads: Vec<u8>,
+    /// Where the final head's bytes start in the upstream's stream.
+    pub final_head_at: usize,
+    /// Its length there.
+    pub final_head_len: usize,
+    /// The body bytes passed on, in order.
+    pub body: Vec<u8>,
+    /// The whole answer went through (its body ended where its framing says).
+    pub complete: bool,
+    /// Why the proxy gave up on the upstream, if it did.
+    pub error: Option<String>,
+}
+
+/// Relays an upstream's answer as the proxy does, without sockets: `reads` are what successive
+/// reads of the upstream connection return, then it closes. The response heads are parsed and
+/// rewritten and the body framed by the proxy's own code; `head_only` for a HEAD request,
+/// `upgrade` when the client asked to switch protocols (a `101` then ends the relay).
+pub fn upstream_response(reads: &[&[u8]], head_only: bool, upgrade: bool) -> Relayed {
+    use crate::proxy::body::Body;
+    use crate::proxy::forward::response_head;
+    let mut out = Relayed::default();
+    let mut head = Vec::new();
+    let mut head_at = 0;
+    let mut body: Option<Body> = None;
+    for read in reads {
+        if let Some(framing) = body.as_mut() {
+            match framing.take(read) {
+                Ok(k) => out.body.extend_from_slice(&read[..k]),
+                Err(e) => {
+                    out.error = Some(e);
+                    return out;
+                }
+            }
+            if framing.done() {
+                out.complete = true;
+                return out;
+            }
+            continue;
+        }
+        head.extend_from_slice(read);
+        loop {
+            let (n, answer) = match response_head(&head, head_only, upgrade, false, &mut out.heads)
+            {
+                Ok(Some(parsed)) => parsed,
+                Ok(None) => break,
+                Err(e) => {
+                    out.error = Some(e);
+                    return out;
+                }
+            };
+            if answer.status == 101 {
+                out.complete = true;
+                return out;
+            }
+            if answer.status < 200 {
+                head.drain(..n);
+                head_at += n;
+                continue;
+            }
+            out.final_head_at = head_at;
+            out.final_head_len = n;
+            let rest = &head[n..];
+            let Some(mut framing) = answer.body else {
+                out.complete = true;
+                return out;
+            };
+            match framing.take(rest) {
+                Ok(k) => out.body.extend_from_slice(&rest[..k]),
+                Err(e) => {
+                    out.error = Some(e);
+                    return out;
+                }
+            }
+            if framing.done() {
+                out.complete = true;
+                return out;
+            }
+            body = Some(framing);
+            break;
+        }
+    }
+    // The upstream closed: the end of a body delimited by the close, else a truncated answer.
+    match body {
+        Some(Body::UntilClose) => out.complete = true,
+        _ => {
+            out.error = Some("the upstream closed the connection before the answer ended".into());
+        }
+    }
+    out
+}
+
 fn service(mode: &Mode, limits: &Limits) -> Result<Box<dyn Service>, Error> {
     Ok(match mode {
         Mode::Http {

@@ -471,10 +471,7 @@ impl RequestHead {
         for h in headers {
             let name = h.name;
             if name.eq_ignore_ascii_case("content-length") {
-                let value = std::str::from_utf8(h.value)
-                    .ok()
-                    .and_then(|v| v.trim().parse::<u64>().ok())
-                    .ok_or("invalid Content-Length")?;
+                let value = content_length(h.value).ok_or("invalid Content-Length")?;
                 if head.length.is_some_and(|l| l != value) {
                     return Err("conflicting Content-Length fields".into());
                 }
@@ -510,6 +507,16 @@ impl RequestHead {
         }
         Ok(head)
     }
+}
+
+/// A Content-Length value: RFC 9110 §8.6's `1*DIGIT` and nothing else (Rust's integer parsing
+/// would also take `+5`, which other parsers read differently or refuse).
+pub(crate) fn content_length(value: &[u8]) -> Option<u64> {
+    let digits = value.trim_ascii();
+    if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    std::str::from_utf8(digits).ok()?.parse().ok()
 }
 
 /// Whether a comma-separated field value lists `token` (case-insensitively).

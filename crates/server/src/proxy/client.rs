@@ -18,7 +18,7 @@ use crate::service::{Service, CHUNK};
 use crate::timer::after;
 
 use super::body::Body;
-use super::forward::{self, Hop};
+use super::forward::{self, Hop, MAX_HEADERS};
 use super::page;
 use super::pool::MAX_IDLE;
 use super::upstream::Upstream;
@@ -26,8 +26,6 @@ use super::{Origin, Resolved, Shared};
 
 /// Client bytes held for the upstream beyond which the connection stops reading.
 const INBUF_LIMIT: usize = 64 * 1024;
-/// Header fields accepted in a request or response head.
-const MAX_HEADERS: usize = 100;
 /// Largest response head accepted from an upstream.
 const MAX_RESPONSE_HEAD: usize = 64 * 1024;
 /// Bytes read at once while a response head arrives.
@@ -525,25 +523,13 @@ impl Proxy {
             let State::Forward(ex) = &mut self.state else {
                 return Ok(());
             };
-            let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
-            let mut res = httparse::Response::new(&mut headers);
-            let n = match res.parse(&self.resp_head) {
-                Ok(Status::Complete(n)) => n,
-                Ok(Status::Partial) => return Ok(()),
-                Err(e) => {
-                    return Err(Failure::Upstream(format!(
-                        "the upstream sent a malformed response: {e}"
-                    )))
-                }
+            let head =
+                forward::response_head(&self.resp_head, ex.head_only, ex.upgrade, self.close, out)
+                    .map_err(Failure::Upstream)?;
+            let Some((n, answer)) = head else {
+                return Ok(());
             };
-            let status = res.code.unwrap_or(0);
-            if status == 101 && !ex.upgrade {
-                return Err(Failure::Upstream(
-                    "the upstream switched protocols unasked".into(),
-                ));
-            }
-            let answer = forward::response(&res, ex.head_only, self.close, out)
-                .map_err(Failure::Upstream)?;
+            let status = answer.status;
             ex.answered = true;
             if status == 101 {
                 out.extend_from_slice(&self.resp_head[n..]);

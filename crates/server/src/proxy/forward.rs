@@ -4,7 +4,7 @@
 use std::io::Write;
 use std::net::SocketAddr;
 
-use crate::http::{has_token, origin_form, RequestHead};
+use crate::http::{content_length, has_token, origin_form, RequestHead};
 
 use super::body::Body;
 
@@ -174,6 +174,32 @@ pub(crate) struct Answer {
     pub(crate) reusable: bool,
 }
 
+/// Header fields accepted in a request or response head.
+pub(crate) const MAX_HEADERS: usize = 100;
+
+/// The response head at the start of `buf`, if complete: writes what the client gets into `out`
+/// (see [`response`]) and returns the head's length and what it says. A `101` the client did not
+/// ask for (`upgrade`) and a malformed head are errors.
+pub(crate) fn response_head(
+    buf: &[u8],
+    head_only: bool,
+    upgrade: bool,
+    close: bool,
+    out: &mut Vec<u8>,
+) -> Result<Option<(usize, Answer)>, String> {
+    let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
+    let mut res = httparse::Response::new(&mut headers);
+    let n = match res.parse(buf) {
+        Ok(httparse::Status::Complete(n)) => n,
+        Ok(httparse::Status::Partial) => return Ok(None),
+        Err(e) => return Err(format!("the upstream sent a malformed response: {e}")),
+    };
+    if res.code == Some(101) && !upgrade {
+        return Err("the upstream switched protocols unasked".into());
+    }
+    Ok(Some((n, response(&res, head_only, close, out)?)))
+}
+
 /// Writes the response head to send to the client into `out`; `close` adds `Connection: close`
 /// (the client connection ends after this response). Refuses framing the proxy cannot pass on
 /// safely.
@@ -184,16 +210,18 @@ pub(crate) fn response(
     out: &mut Vec<u8>,
 ) -> Result<Answer, String> {
     let status = res.code.unwrap_or(502);
+    // RFC 9110 §15: 100 to 599; written back as given, another would not parse downstream.
+    if !(100..=599).contains(&status) {
+        return Err(format!("the upstream sent status code {status:03}"));
+    }
     let connection = Connection(res.headers);
     let mut length: Option<u64> = None;
     let mut codings: Option<&[u8]> = None;
     let mut upgrade: Option<&[u8]> = None;
     for h in res.headers.iter() {
         if h.name.eq_ignore_ascii_case("content-length") {
-            let value = std::str::from_utf8(h.value)
-                .ok()
-                .and_then(|v| v.trim().parse::<u64>().ok())
-                .ok_or("the upstream sent an invalid Content-Length")?;
+            let value =
+                content_length(h.value).ok_or("the upstream sent an invalid Content-Length")?;
             if length.is_some_and(|l| l != value) {
                 return Err("the upstream sent conflicting Content-Length fields".into());
             }
@@ -223,7 +251,9 @@ pub(crate) fn response(
     let _ = write!(out, "HTTP/1.1 {status} {reason}\r\n");
     for h in res.headers.iter() {
         let name = h.name;
-        if dropped(name, connection) || (chunked && name.eq_ignore_ascii_case("content-length")) {
+        // Any transfer coding overrides Content-Length (RFC 9112 §6.3), which must not pass on.
+        let overridden = codings.is_some() && name.eq_ignore_ascii_case("content-length");
+        if dropped(name, connection) || overridden {
             continue;
         }
         field(out, name.as_bytes(), h.value);
@@ -368,5 +398,42 @@ mod tests {
         res.parse(b"HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n")
             .unwrap();
         assert!(response(&res, false, false, &mut Vec::new()).is_err());
+    }
+
+    #[test]
+    fn content_length_beside_any_transfer_coding_is_not_passed_on() {
+        let (head, a) = answer(
+            b"HTTP/1.1 200 OK\r\nContent-Length: 4\r\nTransfer-Encoding: ?chunked\r\n\r\n",
+            false,
+        );
+        assert_eq!(a.body, Some(Body::UntilClose));
+        assert!(!head.contains("Content-Length"), "{head}");
+        assert!(head.contains("Connection: close\r\n"), "{head}");
+    }
+
+    #[test]
+    fn a_status_code_outside_100_to_599_is_refused() {
+        for status in ["099", "000", "600", "999"] {
+            let raw = format!("HTTP/1.1 {status} X\r\nContent-Length: 0\r\n\r\n");
+            let mut headers = [httparse::EMPTY_HEADER; 4];
+            let mut res = httparse::Response::new(&mut headers);
+            res.parse(raw.as_bytes()).unwrap();
+            assert!(
+                response(&res, false, false, &mut Vec::new()).is_err(),
+                "{status}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_content_length_that_is_not_only_digits_is_refused() {
+        for value in ["+3", "-1", "0x3", "3 3", ""] {
+            let raw = format!("HTTP/1.1 200 OK\r\nContent-Length: {value}\r\n\r\nabc");
+            let mut headers = [httparse::EMPTY_HEADER; 4];
+            let mut res = httparse::Response::new(&mut headers);
+            res.parse(raw.as_bytes()).unwrap();
+            let mut out = Vec::new();
+            assert!(response(&res, false, false, &mut out).is_err(), "{value:?}");
+        }
     }
 }

@@ -5,9 +5,9 @@
 //! bodies stream both ways within bounded buffers; idle upstream connections are pooled; a
 //! `101 Switching Protocols` turns the connection into a byte tunnel (WebSockets).
 
-mod body;
+pub(crate) mod body;
 mod client;
-mod forward;
+pub(crate) mod forward;
 mod page;
 mod pool;
 mod upstream;
