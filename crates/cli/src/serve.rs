@@ -535,6 +535,15 @@ fn load_kept(
     })
 }
 
+/// The first `--route` host when routes are all there is (no `--proxy` for other hosts).
+fn route_only_host(args: &ServeArgs) -> Option<String> {
+    if args.proxy.is_some() {
+        return None;
+    }
+    let (host, _) = args.routes.first()?.split_once('=')?;
+    Some(host.trim().to_ascii_lowercase())
+}
+
 /// Prints the URLs, the CA to trust, the leaf's fingerprint and a ready command.
 fn announce(
     addrs: &[SocketAddr],
@@ -567,6 +576,24 @@ fn announce(
         let port = addrs.first().map_or(args.port, |a| a.port());
         format!("https://localhost:{port}/acme/directory")
     });
+    // With routes only, other hosts get the no-route page: try the first route's host instead.
+    let try_url = match route_only_host(args) {
+        Some(host) => {
+            let a = addrs.first();
+            let port = a.map_or(args.port, |a| a.port());
+            let url = format!("https://{host}:{port}/");
+            let loopback = host == "localhost" || host.ends_with(".localhost");
+            match a.filter(|_| !loopback) {
+                Some(a) if a.ip().is_unspecified() || a.ip().is_loopback() => {
+                    format!("--resolve {host}:{port}:127.0.0.1 {url}")
+                }
+                Some(a) if a.is_ipv6() => format!("--resolve {host}:{port}:[{}] {url}", a.ip()),
+                Some(a) => format!("--resolve {host}:{port}:{} {url}", a.ip()),
+                None => url,
+            }
+        }
+        None => urls[0].clone(),
+    };
     let try_cmd = match (
         if args.proxying() {
             ModeArg::Http
@@ -575,11 +602,10 @@ fn announce(
         },
         &ca,
     ) {
-        (ModeArg::Http, Some(ca)) => format!("curl --cacert {ca} {}", urls[0]),
+        (ModeArg::Http, Some(ca)) => format!("curl --cacert {ca} {try_url}"),
         (ModeArg::Http, None) => format!(
-            "curl --cacert <the CA that issued {}> {}",
+            "curl --cacert <the CA that issued {}> {try_url}",
             identity.cert_file.display(),
-            urls[0]
         ),
         (ModeArg::Echo, _) => {
             let hostport = urls[0].trim_start_matches("https://").trim_end_matches('/');

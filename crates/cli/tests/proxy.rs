@@ -370,6 +370,54 @@ fn each_route_host_gets_its_own_certificate_and_its_own_upstream() {
     );
 }
 
+/// The banner's `Try` command, run as printed with `extra` curl flags after it.
+fn run_try_line(env: &Env, served: &Served, extra: &str) -> Output {
+    let try_cmd = served
+        .banner
+        .iter()
+        .find_map(|l| l.strip_prefix("Try"))
+        .unwrap_or_else(|| panic!("no Try line in {:?}", served.banner))
+        .trim();
+    Command::new("bash")
+        .args(["-c", &format!("{try_cmd} {extra}")])
+        .current_dir(env.path())
+        .output()
+        .expect("bash runs")
+}
+
+/// Serves a directory on the route hosts `hosts` (the first one first), nothing else, and runs
+/// the Try line; its output.
+fn try_with_routes_only(hosts: &[&str]) -> Output {
+    let env = Env::new();
+    std::fs::create_dir(env.file("static")).unwrap();
+    std::fs::write(env.file("static/index.html"), "static route\n").unwrap();
+    let dir = env.file("static");
+    let routes: Vec<String> = hosts
+        .iter()
+        .map(|h| format!("{h}=dir:{}", dir.display()))
+        .collect();
+    let mut args = Vec::new();
+    for r in &routes {
+        args.extend(["--route", r.as_str()]);
+    }
+    let served = Served::start_with(&env, &args);
+    run_try_line(&env, &served, "-sS -f --max-time 60")
+}
+
+#[test]
+fn with_routes_only_the_try_line_reaches_the_first_route() {
+    // Other hosts get the no-route 404; a host outside .localhost comes with its --resolve.
+    for hosts in [&["files.localhost", "other.test"][..], &["app.test"]] {
+        let out = try_with_routes_only(hosts);
+        assert!(
+            out.status.success(),
+            "{hosts:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(text(&out), "static route\n", "{hosts:?}");
+    }
+}
+
 #[test]
 fn large_bodies_stream_both_ways_chunked_and_with_a_length() {
     let env = Env::new();
