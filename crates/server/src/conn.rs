@@ -63,6 +63,20 @@ impl Socket for TcpStream {
     }
 }
 
+/// The socket as rustls reads it: notes whether a read returned less than it asked for.
+struct Probe<'a, S> {
+    socket: &'a mut S,
+    short: bool,
+}
+
+impl<S: Read> Read for Probe<'_, S> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.socket.read(buf)?;
+        self.short = n < buf.len();
+        Ok(n)
+    }
+}
+
 /// One accepted connection.
 pub(crate) struct Conn<S = TcpStream> {
     /// Unique over the server's lifetime (slab slots are reused).
@@ -84,9 +98,11 @@ pub(crate) struct Conn<S = TcpStream> {
     eof: bool,
     accepted: Instant,
     last_activity: Instant,
-    /// The `now` of the drive in which a read last found the socket empty: later rounds of that
-    /// drive skip reading (data arriving since brings a new readiness event, and a new drive).
-    drained_at: Option<Instant>,
+    /// The socket may hold unread input: cleared once a read finds it empty (or takes less than
+    /// it asked for), set again by the next readiness event, which new data always brings.
+    readable: bool,
+    /// The peer's FIN (or an error) was reported: read on until EOF, whatever a read returned.
+    hangup: bool,
     /// When the first byte of the request head still being received arrived.
     head_since: Option<Instant>,
     interest: Option<Interest>,
@@ -128,10 +144,18 @@ impl<S: Socket> Conn<S> {
             eof: false,
             accepted: now,
             last_activity: now,
-            drained_at: None,
+            readable: true,
+            hangup: false,
             head_since: None,
             interest: None,
         }
+    }
+
+    /// A readiness event for the socket arrived: `readable` if input (or an error) may be
+    /// waiting, `hangup` if the peer closed its side or the socket failed.
+    pub(crate) fn ready(&mut self, readable: bool, hangup: bool) {
+        self.readable |= readable || hangup;
+        self.hangup |= hangup;
     }
 
     /// Makes progress on everything the connection can do without blocking.
@@ -217,13 +241,19 @@ impl<S: Socket> Conn<S> {
     }
 
     /// Reads TLS records while the connection wants input and the socket has some.
+    ///
+    /// A read that gets less than it asked for emptied the socket (TCP hands over all it has):
+    /// anything arriving later raises a new readiness event, so the socket is not read again
+    /// until then, which saves the read that would only find it empty. After a hang-up event
+    /// reads go on until EOF, since the FIN raises no event of its own.
     fn read(&mut self, now: Instant) -> Result<bool, Gone> {
         let mut progress = false;
-        if self.drained_at == Some(now) {
-            return Ok(false);
-        }
-        while self.wants_read() {
-            match self.tls.read_tls(&mut self.socket) {
+        while self.readable && self.wants_read() {
+            let mut socket = Probe {
+                socket: &mut self.socket,
+                short: false,
+            };
+            match self.tls.read_tls(&mut socket) {
                 Ok(0) => {
                     if self.tls.is_handshaking() {
                         return Err(Gone(
@@ -234,6 +264,9 @@ impl<S: Socket> Conn<S> {
                     return Ok(true);
                 }
                 Ok(_) => {
+                    if socket.short && !self.hangup {
+                        self.readable = false;
+                    }
                     self.last_activity = now;
                     progress = true;
                     if let Err(e) = self.tls.process_new_packets() {
@@ -245,7 +278,7 @@ impl<S: Socket> Conn<S> {
                     self.take_plaintext()?;
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    self.drained_at = Some(now);
+                    self.readable = false;
                     break;
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}

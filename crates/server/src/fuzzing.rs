@@ -66,15 +66,17 @@ pub fn tls_connection(
             Drive::Wait => {
                 let socket = conn.socket_mut();
                 // New bytes come with a readiness event, which the event loop handles in a
-                // later turn: a later `now` (a connection does not re-read a socket it found
-                // empty within one turn).
+                // later turn (a connection does not re-read a socket it found empty before the
+                // next event).
                 if socket.arrived < socket.ends.len() {
                     socket.arrived += 1;
                     now += Duration::from_nanos(1);
+                    conn.ready(true, false);
                     conn.drive(now)
                 } else if !socket.eof {
                     socket.eof = true;
                     now += Duration::from_nanos(1);
+                    conn.ready(true, true);
                     conn.drive(now)
                 } else {
                     // Nothing more will arrive: let the next deadline pass.

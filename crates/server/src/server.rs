@@ -286,7 +286,16 @@ impl Server {
                 }
                 token => match self.listeners.index(token) {
                     Some(i) => self.accept(i, now),
-                    None => self.on_conn(proxy::conn_slot(token), now),
+                    None => {
+                        let slot = proxy::conn_slot(token);
+                        if slot == token.0 {
+                            if let Some(conn) = self.conns.get_mut(slot) {
+                                let hangup = event.is_read_closed() || event.is_error();
+                                conn.ready(event.is_readable(), hangup);
+                            }
+                        }
+                        self.on_conn(slot, now);
+                    }
                 },
             }
         }
