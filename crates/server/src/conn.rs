@@ -22,7 +22,7 @@ const CLOSE_TIMEOUT: Duration = Duration::from_secs(2);
 /// Read/feed/write rounds per [`Conn::drive`] call before yielding to other connections.
 const ROUNDS: usize = 32;
 
-/// Plaintext read buffer size.
+/// Read buffer size while lingering.
 const READ_BUF: usize = 16 * 1024;
 
 /// Why a connection ends now, for the debug log.
@@ -290,14 +290,17 @@ impl<S: Socket> Conn<S> {
 
     /// Moves decrypted plaintext from rustls to the service.
     fn take_plaintext(&mut self) -> Result<(), Gone> {
-        let mut buf = [0u8; READ_BUF];
         loop {
-            match self.tls.read_plaintext(&mut buf) {
-                Ok(0) => {
+            match self.tls.plaintext() {
+                Ok([]) => {
                     self.peer_closed();
                     return Ok(());
                 }
-                Ok(n) => self.service.receive(&buf[..n]),
+                Ok(data) => {
+                    let n = data.len();
+                    self.service.receive(data);
+                    self.tls.consume_plaintext(n);
+                }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(()),
                 Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => {
                     self.peer_closed();

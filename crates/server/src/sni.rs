@@ -3,7 +3,7 @@
 //! and client authentication can all differ per name), or the default one.
 
 use std::collections::HashMap;
-use std::io::{self, Read, Write};
+use std::io::{self, BufRead, Read, Write};
 use std::sync::Arc;
 
 use rustls::server::{Accepted, AcceptedAlert, Acceptor};
@@ -159,11 +159,19 @@ impl Tls {
         }
     }
 
-    /// Reads decrypted application data (`WouldBlock` while none is available).
-    pub(crate) fn read_plaintext(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+    /// The next piece of decrypted application data, read in place (`WouldBlock` while none is
+    /// available, empty at the peer's close_notify); [`Tls::consume_plaintext`] drops it.
+    pub(crate) fn plaintext(&mut self) -> io::Result<&[u8]> {
         match self {
-            Tls::Ready(conn) => conn.reader().read(buf),
+            Tls::Ready(conn) => conn.reader().into_first_chunk(),
             Tls::Hello { .. } => Err(io::ErrorKind::WouldBlock.into()),
+        }
+    }
+
+    /// Drops the first `n` bytes of [`Tls::plaintext`].
+    pub(crate) fn consume_plaintext(&mut self, n: usize) {
+        if let Tls::Ready(conn) = self {
+            conn.reader().consume(n);
         }
     }
 

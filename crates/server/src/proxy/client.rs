@@ -19,6 +19,7 @@ use crate::timer::after;
 
 use super::body::Body;
 use super::forward::{self, Hop, MAX_HEADERS};
+use super::head::Head;
 use super::page;
 use super::pool::MAX_IDLE;
 use super::upstream::Upstream;
@@ -38,7 +39,7 @@ pub(crate) struct Proxy {
     shared: Arc<Shared>,
     /// The token this connection's upstream sockets are registered with.
     token: Token,
-    client: SocketAddr,
+    client: forward::Client,
     /// Bytes from the client not yet forwarded: a request head, body, pipelined requests or
     /// tunnel data.
     inbuf: Vec<u8>,
@@ -48,7 +49,7 @@ pub(crate) struct Proxy {
     /// connection).
     send: Vec<u8>,
     /// The upstream's response head as it arrives.
-    resp_head: Vec<u8>,
+    resp_head: Head,
     state: State,
     /// The upstream connection this client used last, idle since then: its next request takes
     /// it first (already watched under this connection's token), and the shared pool gets it
@@ -137,11 +138,11 @@ impl Proxy {
         Proxy {
             shared,
             token,
-            client,
+            client: forward::Client::new(client),
             inbuf: Vec::new(),
             reply: Vec::new(),
             send: Vec::new(),
-            resp_head: Vec::new(),
+            resp_head: Head::default(),
             state: State::Idle,
             kept: None,
             close: false,
@@ -259,7 +260,7 @@ impl Proxy {
             Some(Resolved::Upstream(origin)) => {
                 self.send.clear();
                 let hop = Hop {
-                    client: self.client,
+                    client: &self.client,
                     authority: &origin.authority,
                     rewrite_host: shared.rewrite_host,
                 };
@@ -488,26 +489,18 @@ impl Proxy {
         if ex.sent_at == Some(self.now) {
             return Ok(());
         }
-        let start = self.resp_head.len();
-        if start >= MAX_RESPONSE_HEAD {
+        if self.resp_head.bytes().len() >= MAX_RESPONSE_HEAD {
             return Err(Failure::Upstream(format!(
                 "the upstream's response head is over {MAX_RESPONSE_HEAD} bytes"
             )));
         }
-        self.resp_head.resize(start + HEAD_READ, 0);
-        let read = read_some(&mut ex.up, &mut self.resp_head[start..]);
+        let read = read_some(&mut ex.up, self.resp_head.spare(HEAD_READ));
         let n = match read {
             Ok(Some(n)) => n,
-            Ok(None) => {
-                self.resp_head.truncate(start);
-                return Ok(());
-            }
-            Err(e) => {
-                self.resp_head.truncate(start);
-                return Err(Failure::Upstream(describe(&e)));
-            }
+            Ok(None) => return Ok(()),
+            Err(e) => return Err(Failure::Upstream(describe(&e))),
         };
-        self.resp_head.truncate(start + n);
+        self.resp_head.filled(n);
         ex.last_io = self.now;
         if n == 0 {
             return Err(Failure::Upstream(
@@ -523,16 +516,21 @@ impl Proxy {
             let State::Forward(ex) = &mut self.state else {
                 return Ok(());
             };
-            let head =
-                forward::response_head(&self.resp_head, ex.head_only, ex.upgrade, self.close, out)
-                    .map_err(Failure::Upstream)?;
+            let head = forward::response_head(
+                self.resp_head.bytes(),
+                ex.head_only,
+                ex.upgrade,
+                self.close,
+                out,
+            )
+            .map_err(Failure::Upstream)?;
             let Some((n, answer)) = head else {
                 return Ok(());
             };
             let status = answer.status;
             ex.answered = true;
             if status == 101 {
-                out.extend_from_slice(&self.resp_head[n..]);
+                out.extend_from_slice(&self.resp_head.bytes()[n..]);
                 self.resp_head.clear();
                 let State::Forward(ex) = std::mem::replace(&mut self.state, State::Idle) else {
                     return Ok(());
@@ -546,14 +544,14 @@ impl Proxy {
                 return Ok(());
             }
             if status < 200 {
-                self.resp_head.drain(..n);
+                self.resp_head.consume(n);
                 continue;
             }
             ex.reusable = answer.reusable;
             if answer.body == Some(Body::UntilClose) {
                 self.close = true;
             }
-            let rest = &self.resp_head[n..];
+            let rest = &self.resp_head.bytes()[n..];
             match answer.body {
                 Some(mut body) => {
                     let k = body.take(rest).map_err(Failure::Upstream)?;

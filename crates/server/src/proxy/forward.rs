@@ -40,7 +40,16 @@ fn dropped(name: &str, connection: Connection<'_, '_>) -> bool {
 #[derive(Clone, Copy)]
 struct Connection<'a, 'h>(&'a [httparse::Header<'h>]);
 
-impl Connection<'_, '_> {
+impl<'a, 'h> Connection<'a, 'h> {
+    /// The Connection fields among `headers`: those from the first one on.
+    fn of(headers: &'a [httparse::Header<'h>]) -> Self {
+        let first = headers
+            .iter()
+            .position(|h| h.name.eq_ignore_ascii_case("connection"))
+            .unwrap_or(headers.len());
+        Connection(&headers[first..])
+    }
+
     /// Whether any Connection field lists `token`.
     fn lists(self, token: &str) -> bool {
         self.0
@@ -49,10 +58,34 @@ impl Connection<'_, '_> {
     }
 }
 
+/// A client's address as the forwarding fields write it, formatted once per connection.
+#[derive(Debug, Clone)]
+pub(crate) struct Client {
+    /// For X-Forwarded-For: `192.0.2.7`, `2001:db8::1`.
+    ip: String,
+    /// For Forwarded: `for=192.0.2.7`, `for="[2001:db8::1]"`.
+    node: String,
+}
+
+impl Client {
+    /// The fields' forms of `addr` (its port is not forwarded).
+    pub(crate) fn new(addr: SocketAddr) -> Client {
+        let ip = addr.ip();
+        let node = match ip {
+            std::net::IpAddr::V4(v4) => format!("for={v4}"),
+            std::net::IpAddr::V6(v6) => format!("for=\"[{v6}]\""),
+        };
+        Client {
+            ip: ip.to_string(),
+            node,
+        }
+    }
+}
+
 /// Where the request came from and where it goes, for the forwarding fields.
 pub(crate) struct Hop<'a> {
-    /// The client's address.
-    pub(crate) client: SocketAddr,
+    /// The client.
+    pub(crate) client: &'a Client,
     /// The upstream's `host:port`, written as Host with `--rewrite-host`.
     pub(crate) authority: &'a str,
     /// Replace Host with `authority`.
@@ -68,7 +101,7 @@ pub(crate) fn request(
 ) -> Forwarded {
     let method = req.method.unwrap_or("GET");
     let target = origin_form(req.path.unwrap_or("/"));
-    let connection = Connection(req.headers);
+    let connection = Connection::of(req.headers);
     let upgrade = req
         .headers
         .iter()
@@ -106,7 +139,6 @@ pub(crate) fn request(
     if hop.rewrite_host {
         field(out, b"Host", hop.authority.as_bytes());
     }
-    let ip = hop.client.ip();
     let earlier = |name: &'static str| {
         req.headers
             .iter()
@@ -118,7 +150,8 @@ pub(crate) fn request(
         out.extend_from_slice(v);
         out.extend_from_slice(b", ");
     }
-    let _ = write!(out, "{ip}\r\nX-Forwarded-Proto: https\r\n");
+    out.extend_from_slice(hop.client.ip.as_bytes());
+    out.extend_from_slice(b"\r\nX-Forwarded-Proto: https\r\n");
     if !host.is_empty() {
         field(out, b"X-Forwarded-Host", host);
     }
@@ -127,14 +160,7 @@ pub(crate) fn request(
         out.extend_from_slice(v);
         out.extend_from_slice(b", ");
     }
-    match ip {
-        std::net::IpAddr::V4(v4) => {
-            let _ = write!(out, "for={v4}");
-        }
-        std::net::IpAddr::V6(v6) => {
-            let _ = write!(out, "for=\"[{v6}]\"");
-        }
-    }
+    out.extend_from_slice(hop.client.node.as_bytes());
     if !host.is_empty() && host.iter().all(|&b| b.is_ascii_graphic() && b != b'"') {
         out.extend_from_slice(b";host=\"");
         out.extend_from_slice(host);
@@ -214,7 +240,7 @@ pub(crate) fn response(
     if !(100..=599).contains(&status) {
         return Err(format!("the upstream sent status code {status:03}"));
     }
-    let connection = Connection(res.headers);
+    let connection = Connection::of(res.headers);
     let mut length: Option<u64> = None;
     let mut codings: Option<&[u8]> = None;
     let mut upgrade: Option<&[u8]> = None;
@@ -248,7 +274,13 @@ pub(crate) fn response(
         connection.lists("close") || (res.version == Some(0) && !connection.lists("keep-alive"));
     let reusable = !upstream_close && body != Some(Body::UntilClose);
     let reason = res.reason.unwrap_or("");
-    let _ = write!(out, "HTTP/1.1 {status} {reason}\r\n");
+    // httparse accepts only three-digit codes.
+    let digits = [status / 100 % 10, status / 10 % 10, status % 10].map(|d| b'0' + d as u8);
+    out.extend_from_slice(b"HTTP/1.1 ");
+    out.extend_from_slice(&digits);
+    out.push(b' ');
+    out.extend_from_slice(reason.as_bytes());
+    out.extend_from_slice(b"\r\n");
     for h in res.headers.iter() {
         let name = h.name;
         // Any transfer coding overrides Content-Length (RFC 9112 §6.3), which must not pass on.
@@ -294,8 +326,9 @@ mod tests {
         let mut req = httparse::Request::new(&mut headers);
         assert!(req.parse(raw).unwrap().is_complete());
         let framing = RequestHead::check(req.headers).unwrap();
+        let client = Client::new("192.0.2.7:5555".parse().unwrap());
         let hop = Hop {
-            client: "192.0.2.7:5555".parse().unwrap(),
+            client: &client,
             authority: "127.0.0.1:3000",
             rewrite_host,
         };

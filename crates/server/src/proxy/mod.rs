@@ -8,6 +8,7 @@
 pub(crate) mod body;
 mod client;
 pub(crate) mod forward;
+mod head;
 mod page;
 mod pool;
 mod upstream;
