@@ -29,6 +29,7 @@ mod env;
 mod error;
 mod files;
 mod inspect;
+mod memory;
 mod new;
 mod output;
 mod pkcs12;

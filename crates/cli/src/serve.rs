@@ -336,6 +336,7 @@ pub fn run(args: &ServeArgs, global: &Global) -> Result<(), Error> {
         now,
         badssl.as_ref(),
     )?;
+    crate::memory::return_freed_memory_in_background();
     let result = server.run();
     if let Some(state) = acme_state {
         state.flush();
