@@ -8,7 +8,8 @@ clients and the upstream run on CPU 1. nginx proxies with 1 worker, HTTP/1.1 and
 keep-alive pool; Caddy with its defaults (it pools upstream connections itself). Figures:
   - small requests: `wrk -t1 -c16 -dS --latency` on keep-alive connections for a 3-byte file;
     proxy CPU per request from /proc/PID/stat utime+stime before and after (all its threads),
-    and wrk's p50/p99 latency. Median of R rounds, the proxies alternating.
+    its voluntary context switches per request (each a wait for work: a faster proxy waits more
+    often, and each wait costs more when other processes share its CPU), and wrk's p50/p99. Median of R rounds, the proxies alternating.
   - bulk: one `curl --http1.1` download of an M MiB file through the proxy; MB/s (10^6 bytes).
 Loopback only, every loop bounded, every child process killed on exit.
 """
@@ -104,11 +105,23 @@ def all_pids(server):
     return server.serving_pids()
 
 
+def sleeps(pids):
+    """Voluntary context switches of every thread of `pids`: how often the proxy waited for work."""
+    total = 0
+    for pid in pids:
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            for line in (task / "status").read_text().splitlines():
+                if line.startswith("voluntary_ctxt_switches:"):
+                    total += int(line.split()[1])
+    return total
+
+
 def wrk(server, seconds):
     cmd = pinned(CLIENT_CPU, ["wrk", "-t1", "-c16", f"-d{seconds}s", "--latency", f"{server.url}/small.txt"])
-    before = cpu_seconds(all_pids(server))
+    before, slept = cpu_seconds(all_pids(server)), sleeps(all_pids(server))
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 60)
     cpu = cpu_seconds(all_pids(server)) - before
+    slept = sleeps(all_pids(server)) - slept
     text = out.stdout
     if out.returncode != 0:
         raise RuntimeError(f"wrk against {server.name} failed:\n{text}{out.stderr}")
@@ -121,7 +134,8 @@ def wrk(server, seconds):
         value, unit = re.search(rf"^\s+{label}%\s+([\d.]+)(us|ms|s)\s*$", text, re.M).groups()
         return float(value) * {"us": 1e-3, "ms": 1.0, "s": 1e3}[unit]
 
-    return {"cpu_us": cpu / requests * 1e6, "rps": requests / seconds, "p50": ms("50"), "p99": ms("99")}
+    return {"cpu_us": cpu / requests * 1e6, "rps": requests / seconds, "p50": ms("50"), "p99": ms("99"),
+            "sleeps": slept / requests}
 
 
 def bulk(server, size):
@@ -236,6 +250,7 @@ def main():
     rows = [
         ("proxy CPU per request, keep-alive (us)", "cpu_us", small, "{:.1f}"),
         ("requests/s (wrk -c16, 1 thread)", "rps", small, "{:.0f}"),
+        ("proxy sleeps per request (voluntary context switches)", "sleeps", small, "{:.2f}"),
         ("latency p50 (ms)", "p50", small, "{:.3f}"),
         ("latency p99 (ms)", "p99", small, "{:.3f}"),
         (f"bulk MB/s ({args.bulk_mib} MiB through the proxy)", "mbps", big, "{:.0f}"),
