@@ -440,6 +440,9 @@ class Soak:
         p(f"  of which anonymous (heap, stacks; not the binary's pages) kB: baseline {base_anon}, "
           f"peak {max((s[4] for s in self.samples), default=0)}, after each wave "
           + ", ".join(str(r) for r in after_anon))
+        kept = [r - base_rss for r in after_rss if r is not None]
+        p("  RSS above the baseline after each wave kB: " + ", ".join(f"{k:+d}" for k in kept)
+          + f" (allowed: {RSS_SLACK_KB})")
         p(f"  open fds: baseline {base_fds}, peak {peak_fds}, after each wave "
           + ", ".join(str(f) for f in after_fds))
         p("crowd activity:")
@@ -451,9 +454,6 @@ class Soak:
         rss_ok = (None not in after_rss and None not in after_anon
                   and all(r <= base_rss + RSS_SLACK_KB for r in after_rss)
                   and all(r <= base_anon + RSS_SLACK_KB for r in after_anon))
-        kept = [r - base_rss for r in after_rss if r is not None]
-        p("  RSS above the baseline after each wave kB: " + ", ".join(f"{k:+d}" for k in kept)
-          + f" (allowed: {RSS_SLACK_KB})")
         crowd_lat = sorted(g[1] for g in self.good
                            if g[3].startswith("crowd") and g[1] is not None)
         crowd_p99 = pct(crowd_lat, 99) if crowd_lat else None
