@@ -14,7 +14,7 @@ SOAK_SECONDS ?= 110
 help:
 	@echo "make run-server   build the page and serve it on https://localhost:$(PORT) (PORT=... to change)"
 	@echo "make test         fmt, clippy, unit + interop tests, wasm build, browser tests"
-	@echo "make web          build the wasm package into web/pkg"
+	@echo "make web          build the wasm packages into web/pkg (small) and web/pkg-full"
 	@echo "make fuzz         every fuzz target for FUZZ_SECONDS (60) each under libFuzzer (RELIABILITY.md)"
 	@echo "make fuzz-deep    every fuzz target to 10 million executions or 30 minutes (TARGETS=... for some)"
 	@echo "make soak         hostile clients against selfsign serve for SOAK_SECONDS (110), the crowd in two waves; prints a report"
@@ -99,7 +99,7 @@ bench-web-ab: web
 	scripts/bootstrap --bench
 	test -d bench/node_modules/playwright-core || npm ci --prefix bench --no-audit --no-fund
 	@test -n "$(B)" || { echo "make bench-web-ab needs B=dir: another build of the page's wasm"; exit 2; }
-	node bench/web-ab.mjs $(or $(A),web/pkg) $(B)
+	node bench/web-ab.mjs $(or $(A),web/pkg-full) $(B)
 
 bench-server: bootstrap
 	scripts/bootstrap --bench
@@ -115,4 +115,4 @@ bench-acme: bootstrap
 
 clean:
 	$(CARGO) clean
-	rm -rf web/pkg
+	rm -rf web/pkg web/pkg-full

@@ -22,6 +22,7 @@ const FIRST_LOAD = ['web/index.html', 'web/style.css', 'web/app.js', 'web/webcry
 const MOUNTS = [
   ['/bench/', path.join(ROOT, 'bench/web'), true],
   ['/pkg/', path.join(ROOT, 'web/pkg'), true],
+  ['/pkg-full/', path.join(ROOT, 'web/pkg-full'), true],
   ['/app/', path.join(ROOT, 'web'), false],
 ];
 

@@ -1,12 +1,20 @@
 // The selfsign page: a plain ES module with no dependencies. Every certificate and parse is made by
-// the WebAssembly package in ./pkg; keys and signatures come from the browser's WebCrypto through
+// WebAssembly: the small package in ./pkg, loaded with the page, makes new certificates; the full
+// one in ./pkg-full (inspect, CSRs, CA import, internationalised names, the core's own crypto) is
+// loaded on first use (webcrypto.full()). Keys and signatures come from the browser's WebCrypto through
 // ./webcrypto.js (or from the package itself where WebCrypto lacks them); this file only reads the
 // form and shows results.
 // Untrusted text (e.g. fields of an inspected certificate) is only ever set as text, never as HTML.
 import * as webcrypto from './webcrypto.js';
 
-/** The WebAssembly package (./pkg), imported once the page has started, so a missing build is reported. */
+/** The small WebAssembly package (./pkg), imported once the page has started, so a missing build is reported. */
 let selfsign;
+
+/**
+ * The package that makes certificates for `names`: the small one, or the full one for
+ * internationalised names (only the full one has the Unicode tables that turn them into punycode).
+ */
+const packageFor = (names) => (/[^\x00-\x7f]/.test(names) ? webcrypto.full() : selfsign);
 
 const $ = (id) => document.getElementById(id);
 
@@ -197,14 +205,14 @@ function onKeyChange() {
     : hints[$('key').value];
 }
 
-function caOptions(names, key, days) {
+function caOptions(api, names, key, days) {
   const options = { key };
   if (days !== undefined) options.days = days;
-  if ($('constrain').checked) options.nameConstraints = selfsign.nameConstraintsFor(names);
+  if ($('constrain').checked) options.nameConstraints = api.nameConstraintsFor(names);
   return options;
 }
 
-const makeCa = (names, key, days) => webcrypto.ca(selfsign, caOptions(names, key, days));
+const makeCa = (api, names, key, days) => webcrypto.ca(api, caOptions(api, names, key, days));
 
 /**
  * Status while generating; slow (RSA) keys say so next to the button too, with the seconds so far,
@@ -251,22 +259,23 @@ async function onGenerate(event) {
     const days = readDays();
     ticker = await busyStatus(button, kind === 'webtransport' ? 'p256' : key, kind !== 'self' && kind !== 'ca' && !ca);
     await nextFrame();
+    const api = await packageFor(names);
     let cards;
     if (kind === 'self') {
-      const leaf = await webcrypto.selfSigned(selfsign, { names, key, days });
+      const leaf = await webcrypto.selfSigned(api, { names, key, days });
       cards = [leafCard(leaf, 'Self-signed certificate')];
     } else if (kind === 'webtransport') {
-      cards = [webTransportCard(await webcrypto.webTransport(selfsign, { names, days }))];
+      cards = [webTransportCard(await webcrypto.webTransport(api, { names, days }))];
     } else if (kind === 'ca') {
-      const fresh = await makeCa(names, key, days);
+      const fresh = await makeCa(api, names, key, days);
       setCa(fresh, 'new');
       cards = [caCard(ca)];
     } else {
       const usage = kind === 'client' ? 'client' : 'server';
       const options = { names, key, days, usage };
       const made = ca
-        ? { ca, leaf: await webcrypto.leaf(selfsign, ca, options) }
-        : await webcrypto.caAndLeaf(selfsign, caOptions(names, key, undefined), options);
+        ? { ca, leaf: await webcrypto.leaf(api, ca, options) }
+        : await webcrypto.caAndLeaf(api, caOptions(api, names, key, undefined), options);
       const leaf = made.leaf;
       if (made.ca !== ca) setCa(made.ca, 'new');
       cards = [leafCard(leaf, usage === 'client' ? 'Client certificate' : 'Server certificate'), caCard(ca)];
@@ -338,8 +347,8 @@ function storeCa() {
   }
 }
 
-/** The CA kept by an earlier visit, if any, made current again. */
-function restoreCa() {
+/** The CA kept by an earlier visit, if any, made current again (with the full package). */
+async function restoreCa() {
   let stored;
   try {
     stored = JSON.parse(localStorage.getItem(KEPT_CA) ?? 'null');
@@ -348,7 +357,8 @@ function restoreCa() {
   }
   if (!stored?.certificatePem || !stored.keyPem) return;
   try {
-    setCa(selfsign.importCa(stored.certificatePem, stored.keyPem), stored.origin ?? 'imported', { kept: true, keySaved: Boolean(stored.keySaved) });
+    const api = await webcrypto.full();
+    setCa(api.importCa(stored.certificatePem, stored.keyPem), stored.origin ?? 'imported', { kept: true, keySaved: Boolean(stored.keySaved) });
     setStatus(`Ready · restored the CA \u201c${ca.info.commonName ?? ca.info.subject}\u201d kept in this browser`);
   } catch (error) {
     setStatus(`The CA kept in this browser could not be loaded (${error.message}); it is still stored until you forget it.`);
@@ -409,7 +419,7 @@ async function onImport() {
   if (!keyFile) return showError('import', { field: 'caKey', message: 'Choose the CA private key file (e.g. rootCA-key.pem).' });
   try {
     const [cert, key] = await Promise.all([readBytes(certFile), readBytes(keyFile)]);
-    const imported = selfsign.importCa(cert, key);
+    const imported = (await webcrypto.full()).importCa(cert, key);
     if (!confirmDiscard('Replace')) return setStatus('Kept the current CA.');
     setCa(imported, 'imported');
     showResults([caCard(ca)]);
@@ -552,11 +562,11 @@ function webTransportCard(result) {
 
 // ---- inspect -----------------------------------------------------------------------------------
 
-function onInspect(input) {
+async function onInspect(input) {
   clearErrors('inspect');
   const out = $('inspect-results');
   try {
-    const infos = selfsign.inspect(input);
+    const infos = (await webcrypto.full()).inspect(input);
     out.replaceChildren(...infos.map((info, index) =>
       h('article', { class: 'result', dataset: { role: 'inspected' } },
         h('header', {}, h('h3', {}, infos.length > 1 ? `Certificate ${index + 1} of ${infos.length}` : 'Certificate'),
@@ -614,24 +624,17 @@ async function start() {
   } catch (error) {
     return failToStart(`The WebAssembly package is missing: pkg/selfsign_wasm.js did not load (${error.message}). ${BUILD_HINT}`);
   }
-  let module;
   try {
-    // Compiled here so the fallback's worker can reuse it instead of fetching the file again.
-    module = await WebAssembly.compileStreaming(fetch(new URL('./pkg/selfsign_wasm_bg.wasm', import.meta.url)));
-  } catch {
-    module = undefined; // e.g. served without application/wasm: the package's loader copes
-  }
-  try {
-    await selfsign.default(module ? { module_or_path: module } : undefined);
+    await selfsign.default();
     defaults = { ...defaults, ...selfsign.defaults() };
   } catch (error) {
     return failToStart(`Could not load the WebAssembly module pkg/selfsign_wasm_bg.wasm: ${error.message}. ${BUILD_HINT}`);
   }
-  await webcrypto.preloadFallback(module);
+  await webcrypto.preloadFallback();
   for (const id of ['generate-button', 'import-button', 'inspect-button']) $(id).disabled = false;
   onKindChange();
   setStatus('Ready · works offline');
-  restoreCa();
+  await restoreCa();
   document.documentElement.dataset.ready = 'true';
 }
 

@@ -1,5 +1,7 @@
 // The browser's own crypto for the page: WebCrypto (crypto.subtle) makes every key and signature
 // while the WebAssembly core still builds every certificate (prepare, sign its TBS, finish).
+// `selfsign` below is the page's small WebAssembly package (./pkg: only that path); the full one
+// (./pkg-full: inspect, CSRs, CA import, the core's own crypto) is loaded on first use, by full().
 // Where the browser lacks an algorithm (Ed25519 in older browsers) or WebCrypto itself (a page not
 // served from https or localhost), the core's own crypto in WebAssembly does the whole job instead;
 // for slow keys (RSA) it runs in a worker. Every function here returns a promise, so even a
@@ -79,6 +81,36 @@ export async function generateKey(algorithm) {
   return { algorithm, privateKey, der: new Uint8Array(await subtle.exportKey('spki', publicKey)), pkcs8 };
 }
 
+let fullPackage;
+
+/**
+ * The full WebAssembly package, fetched and compiled once, on first use; resolves to
+ * { api, module }. A load that failed (e.g. offline) is tried again by the next call.
+ */
+function loadFull() {
+  fullPackage ??= (async () => {
+    let api;
+    try {
+      api = await import('./pkg-full/selfsign_wasm.js');
+    } catch (error) {
+      throw new Error(`The full WebAssembly package (pkg-full/selfsign_wasm.js) could not load: ${error.message}. Reload the page while online and try again.`);
+    }
+    let module;
+    try {
+      module = await WebAssembly.compileStreaming(fetch(new URL('./pkg-full/selfsign_wasm_bg.wasm', import.meta.url)));
+    } catch {
+      module = undefined; // e.g. served without application/wasm: the package's loader copes
+    }
+    await api.default(module ? { module_or_path: module } : undefined);
+    return { api, module };
+  })();
+  fullPackage.catch(() => { fullPackage = undefined; });
+  return fullPackage;
+}
+
+/** The full WebAssembly package's API: every function, the small package's too. */
+export const full = async () => (await loadFull()).api;
+
 let standIn;
 
 /**
@@ -88,7 +120,7 @@ let standIn;
 function standInDer(selfsign) {
   standIn ??= subtle
     ? generateKey('p256').then((key) => key.der)
-    : Promise.resolve().then(() => selfsign.generateSelfSigned({ names: 'stand-in.invalid', key: 'p256', days: 1 }).keyDer);
+    : full().then((api) => api.generateSelfSigned({ names: 'stand-in.invalid', key: 'p256', days: 1 }).keyDer);
   return standIn;
 }
 
@@ -138,7 +170,7 @@ function workerError(detail) {
   return error;
 }
 
-/** Starts the fallback's worker and hands it the page's compiled WebAssembly `module` (if any). */
+/** Starts the fallback's worker and hands it the full package's compiled `module` (if loaded). */
 function startWorker() {
   const started = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
   let settle;
@@ -170,13 +202,17 @@ function startWorker() {
 }
 
 /**
- * Loads the fallback's worker with the page, where the fallback is in use (no WebCrypto), so the
- * page still makes slow keys after it goes offline; `module` is the page's compiled WebAssembly.
- * Resolves once the worker has loaded (true) or failed to (false; a call then tries again).
+ * Loads the full package and the fallback's worker with the page, where the fallback is in use
+ * (no WebCrypto), so the page still makes every key after it goes offline. Resolves once both
+ * have loaded (true) or one failed to (false; a call then tries again).
  */
-export async function preloadFallback(module) {
-  wasmModule = module;
+export async function preloadFallback() {
   if (subtle) return true;
+  try {
+    wasmModule = (await loadFull()).module;
+  } catch {
+    return false;
+  }
   worker ??= startWorker();
   return worker.loaded;
 }
@@ -195,7 +231,7 @@ function inWorker(name, args) {
  * is first checked here with `prepare` and a stand-in key.
  */
 async function fallback(selfsign, algorithm, prepare, name, ...args) {
-  if (!isSlow(algorithm)) return made(selfsign[name](...args), 'wasm');
+  if (!isSlow(algorithm)) return made((await full())[name](...args), 'wasm');
   await checkFirst(selfsign, prepare);
   return made(await inWorker(name, args), 'wasm');
 }
@@ -253,7 +289,8 @@ export async function signingKeyOf(authority) {
 const issuerPem = (authority) => authority.chainPem ?? authority.certificatePem;
 
 /** A leaf issued by `authority` (a CA result), like `selfsign.issueLeaf`. */
-export async function leaf(selfsign, authority, options) {
+export async function leaf(small, authority, options) {
+  const selfsign = await full(); // reading the CA certificate needs the full package
   const algorithm = options.key || 'p256';
   const signingKey = (await supports(algorithm)) ? await signingKeyOf(authority) : null;
   const prepare = (der) => selfsign.prepareLeaf(issuerPem(authority), options, der);
@@ -306,7 +343,8 @@ export async function caAndLeaf(selfsign, caOptions, leafOptions) {
 }
 
 /** A certificate for a CSR, issued by `authority`, like `selfsign.signCsr`. */
-export async function signCsr(selfsign, authority, csr, options) {
+export async function signCsr(small, authority, csr, options) {
+  const selfsign = await full();
   const signingKey = await signingKeyOf(authority);
   if (!signingKey) return made(selfsign.signCsr(issuerPem(authority), authority.keyPem, csr, options), 'wasm');
   const pending = selfsign.prepareSignCsr(issuerPem(authority), csr, options);

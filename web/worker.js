@@ -1,9 +1,9 @@
 // Runs the core's own crypto off the page's main thread: the fallback for slow keys (RSA) where
 // the browser has no WebCrypto, so generating them never freezes the page. The page starts it
-// while loading and first sends { module }, its compiled WebAssembly (or undefined: then this
-// fetches it), answered by { started }. Then messages are { id, name, args } calls of the WebAssembly API; answers are
+// while loading and first sends { module }, the full package's compiled WebAssembly (or
+// undefined: then this fetches it), answered by { started }. Then messages are { id, name, args } calls of the WebAssembly API; answers are
 // { id, result } or { id, error }.
-import init, * as selfsign from './pkg/selfsign_wasm.js';
+import init, * as selfsign from './pkg-full/selfsign_wasm.js';
 
 let ready;
 

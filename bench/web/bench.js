@@ -7,7 +7,7 @@
 // PKCS#8 export and the decoded view the page shows). The WebCrypto side is only the cryptography
 // the same certificate needs: generate the key pair, export its SPKI and PKCS#8, sign a
 // certificate-sized message. Results: window.benchResults, and html[data-done="true"].
-import init, * as selfsign from '/pkg/selfsign_wasm.js';
+import init, * as selfsign from '/pkg-full/selfsign_wasm.js';
 import * as page from '/app/webcrypto.js';
 import { batch, median, WEBCRYPTO, webcryptoKeyAndSign } from './webcrypto-alone.js';
 

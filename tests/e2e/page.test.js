@@ -21,10 +21,12 @@ const FLAGS = [
 ];
 /** The page's own files: the only requests it may make, and only while loading. */
 const OWN_FILES = ['/', '/app.js', '/webcrypto.js', '/style.css', '/pkg/selfsign_wasm.js', '/pkg/selfsign_wasm_bg.wasm'];
-/** The JS modules wasm-bindgen copies from the crate into web/pkg/snippets (paths with a hash). */
-const snippets = async () => (await readdir(path.join(WEB, 'pkg/snippets'), { recursive: true }).catch(() => []))
+/** The full package, which the page loads once, on first use (inspect, CSRs, CA import, ...). */
+const FULL_PACKAGE = ['/pkg-full/selfsign_wasm.js', '/pkg-full/selfsign_wasm_bg.wasm'];
+/** The JS modules wasm-bindgen copies from the crate into a package's snippets directory (paths with a hash). */
+const snippets = async (pkg = 'pkg') => (await readdir(path.join(WEB, pkg, 'snippets'), { recursive: true }).catch(() => []))
   .filter((file) => file.endsWith('.js'))
-  .map((file) => `/pkg/snippets/${file.split(path.sep).join('/')}`);
+  .map((file) => `/${pkg}/snippets/${file.split(path.sep).join('/')}`);
 const TYPES = {
   '.html': 'text/html; charset=utf-8',
   '.js': 'text/javascript; charset=utf-8',
@@ -99,15 +101,20 @@ async function openPage(t, { sentinel, viewport, reloads = false } = {}) {
   await page.locator('html[data-ready="true"]').waitFor();
   const loaded = requests.length;
   const origin = new URL(baseUrl).origin;
+  const full = new Set([...FULL_PACKAGE, ...(await snippets('pkg-full'))].map((file) => new URL(file, baseUrl).href));
   const own = new Set([...OWN_FILES, ...(await snippets())].map((file) => new URL(file, baseUrl).href));
   own.add(new URL('index.html', baseUrl).href);
   for (const url of requests.filter(isNetwork)) {
-    assert.ok(url.startsWith(origin) && own.has(url), `only the page's own files load, not ${url}`);
+    assert.ok(url.startsWith(origin) && (own.has(url) || full.has(url)), `only the page's own files load, not ${url}`);
   }
-  assert.deepEqual(wasmTypes, ['application/wasm'], 'the .wasm is served once as application/wasm');
+  const packages = requests.filter((url) => url.endsWith('.wasm')).length;
+  assert.deepEqual(wasmTypes, Array(packages).fill('application/wasm'), 'each .wasm is served as application/wasm');
+  assert.equal(new Set(requests.filter((url) => url.endsWith('.wasm'))).size, packages, 'each .wasm is fetched once');
   t.after(async () => {
-    const reloaded = (url) => reloads && own.has(url);
-    const afterLoad = requests.slice(loaded).filter((url) => isNetwork(url) && url !== sentinel && !reloaded(url));
+    const reloaded = (url) => reloads && (own.has(url) || full.has(url));
+    // The full package is fetched once, when first needed, then never again.
+    const firstUse = (url, index, all) => full.has(url) && all.indexOf(url) === index && !requests.slice(0, loaded).includes(url);
+    const afterLoad = requests.slice(loaded).filter((url, index, all) => isNetwork(url) && url !== sentinel && !reloaded(url) && !firstUse(url, index, all));
     assert.deepEqual(afterLoad, [], reloads ? 'only the page itself reloads' : 'no network request after the page loaded');
     assert.deepEqual(problems, [], 'no errors in the page');
     await page.evaluate(() => localStorage.clear()).catch(() => {});

@@ -8,14 +8,19 @@ use rustls_pki_types::UnixTime;
 use x509_parser::extensions::ParsedExtension;
 
 use crate::constraints::NameConstraints;
-use crate::issue::{CaOptions, Issued, LeafOptions};
+#[cfg(feature = "full")]
+use crate::issue::Issued;
+use crate::issue::{CaOptions, LeafOptions};
 use crate::names::{parse_names, Name};
 use crate::profile;
 use crate::validity::{rfc3339, Period, Validity};
-use crate::{parse_certificates, Certificate, Error, KeyAlgorithm, KeyPair, PublicKey};
+#[cfg(feature = "full")]
+use crate::KeyPair;
+use crate::{parse_certificates, Certificate, Error, KeyAlgorithm, PublicKey};
 
 /// A CA certificate with its key, ready to issue.
 #[derive(Debug)]
+#[cfg(feature = "full")]
 pub struct Ca {
     authority: Authority,
     /// The subject, key identifier and key that sign, read from the certificate once.
@@ -40,6 +45,7 @@ pub(crate) struct CaFacts {
     constraints: Vec<NameConstraints>,
 }
 
+#[cfg(feature = "full")]
 impl Ca {
     /// Makes a new self-signed root CA.
     pub fn new_root(options: &CaOptions, now: UnixTime) -> Result<Ca, Error> {

@@ -5,7 +5,6 @@ use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
 use base64::Engine;
-use ring::digest::{digest, SHA256};
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::CertificateDer;
 use x509_parser::prelude::X509Certificate;
@@ -75,6 +74,7 @@ impl Certificate {
 
     /// Whether `issuer` issued this certificate: its subject is this one's issuer and its key
     /// made this one's signature.
+    #[cfg(feature = "full")]
     pub fn issued_by(&self, issuer: &Certificate) -> bool {
         let (Ok(this), Ok(issuer)) = (self.parsed(), issuer.parsed()) else {
             return false;
@@ -156,9 +156,14 @@ pub fn parse_certificates(input: &[u8]) -> Result<Vec<Certificate>, Error> {
 }
 
 pub(crate) fn sha256(data: &[u8]) -> [u8; 32] {
-    let mut out = [0u8; 32];
-    out.copy_from_slice(digest(&SHA256, data).as_ref());
-    out
+    use sha2::Digest;
+    sha2::Sha256::digest(data).into()
+}
+
+/// The key identifier of a SubjectPublicKeyInfo (RFC 7093 method 1, rcgen's default): its SHA-256
+/// truncated to 20 bytes.
+pub(crate) fn key_id(spki: &[u8]) -> Vec<u8> {
+    sha256(spki)[..20].to_vec()
 }
 
 /// Bytes as colon-separated upper-case hex (`AB:CD:…`), as openssl prints fingerprints and serials.

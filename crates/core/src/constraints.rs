@@ -228,9 +228,17 @@ impl NameConstraints {
         {
             return None;
         }
-        use x509_parser::prelude::FromDer;
-        let (_, nc) = X509NameConstraints::from_der(ext.content()).ok()?;
-        Some(NameConstraints::from_x509(&nc))
+        let nc: encode::NameConstraintsDer = der::Decode::from_der(ext.content()).ok()?;
+        let trees = |t: Option<Vec<encode::GeneralSubtree>>| {
+            t.unwrap_or_default()
+                .iter()
+                .map(encode::GeneralSubtree::to_subtree)
+                .collect()
+        };
+        Some(NameConstraints {
+            permitted: trees(nc.permitted),
+            excluded: trees(nc.excluded),
+        })
     }
 
     pub(crate) fn from_x509(nc: &X509NameConstraints<'_>) -> NameConstraints {
@@ -254,6 +262,7 @@ const OID_NAME_CONSTRAINTS: &[u64] = &[2, 5, 29, 30];
 /// NameConstraints (RFC 5280 4.2.1.10) in the `der` crate's terms, for the name types this crate
 /// writes.
 mod encode {
+    use alloc::string::ToString;
     use alloc::vec::Vec;
     use core::net::IpAddr;
 
@@ -282,6 +291,18 @@ mod encode {
     #[derive(der::Sequence)]
     pub(super) struct GeneralSubtree {
         base: GeneralName,
+    }
+
+    impl GeneralSubtree {
+        /// The subtree as [`to_extension`](super::NameConstraints::to_extension) wrote it.
+        pub(super) fn to_subtree(&self) -> Subtree {
+            match &self.base {
+                GeneralName::Dns(d) => Subtree::Dns(d.to_string().to_ascii_lowercase()),
+                GeneralName::Email(e) => Subtree::Email(e.to_string()),
+                GeneralName::Uri(u) => Subtree::Uri(u.to_string().to_ascii_lowercase()),
+                GeneralName::Ip(bytes) => super::ip_subtree(bytes.as_bytes()),
+            }
+        }
     }
 
     #[derive(der::Choice)]
@@ -332,20 +353,25 @@ mod encode {
 fn subtree_from_general(name: &GeneralName<'_>) -> Subtree {
     match name {
         GeneralName::DNSName(d) => Subtree::Dns(d.to_ascii_lowercase()),
-        GeneralName::IPAddress(bytes) => match bytes.len() {
-            8 => {
-                let addr: [u8; 4] = bytes[..4].try_into().unwrap_or_default();
-                ip_range(IpAddr::from(addr), &bytes[4..])
-            }
-            32 => {
-                let addr: [u8; 16] = bytes[..16].try_into().unwrap_or_default();
-                ip_range(IpAddr::from(addr), &bytes[16..])
-            }
-            _ => Subtree::Other(format!("IP:(malformed, {} bytes)", bytes.len())),
-        },
+        GeneralName::IPAddress(bytes) => ip_subtree(bytes),
         GeneralName::RFC822Name(e) => Subtree::Email(e.to_string()),
         GeneralName::URI(u) => Subtree::Uri(u.to_ascii_lowercase()),
         other => Subtree::Other(format!("{other}")),
+    }
+}
+
+/// The iPAddress form of a subtree: an address followed by its netmask.
+fn ip_subtree(bytes: &[u8]) -> Subtree {
+    match bytes.len() {
+        8 => {
+            let addr: [u8; 4] = bytes[..4].try_into().unwrap_or_default();
+            ip_range(IpAddr::from(addr), &bytes[4..])
+        }
+        32 => {
+            let addr: [u8; 16] = bytes[..16].try_into().unwrap_or_default();
+            ip_range(IpAddr::from(addr), &bytes[16..])
+        }
+        _ => Subtree::Other(format!("IP:(malformed, {} bytes)", bytes.len())),
     }
 }
 

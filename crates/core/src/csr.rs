@@ -13,7 +13,9 @@ use crate::ca::Authority;
 use crate::names::{parse_names, Name};
 use crate::profile::{self, Usage};
 use crate::validity::{Validity, LEAF_DAYS};
-use crate::{Ca, Certificate, Error, KeyAlgorithm, KeyPair, PublicKey, UnsignedCsr};
+#[cfg(feature = "full")]
+use crate::{Ca, KeyPair};
+use crate::{Certificate, Error, KeyAlgorithm, PublicKey, UnsignedCsr};
 
 /// A PKCS#10 certificate signing request.
 #[derive(Clone, Debug)]
@@ -52,6 +54,7 @@ impl Default for CsrOptions {
 
 impl Csr {
     /// Makes a CSR for `names`, signed by `key`; the first name becomes the subject CN.
+    #[cfg(feature = "full")]
     pub fn new<S: AsRef<str>>(names: &[S], key: &KeyPair) -> Result<Csr, Error> {
         let params = profile::request(&parse_names(names)?)?;
         let csr = params.serialize_request(key.rcgen())?;
@@ -157,6 +160,7 @@ fn parse_request(
     })
 }
 
+#[cfg(feature = "full")]
 impl Ca {
     /// Issues a leaf for a CSR: its names and public key, our profile and validity.
     pub fn sign_csr(

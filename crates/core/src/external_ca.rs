@@ -11,8 +11,10 @@ use crate::ca::{root_params, Authority, CaFacts};
 use crate::issue::{CaOptions, LeafOptions};
 use crate::preview::IssuerView;
 use crate::tbs::{key_id_once, OutsideKey};
-use crate::{parse_certificates, Certificate, Csr, CsrOptions, Error, PublicKey};
+use crate::{parse_certificates, Certificate, Error, PublicKey};
 use crate::{CertInfo, KeyAlgorithm, UnsignedCertificate};
+#[cfg(feature = "full")]
+use crate::{Csr, CsrOptions};
 
 /// A CA certificate whose key signs elsewhere: each `prepare_*` returns an
 /// [`UnsignedCertificate`] to sign with that key and finish.
@@ -62,6 +64,7 @@ impl ExternalCa {
 
     /// Takes a CA certificate and the certificates above it (nearest first); the key that signs
     /// for it is the one in the certificate.
+    #[cfg(feature = "full")]
     pub fn from_parts(certificate: Certificate, parents: Vec<Certificate>) -> Result<Self, Error> {
         let authority = Authority::new(certificate, parents)?;
         let (key, view) = IssuerView::of_certificate(authority.certificate())?;
@@ -75,6 +78,7 @@ impl ExternalCa {
     }
 
     /// Reads a PEM CA certificate, optionally followed by its own issuers.
+    #[cfg(feature = "full")]
     pub fn from_pem(cert_pem: &str) -> Result<Self, Error> {
         let mut certs = parse_certificates(cert_pem.as_bytes())?;
         let cert = certs.remove(0);
@@ -146,6 +150,7 @@ impl ExternalCa {
     }
 
     /// Prepares a leaf for a CSR: its names and public key, our profile and validity.
+    #[cfg(feature = "full")]
     pub fn prepare_sign_csr(
         &self,
         csr: &Csr,

@@ -82,6 +82,7 @@ pub struct CertInfo {
 }
 
 /// Decodes every certificate in PEM or DER input, judged at `now`.
+#[cfg(feature = "full")]
 pub fn inspect(input: &[u8], now: UnixTime) -> Result<Vec<CertInfo>, Error> {
     parse_certificates(input)?
         .iter()
@@ -105,6 +106,7 @@ impl CertInfo {
     }
 }
 
+#[cfg(feature = "full")]
 impl Certificate {
     /// Decodes this certificate, judged at `now`.
     pub fn inspect(&self, now: UnixTime) -> Result<CertInfo, Error> {

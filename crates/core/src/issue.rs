@@ -8,7 +8,9 @@ use rustls_pki_types::{CertificateDer, UnixTime};
 use crate::names::parse_names;
 use crate::profile::{self, Usage};
 use crate::validity::{self, Validity};
-use crate::{Certificate, Error, KeyAlgorithm, KeyPair, PublicKey, UnsignedCertificate};
+#[cfg(feature = "full")]
+use crate::KeyPair;
+use crate::{Certificate, Error, KeyAlgorithm, PublicKey, UnsignedCertificate};
 
 /// Options for a leaf certificate.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -109,6 +111,7 @@ impl CaOptions {
 
 /// An issued certificate with its private key and the issuers above it.
 #[derive(Debug)]
+#[cfg(feature = "full")]
 pub struct Issued {
     /// The new certificate.
     pub certificate: Certificate,
@@ -118,6 +121,7 @@ pub struct Issued {
     pub chain: Vec<Certificate>,
 }
 
+#[cfg(feature = "full")]
 impl Issued {
     /// The chain a TLS server sends: this certificate and its intermediates, without a
     /// self-issued root (an intermediate loaded without its root stays in).
@@ -138,12 +142,14 @@ impl Issued {
 }
 
 /// Makes a self-signed leaf (not a CA) with SANs and the requested EKU: the seed's case.
+#[cfg(feature = "full")]
 pub fn self_signed(options: &LeafOptions, now: UnixTime) -> Result<Issued, Error> {
     let key = KeyPair::generate(options.key)?;
     self_signed_with_key(options, key, now)
 }
 
 /// Like [`self_signed`], with a key the caller already has.
+#[cfg(feature = "full")]
 pub fn self_signed_with_key(
     options: &LeafOptions,
     key: KeyPair,

@@ -149,11 +149,13 @@ impl FromStr for KeyAlgorithm {
 }
 
 /// A private key with its public half, ready to sign certificates and CSRs.
+#[cfg(feature = "full")]
 pub struct KeyPair {
     inner: rcgen::KeyPair,
     public: PublicKey,
 }
 
+#[cfg(feature = "full")]
 impl fmt::Debug for KeyPair {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("KeyPair")
@@ -163,6 +165,7 @@ impl fmt::Debug for KeyPair {
 }
 
 /// Wipes the PKCS#8 bytes rcgen keeps (ring's parsed key inside rcgen cannot be wiped).
+#[cfg(feature = "full")]
 impl Drop for KeyPair {
     fn drop(&mut self) {
         self.inner.zeroize();
@@ -170,6 +173,7 @@ impl Drop for KeyPair {
 }
 
 /// Lets a [`Ca`](crate::Ca) own its key inside rcgen's issuer.
+#[cfg(feature = "full")]
 impl rcgen::PublicKeyData for KeyPair {
     fn der_bytes(&self) -> &[u8] {
         self.inner.der_bytes()
@@ -181,12 +185,14 @@ impl rcgen::PublicKeyData for KeyPair {
 }
 
 /// Signs with the inner ring key.
+#[cfg(feature = "full")]
 impl rcgen::SigningKey for KeyPair {
     fn sign(&self, msg: &[u8]) -> Result<Vec<u8>, rcgen::Error> {
         self.inner.sign(msg)
     }
 }
 
+#[cfg(feature = "full")]
 impl KeyPair {
     /// Generates a fresh key from the system CSPRNG (RSA keys with the `rsa` crate, the rest with ring).
     pub fn generate(algorithm: KeyAlgorithm) -> Result<Self, Error> {
@@ -325,6 +331,7 @@ impl KeyPair {
 }
 
 /// Generates an RSA key with the `rsa` crate from the system CSPRNG (getrandom), as PKCS#8 for ring.
+#[cfg(feature = "full")]
 fn generate_rsa(algorithm: KeyAlgorithm) -> Result<rcgen::KeyPair, Error> {
     use rsa::pkcs8::EncodePrivateKey;
     let bits = algorithm
@@ -339,6 +346,7 @@ fn generate_rsa(algorithm: KeyAlgorithm) -> Result<rcgen::KeyPair, Error> {
 }
 
 /// Wraps a SEC1 `ECPrivateKey` into PKCS#8, dropping the inner curve parameters that ring refuses.
+#[cfg(feature = "full")]
 fn sec1_to_pkcs8(sec1_der: &[u8]) -> Result<PrivatePkcs8KeyDer<'static>, Error> {
     let bad = |why: &str| Error::InvalidKey(format!("EC PRIVATE KEY: {why}"));
     let key = sec1::EcPrivateKey::from_der(sec1_der).map_err(|e| bad(&e.to_string()))?;
@@ -373,6 +381,7 @@ fn sec1_to_pkcs8(sec1_der: &[u8]) -> Result<PrivatePkcs8KeyDer<'static>, Error> 
 }
 
 /// Wraps a PKCS#1 `RSAPrivateKey` into PKCS#8 with the rsaEncryption algorithm identifier.
+#[cfg(feature = "full")]
 fn pkcs1_to_pkcs8(pkcs1_der: &[u8]) -> Result<PrivatePkcs8KeyDer<'static>, Error> {
     let info = pkcs8::PrivateKeyInfo {
         algorithm: pkcs8::AlgorithmIdentifierRef {

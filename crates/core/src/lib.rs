@@ -11,14 +11,19 @@
 #![no_std]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
+// Without `full`, helpers that only the core's own crypto and parsing use are left unused.
+#![cfg_attr(not(feature = "full"), allow(unused_imports, dead_code))]
 
 extern crate alloc;
 
+#[cfg(feature = "full")]
 pub mod badssl;
 mod ca;
 mod certificate;
 mod constraints;
+#[cfg(feature = "full")]
 mod crl;
+#[cfg(feature = "full")]
 mod csr;
 mod error;
 mod external_ca;
@@ -36,24 +41,33 @@ mod public_key;
 mod tbs;
 pub mod validity;
 
+#[cfg(feature = "full")]
 pub use ca::Ca;
 pub use certificate::{parse_certificates, Certificate};
 pub use constraints::{NameConstraints, Subtree};
+#[cfg(feature = "full")]
 pub use crl::Revoked;
+#[cfg(feature = "full")]
 pub use csr::{Csr, CsrOptions};
 pub use error::Error;
 pub use external_ca::{ExternalCa, UnsignedCa};
 pub use file_names::FileNames;
-pub use inspect::{inspect, CertInfo};
-pub use issue::{
-    prepare_self_signed, self_signed, self_signed_with_key, CaOptions, Issued, LeafOptions,
-};
-pub use key::{KeyAlgorithm, KeyPair};
+#[cfg(feature = "full")]
+pub use inspect::inspect;
+pub use inspect::CertInfo;
+pub use issue::{prepare_self_signed, CaOptions, LeafOptions};
+#[cfg(feature = "full")]
+pub use issue::{self_signed, self_signed_with_key, Issued};
+pub use key::KeyAlgorithm;
+#[cfg(feature = "full")]
+pub use key::KeyPair;
 pub use names::{parse_names, Name};
 pub use private_key::{read_exported_key, PrivateKey};
 pub use profile::{unique_ca_name, Usage};
 pub use public_key::PublicKey;
-pub use tbs::{UnsignedCertificate, UnsignedCsr};
+pub use tbs::UnsignedCertificate;
+#[cfg(feature = "full")]
+pub use tbs::UnsignedCsr;
 pub use validity::Validity;
 
 pub use rustls_pki_types::{CertificateDer, PrivateKeyDer, UnixTime};

@@ -106,6 +106,19 @@ pub fn parse_names<S: AsRef<str>>(inputs: &[S]) -> Result<Vec<Name>, Error> {
     Ok(names)
 }
 
+/// An internationalised domain name in its ASCII (punycode) form, by UTS 46.
+#[cfg(feature = "full")]
+fn to_ascii(name: &str) -> Result<String, &'static str> {
+    idna::domain_to_ascii(name).map_err(|_| "not a valid internationalised domain name")
+}
+
+/// Built without `full` (the page's small module), the core has no Unicode tables: a non-ASCII
+/// name is refused, and the page makes such certificates with its full module.
+#[cfg(not(feature = "full"))]
+fn to_ascii(_: &str) -> Result<String, &'static str> {
+    Err("internationalised names need the page's full WebAssembly module, which was not used")
+}
+
 /// Validates a DNS name and returns its lower-case ASCII (punycode) form.
 pub(crate) fn parse_dns(s: &str, allow_wildcard: bool) -> Result<String, &'static str> {
     let s = s.strip_suffix('.').unwrap_or(s);
@@ -130,7 +143,7 @@ pub(crate) fn parse_dns(s: &str, allow_wildcard: bool) -> Result<String, &'stati
     let ascii = if rest.is_ascii() {
         rest.to_ascii_lowercase()
     } else {
-        idna::domain_to_ascii(rest).map_err(|_| "not a valid internationalised domain name")?
+        to_ascii(rest)?
     };
     if ascii.len() > 253 {
         return Err("DNS names are at most 253 characters long");

@@ -17,7 +17,7 @@ use x509_parser::oid_registry::{
     OID_PKCS1_SHA256WITHRSA, OID_SIG_ECDSA_WITH_SHA256, OID_SIG_ECDSA_WITH_SHA384, OID_SIG_ED25519,
 };
 
-use crate::certificate::{hex_colon, hex_lower, sha256};
+use crate::certificate::{hex_colon, hex_lower, key_id, sha256};
 use crate::constraints::NameConstraints;
 use crate::inspect::{
     names_of, signature_algorithm_name, EXTENDED_KEY_USAGE_NAMES, KEY_USAGE_NAMES,
@@ -53,7 +53,7 @@ impl IssuerView {
             });
         let key_id = match ski {
             Some(ski) => hex_colon(ski),
-            None => hex_colon(&CertificateParams::default().key_identifier(&key.rcgen())),
+            None => hex_colon(&key_id(key.der())),
         };
         let view = IssuerView {
             subject: x.subject().to_string(),

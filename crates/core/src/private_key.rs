@@ -7,17 +7,11 @@ use alloc::vec::Vec;
 use core::fmt;
 
 use pkcs8::der::{Decode, Encode};
-use pkcs8::ObjectIdentifier;
 use rustls_pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
 use zeroize::{Zeroize, Zeroizing};
 
+use crate::public_key::{EC_PUBLIC_KEY, ED25519, P256, P384, RSA_ENCRYPTION};
 use crate::{Error, KeyAlgorithm, PublicKey};
-
-const EC_PUBLIC_KEY: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.2.1");
-const ED25519: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.101.112");
-const RSA_ENCRYPTION: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1");
-const P256: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.3.1.7");
-const P384: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.132.0.34");
 
 /// A PKCS#8 private key with its public half, held as bytes only (it signs where it was made).
 #[derive(Clone, PartialEq, Eq)]

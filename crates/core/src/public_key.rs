@@ -2,16 +2,39 @@
 //! signer held outside the core (a WebCrypto `CryptoKey`).
 
 use alloc::format;
-use alloc::string::String;
+use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
+use der::asn1::{ObjectIdentifier, UintRef};
+use der::Decode;
+use pkcs8::spki::SubjectPublicKeyInfoRef;
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::SubjectPublicKeyInfoDer;
-use x509_parser::prelude::FromDer;
-use x509_parser::public_key::PublicKey as Parsed;
-use x509_parser::x509::SubjectPublicKeyInfo;
 
 use crate::{Error, KeyAlgorithm};
+
+pub(crate) const EC_PUBLIC_KEY: ObjectIdentifier =
+    ObjectIdentifier::new_unwrap("1.2.840.10045.2.1");
+pub(crate) const ED25519: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.101.112");
+pub(crate) const RSA_ENCRYPTION: ObjectIdentifier =
+    ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1");
+pub(crate) const P256: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.3.1.7");
+pub(crate) const P384: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.132.0.34");
+
+/// RSAPublicKey (RFC 8017): what an RSA SubjectPublicKeyInfo carries.
+#[derive(der::Sequence)]
+struct RsaPublicKey<'a> {
+    modulus: UintRef<'a>,
+    exponent: UintRef<'a>,
+}
+
+impl RsaPublicKey<'_> {
+    fn modulus_bits(&self) -> usize {
+        let bytes = self.modulus.as_bytes();
+        let top = bytes.first().map_or(8, |b| b.leading_zeros() as usize);
+        (8 * bytes.len()).saturating_sub(top)
+    }
+}
 
 /// The public half of a key pair, as DER SubjectPublicKeyInfo (what WebCrypto's
 /// `exportKey("spki")` and `openssl pkey -pubout` give).
@@ -27,41 +50,38 @@ impl PublicKey {
     /// Reads a DER SubjectPublicKeyInfo for ECDSA P-256/P-384, Ed25519 or RSA (2048-8192 bits).
     pub fn from_der(spki: &[u8]) -> Result<PublicKey, Error> {
         let bad = |why: &str| Error::InvalidPublicKey(why.into());
-        let parsed = match SubjectPublicKeyInfo::from_der(spki) {
-            Ok(([], parsed)) => parsed,
-            Ok(_) => return Err(bad("unexpected bytes after the SubjectPublicKeyInfo")),
+        let parsed = match SubjectPublicKeyInfoRef::from_der(spki) {
+            Ok(parsed) => parsed,
+            Err(e) if matches!(e.kind(), der::ErrorKind::TrailingData { .. }) => {
+                return Err(bad("unexpected bytes after the SubjectPublicKeyInfo"))
+            }
             Err(_) => return Err(bad("not a DER SubjectPublicKeyInfo")),
         };
-        let (algorithm, bits) = match parsed.parsed() {
-            Ok(Parsed::EC(_)) => {
-                let curve = parsed
-                    .algorithm
-                    .parameters
-                    .as_ref()
-                    .and_then(|p| p.as_oid().ok())
-                    .map(|oid| oid.to_id_string());
-                match curve.as_deref() {
-                    Some("1.2.840.10045.3.1.7") => (KeyAlgorithm::P256, 256),
-                    Some("1.3.132.0.34") => (KeyAlgorithm::P384, 384),
-                    _ => return Err(bad("only the P-256 and P-384 curves are supported")),
-                }
-            }
-            Ok(Parsed::RSA(rsa)) => match rsa.key_size() {
-                bits @ 2048..=8192 => (KeyAlgorithm::rsa_of_size(bits), bits),
-                bits => {
+        let raw = parsed
+            .subject_public_key
+            .as_bytes()
+            .ok_or_else(|| bad("not a DER SubjectPublicKeyInfo"))?;
+        let (algorithm, bits) = match parsed.algorithm.oid {
+            EC_PUBLIC_KEY => match parsed.algorithm.parameters_oid().ok() {
+                Some(P256) => (KeyAlgorithm::P256, 256),
+                Some(P384) => (KeyAlgorithm::P384, 384),
+                _ => return Err(bad("only the P-256 and P-384 curves are supported")),
+            },
+            RSA_ENCRYPTION => match RsaPublicKey::from_der(raw).map(|k| k.modulus_bits()) {
+                Ok(bits @ 2048..=8192) => (KeyAlgorithm::rsa_of_size(bits), bits),
+                Ok(bits) => {
                     return Err(bad(&format!(
                         "RSA keys must have 2048 to 8192 bits, not {bits}"
                     )))
                 }
+                Err(_) => return Err(bad("not an ECDSA P-256/P-384, Ed25519 or RSA key")),
             },
-            _ if parsed.algorithm.algorithm.to_id_string() == "1.3.101.112" => {
-                (KeyAlgorithm::Ed25519, 256)
-            }
+            ED25519 => (KeyAlgorithm::Ed25519, 256),
             _ => return Err(bad("not an ECDSA P-256/P-384, Ed25519 or RSA key")),
         };
         let key = PublicKey {
             spki: spki.to_vec(),
-            raw: parsed.subject_public_key.data.to_vec(),
+            raw: raw.to_vec(),
             algorithm,
             bits,
         };
@@ -157,16 +177,15 @@ impl PublicKey {
 /// What kind of key a DER SubjectPublicKeyInfo holds, in words (`ECDSA P-521`, `Ed448`,
 /// `RSA-PSS`, `1024-bit RSA`, ...), for saying which key selfsign cannot use.
 pub(crate) fn describe_spki(spki: &[u8]) -> String {
-    let Ok((_, parsed)) = SubjectPublicKeyInfo::from_der(spki) else {
+    let Ok(parsed) = SubjectPublicKeyInfoRef::from_der(spki) else {
         return "not a readable public key".into();
     };
-    let algorithm = parsed.algorithm.algorithm.to_id_string();
+    let algorithm = parsed.algorithm.oid.to_string();
     let curve = parsed
         .algorithm
-        .parameters
-        .as_ref()
-        .and_then(|p| p.as_oid().ok())
-        .map(|oid| oid.to_id_string());
+        .parameters_oid()
+        .ok()
+        .map(|oid| oid.to_string());
     let named = match (algorithm.as_str(), curve.as_deref()) {
         ("1.2.840.10045.2.1", Some("1.2.840.10045.3.1.7")) => "ECDSA P-256",
         ("1.2.840.10045.2.1", Some("1.3.132.0.34")) => "ECDSA P-384",
@@ -180,10 +199,13 @@ pub(crate) fn describe_spki(spki: &[u8]) -> String {
         ("1.3.101.111", _) => "X448 (key agreement only)",
         ("1.2.840.113549.1.1.10", _) => "RSA-PSS",
         ("1.2.840.10040.4.1", _) => "DSA",
-        ("1.2.840.113549.1.1.1", _) => match parsed.parsed() {
-            Ok(Parsed::RSA(rsa)) => return format!("{}-bit RSA", rsa.key_size()),
-            _ => "RSA",
-        },
+        ("1.2.840.113549.1.1.1", _) => {
+            let key = parsed.subject_public_key.as_bytes();
+            match key.map(RsaPublicKey::from_der) {
+                Some(Ok(rsa)) => return format!("{}-bit RSA", rsa.modulus_bits()),
+                _ => "RSA",
+            }
+        }
         (other, _) => return format!("of algorithm {other}"),
     };
     named.into()

@@ -17,8 +17,11 @@ use der::{Decode, Encode};
 use rcgen::{CertificateParams, CertificateSigningRequestParams, PublicKeyData, SigningKey};
 use rustls_pki_types::{CertificateSigningRequestDer, UnixTime};
 
+use crate::certificate::key_id;
 use crate::preview::{IssuerView, Preview};
-use crate::{CertInfo, Certificate, Csr, Error, KeyAlgorithm, PublicKey};
+#[cfg(feature = "full")]
+use crate::Csr;
+use crate::{CertInfo, Certificate, Error, KeyAlgorithm, PublicKey};
 
 /// A certificate built and encoded, waiting for its signature: sign [`tbs`](Self::tbs) with the
 /// private key of [`signer`](Self::signer), then [`finish`](Self::finish).
@@ -31,6 +34,7 @@ pub struct UnsignedCertificate {
 
 /// A CSR built and encoded, waiting for its signature by the subject's own key.
 #[derive(Debug)]
+#[cfg(feature = "full")]
 pub struct UnsignedCsr {
     unsigned: Unsigned,
 }
@@ -104,6 +108,7 @@ impl UnsignedCertificate {
     }
 
     /// A certificate for a CSR's key and names, issued by `issuer`.
+    #[cfg(feature = "full")]
     pub(crate) fn from_csr(
         request: &CertificateSigningRequestParams,
         issuer: &rcgen::Issuer<'_, OutsideKey>,
@@ -157,12 +162,20 @@ impl UnsignedCertificate {
         let certificate = Certificate::from_encoded(der.into());
         let info = match self.preview {
             Some(preview) => preview.finish(certificate.der(), now),
+            #[cfg(feature = "full")]
             None => certificate.inspect_unverified(now)?,
+            #[cfg(not(feature = "full"))]
+            None => {
+                return Err(Error::Generation(
+                    "this build cannot describe certificates for a CSR".into(),
+                ))
+            }
         };
         Ok((certificate, info))
     }
 }
 
+#[cfg(feature = "full")]
 impl UnsignedCsr {
     /// A request signed by its own subject key.
     pub(crate) fn prepare(params: &CertificateParams, key: &PublicKey) -> Result<Self, Error> {
@@ -195,8 +208,7 @@ impl UnsignedCsr {
 /// Fixes `params`' key identifier to the one derived from `key`, so the SKI rcgen writes, the
 /// AKI of what the CA issues and the preview hash the key once rather than each on its own.
 pub(crate) fn key_id_once(params: &mut CertificateParams, key: &PublicKey) {
-    let id = params.key_identifier(&key.rcgen());
-    params.key_identifier_method = rcgen::KeyIdMethod::PreSpecified(id);
+    params.key_identifier_method = rcgen::KeyIdMethod::PreSpecified(key_id(key.der()));
 }
 
 /// rcgen's view of a key whose private half is elsewhere: it has the public key and signs

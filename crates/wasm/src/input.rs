@@ -8,9 +8,11 @@ use wasm_bindgen::{JsCast, JsValue};
 use selfsign_core::presets;
 use selfsign_core::validity::{CA_DAYS, LEAF_DAYS, MAX_DAYS};
 use selfsign_core::{
-    parse_certificates, Ca, CaOptions, Certificate, CsrOptions, ExternalCa, KeyAlgorithm, KeyPair,
-    LeafOptions, UnixTime, Usage, Validity,
+    parse_certificates, CaOptions, Certificate, KeyAlgorithm, LeafOptions, UnixTime, Usage,
+    Validity,
 };
+#[cfg(feature = "full")]
+use selfsign_core::{Ca, CsrOptions, ExternalCa, KeyPair};
 
 use crate::error::{At, Error, Field};
 
@@ -139,6 +141,7 @@ pub struct CsrInput {
     pub key_pem: Option<String>,
 }
 
+#[cfg(feature = "full")]
 impl CsrInput {
     /// The key to sign the request with: the given one, or a fresh one.
     pub fn key_pair(&self) -> Result<KeyPair, Error> {
@@ -159,6 +162,7 @@ pub struct SignInput {
     pub days: Option<f64>,
 }
 
+#[cfg(feature = "full")]
 impl SignInput {
     /// The core's CSR signing options.
     pub fn to_core(&self) -> Result<CsrOptions, Error> {
@@ -275,6 +279,7 @@ fn ca_certificates(ca_cert: &JsValue) -> Result<(Certificate, Vec<Certificate>),
 }
 
 /// Loads a CA, blaming the certificate or the key input for whatever is wrong.
+#[cfg(feature = "full")]
 pub fn ca(ca_cert: &JsValue, ca_key: &JsValue) -> Result<Ca, Error> {
     let (certificate, parents) = ca_certificates(ca_cert)?;
     let key = bytes_from_js(ca_key, "caKey")?;
@@ -293,6 +298,7 @@ pub fn ca(ca_cert: &JsValue, ca_key: &JsValue) -> Result<Ca, Error> {
 }
 
 /// The issuing CA from its certificate (and the issuers after it); its key signs elsewhere.
+#[cfg(feature = "full")]
 pub fn external_ca(ca_cert: &JsValue) -> Result<ExternalCa, Error> {
     let (certificate, parents) = ca_certificates(ca_cert)?;
     ExternalCa::from_parts(certificate, parents).or_at("caCert")

@@ -6,7 +6,9 @@ use wasm_bindgen::JsValue;
 use zeroize::Zeroizing;
 
 use selfsign_core::presets::WebTransportHash;
-use selfsign_core::{CertInfo, Certificate, KeyPair, Name, PrivateKey, Usage};
+#[cfg(feature = "full")]
+use selfsign_core::KeyPair;
+use selfsign_core::{CertInfo, Certificate, Name, PrivateKey, Usage};
 
 use crate::error::Error;
 
@@ -43,6 +45,7 @@ pub struct Key {
     der: Bytes,
 }
 
+#[cfg(feature = "full")]
 impl From<&KeyPair> for Key {
     fn from(key: &KeyPair) -> Self {
         Key {

@@ -11,8 +11,10 @@
 
 use wasm_bindgen::prelude::*;
 
+#[cfg(feature = "full")]
+use selfsign_core::Csr;
 use selfsign_core::{
-    parse_names, read_exported_key, Certificate, Csr, ExternalCa, KeyAlgorithm, Name, PrivateKey,
+    parse_names, read_exported_key, Certificate, ExternalCa, KeyAlgorithm, Name, PrivateKey,
     PublicKey, UnsignedCertificate, Usage,
 };
 
@@ -199,6 +201,7 @@ pub fn prepare_ca(
     })
 }
 
+#[cfg(feature = "full")]
 /// Prepares a leaf issued by the given CA (PEM or DER; PEM may carry its issuers after it) for
 /// the new key (PKCS#8 or SPKI). The CA's `CryptoKey` signs it.
 #[wasm_bindgen(js_name = prepareLeaf)]
@@ -222,6 +225,7 @@ pub fn prepare_leaf(
     })
 }
 
+#[cfg(feature = "full")]
 /// Prepares a leaf for a CSR (PEM or DER) issued by the given CA: the names and public key come
 /// from the request, the profile and validity from the options. The CA's `CryptoKey` signs it.
 #[wasm_bindgen(js_name = prepareSignCsr)]

@@ -3,15 +3,12 @@
 
 use wasm_bindgen::prelude::*;
 
-use selfsign_core::validity::{CA_DAYS, LEAF_DAYS, MAX_DAYS, WEBTRANSPORT_DAYS};
-use selfsign_core::{
-    parse_names, Ca, Certificate, Csr, KeyAlgorithm, Name, NameConstraints, Usage,
-};
+use selfsign_core::{parse_names, Ca, Certificate, Csr, Name, Usage};
 
 use crate::error::{At, Error};
 use crate::input::{self, bytes_from_js, from_js, now};
-use crate::input::{CaInput, CsrInput, LeafInput, NameList, SignInput, WebTransportInput};
-use crate::output::{to_js, CertView, CsrFileNames, CsrResult, Defaults, Issued, WebTransport};
+use crate::input::{CaInput, CsrInput, LeafInput, SignInput, WebTransportInput};
+use crate::output::{to_js, CertView, CsrFileNames, CsrResult, Issued, WebTransport};
 
 /// Generates a key and a self-signed leaf certificate (server by default).
 #[wasm_bindgen(js_name = generateSelfSigned, unchecked_return_type = "Issued")]
@@ -153,33 +150,4 @@ pub fn web_transport(
         key,
         &names,
     ))?)
-}
-
-/// The name constraints that permit exactly these names: DNS names (wildcards as their domain),
-/// IP addresses, and email domains. Pass the result as `nameConstraints` to `generateCa`.
-#[wasm_bindgen(js_name = nameConstraintsFor, unchecked_return_type = "string[]")]
-pub fn name_constraints_for(
-    #[wasm_bindgen(unchecked_param_type = "string | string[]")] names: JsValue,
-) -> Result<JsValue, JsValue> {
-    let list: NameList = serde_wasm_bindgen::from_value(names)
-        .map_err(|_| Error::invalid("names", "expected names as text or an array"))?;
-    let names = parse_names(&list.0).map_err(Error::from)?;
-    Ok(to_js(
-        &NameConstraints::entries_for(&names).map_err(Error::from)?,
-    )?)
-}
-
-/// Default validities, limits and the key algorithms that can be generated.
-#[wasm_bindgen(unchecked_return_type = "Defaults")]
-pub fn defaults() -> Result<JsValue, JsValue> {
-    Ok(to_js(&Defaults {
-        leaf_days: LEAF_DAYS,
-        ca_days: CA_DAYS,
-        web_transport_days: WEBTRANSPORT_DAYS,
-        max_days: MAX_DAYS,
-        algorithms: KeyAlgorithm::GENERATABLE
-            .iter()
-            .map(|k| (k.name(), k.description()))
-            .collect(),
-    })?)
 }
