@@ -216,12 +216,6 @@ pub fn run(args: &ServeArgs, global: &Global) -> Result<(), Error> {
             "--proxy and --route forward HTTP: drop --mode echo".into(),
         ));
     }
-    if args.proxying() && args.acme {
-        // The ACME directory is answered by the file server, which the proxy does not run.
-        return Err(Error::Usage(
-            "--acme runs with the file server only, not yet with --proxy or --route: start a second `selfsign serve --acme` on another port".into(),
-        ));
-    }
     let mut allowed = ondemand::patterns(&args.on_demand)?;
     let mode = match args.mode {
         _ if args.proxying() => Mode::Proxy(proxy::options(

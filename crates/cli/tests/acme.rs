@@ -1,7 +1,7 @@
 //! `selfsign serve --acme` with real ACME clients: certbot and lego obtain certificates over
 //! http-01 and tls-alpn-01 (validated for real by the server), each verifies with openssl against
-//! the local CA, certbot's revocation lands on the served CRL, accounts survive a restart, and
-//! Caddy gets its site certificate from selfsign.
+//! the local CA, certbot's revocation lands on the served CRL, accounts survive a restart, lego
+//! is served by a `serve --proxy` too, and Caddy gets its site certificate from selfsign.
 
 mod cli_support;
 
@@ -210,6 +210,79 @@ fn lego_gets_certificates_over_http_01_and_tls_alpn_01_and_keeps_its_account_acr
     assert_verifies(&env, &env.file("lego/certificates/tls.localhost.crt"));
 }
 
+/// Python's http.server on 127.0.0.1:`port` serving `site/`, its request log in `app.log`;
+/// killed when dropped.
+struct App(std::process::Child);
+
+impl App {
+    fn start(env: &Env, port: u16) -> App {
+        let log = std::fs::File::create(env.file("app.log")).unwrap();
+        let child = Command::new("python3")
+            .args([
+                "-m",
+                "http.server",
+                &port.to_string(),
+                "--bind",
+                "127.0.0.1",
+            ])
+            .args(["--directory", "site"])
+            .current_dir(env.path())
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("python3 runs");
+        let app = App(child);
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the app never listened"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        app
+    }
+}
+
+impl Drop for App {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn lego_gets_a_certificate_from_a_proxying_serve_whose_app_never_sees_acme() {
+    let env = Env::new();
+    std::fs::create_dir(env.file("site")).unwrap();
+    std::fs::write(env.file("site/hello.txt"), "from the app\n").unwrap();
+    let app_port = free_port();
+    let _app = App::start(&env, app_port);
+    let (app_url, http_port) = (format!("http://127.0.0.1:{app_port}"), free_port());
+    let served = Served::start_with(
+        &env,
+        &[
+            "--proxy",
+            &app_url,
+            "--acme",
+            "--acme-http-port",
+            &http_port.to_string(),
+        ],
+    );
+    lego(&env, &served, "web.localhost", "http", http_port);
+    assert_verifies(&env, &env.file("lego/certificates/web.localhost.crt"));
+
+    let page = curl(&env, &["-f", &served.url("/hello.txt")]);
+    assert_eq!(String::from_utf8_lossy(&page.stdout), "from the app\n");
+    let log = std::fs::read_to_string(env.file("app.log")).unwrap();
+    assert!(log.contains("GET /hello.txt"), "{log}");
+    assert!(
+        !log.contains("/acme"),
+        "ACME requests reached the app:\n{log}"
+    );
+}
+
 #[test]
 fn trusted_names_need_no_challenge_and_other_names_are_refused() {
     let env = Env::new();
@@ -263,11 +336,9 @@ fn a_challenge_that_hangs_does_not_stop_the_server_from_answering() {
     assert!(text.contains("incorrectResponse"), "{text}");
 }
 
-#[test]
-fn the_listener_refuses_an_oversized_acme_body_with_a_problem_document() {
-    let env = Env::new();
-    let served = Served::start(&env, &["--acme"]);
-    std::fs::write(env.file("big.json"), vec![b'{'; 2 * 1024 * 1024]).unwrap();
+/// POSTs a body of `len` bytes to the served newOrder; the status, content type and body.
+fn post_body(env: &Env, served: &Served, len: usize) -> (String, String) {
+    std::fs::write(env.file("body.json"), vec![b'{'; len]).unwrap();
     let ca = env.ca();
     let out = tool_ok(
         env.path(),
@@ -283,16 +354,36 @@ fn the_listener_refuses_an_oversized_acme_body_with_a_problem_document() {
             "-H",
             "Content-Type: application/jose+json",
             "--data-binary",
-            "@big.json",
+            "@body.json",
             &served.url("/acme/new-order"),
         ],
     );
-    assert_eq!(out, "413 application/problem+json");
-    let problem = std::fs::read_to_string(env.file("problem.json")).unwrap();
-    assert!(
-        problem.contains("urn:ietf:params:acme:error:malformed"),
-        "{problem}"
-    );
+    (
+        out,
+        std::fs::read_to_string(env.file("problem.json")).unwrap(),
+    )
+}
+
+#[test]
+fn the_listener_takes_a_body_up_to_64_kib_and_refuses_a_larger_one_with_a_problem_document() {
+    // Beside the file server, and beside a proxy (whose upstream is down: ACME is answered here).
+    let proxy = ["--acme", "--proxy", "http://127.0.0.1:1"];
+    for flags in [&["--acme"][..], &proxy] {
+        let env = Env::new();
+        let served = Served::start_with(&env, flags);
+        let (status, problem) = post_body(&env, &served, 60 * 1024);
+        assert_eq!(status, "400 application/problem+json", "{flags:?}");
+        assert!(
+            problem.contains("not a flattened JWS"),
+            "{flags:?}: {problem}"
+        );
+        let (status, problem) = post_body(&env, &served, 2 * 1024 * 1024);
+        assert_eq!(status, "413 application/problem+json", "{flags:?}");
+        assert!(
+            problem.contains("urn:ietf:params:acme:error:malformed"),
+            "{flags:?}: {problem}"
+        );
+    }
 }
 
 #[test]

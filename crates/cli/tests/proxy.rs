@@ -699,8 +699,6 @@ fn the_proxy_refuses_flags_it_cannot_honour() {
     let env = Env::new();
     let e = env.fails(&["serve", "--proxy", "http://127.0.0.1:1", "--mode", "echo"]);
     assert!(e.contains("drop --mode echo"), "{e}");
-    let e = env.fails(&["serve", "--proxy", "http://127.0.0.1:1", "--acme"]);
-    assert!(e.contains("--acme runs with the file server only"), "{e}");
     let e = env.fails(&["serve", "--proxy", "https://127.0.0.1:1"]);
     assert!(e.contains("plain HTTP"), "{e}");
 }

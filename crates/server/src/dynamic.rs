@@ -76,10 +76,7 @@ pub(crate) fn frame(buf: &[u8], head_len: usize, max_body: usize) -> Framed<'_> 
             return Framed::Refuse(411);
         }
         if h.name.eq_ignore_ascii_case("content-length") {
-            match std::str::from_utf8(h.value)
-                .ok()
-                .and_then(|v| v.trim().parse().ok())
-            {
+            match crate::http::content_length(h.value).and_then(|n| usize::try_from(n).ok()) {
                 Some(n) => length = n,
                 None => return Framed::Refuse(400),
             }

@@ -8,7 +8,7 @@ use httparse::Status;
 use percent_encoding::percent_decode_str;
 
 use crate::badssl::Pages;
-use crate::dynamic::{self, Framed, Handler, HandlerRequest};
+use crate::dynamic::{self, Framed, Handler, HandlerRequest, HandlerResponse};
 use crate::files::{BadPath, Lookup, WebRoot};
 use crate::service::{Service, CHUNK};
 
@@ -151,27 +151,7 @@ impl Http {
         self.head_pending = false;
         self.inbuf.drain(..end);
         self.close |= req.close;
-        let extra: String = response
-            .headers
-            .iter()
-            .filter(|(name, _)| !name.eq_ignore_ascii_case("content-type"))
-            .map(|(name, value)| format!("{name}: {value}\r\n"))
-            .collect();
-        let content_type = response
-            .headers
-            .iter()
-            .find(|(name, _)| name.eq_ignore_ascii_case("content-type"))
-            .map_or("text/plain; charset=utf-8", |(_, v)| v.as_str());
-        self.head(
-            out,
-            response.status,
-            content_type,
-            response.body.len() as u64,
-            &extra,
-        );
-        if !head_only {
-            out.extend_from_slice(&response.body);
-        }
+        handler_response(&response, head_only, self.close, out);
         tracing::trace!("{} {} -> {}", req.method, req.target, response.status);
     }
 
@@ -315,14 +295,7 @@ impl Http {
 
     /// Writes a response head.
     fn head(&self, out: &mut Vec<u8>, status: u16, content_type: &str, len: u64, extra: &str) {
-        let connection = if self.close { "close" } else { "keep-alive" };
-        let date = httpdate::fmt_http_date(std::time::SystemTime::now());
-        let head = format!(
-            "HTTP/1.1 {status} {}\r\nDate: {date}\r\nContent-Type: {content_type}\r\n\
-             Content-Length: {len}\r\nConnection: {connection}\r\n{COMMON_HEADERS}{extra}\r\n",
-            reason(status)
-        );
-        out.extend_from_slice(head.as_bytes());
+        head(out, status, content_type, len, extra, self.close);
     }
 
     /// Appends the next chunk of the file body.
@@ -506,6 +479,44 @@ impl RequestHead {
             head.chunked = true;
         }
         Ok(head)
+    }
+}
+
+/// Appends a response head with the fields every answer of ours carries.
+fn head(out: &mut Vec<u8>, status: u16, content_type: &str, len: u64, extra: &str, close: bool) {
+    let connection = if close { "close" } else { "keep-alive" };
+    let date = httpdate::fmt_http_date(std::time::SystemTime::now());
+    let head = format!(
+        "HTTP/1.1 {status} {}\r\nDate: {date}\r\nContent-Type: {content_type}\r\n\
+         Content-Length: {len}\r\nConnection: {connection}\r\n{COMMON_HEADERS}{extra}\r\n",
+        reason(status)
+    );
+    out.extend_from_slice(head.as_bytes());
+}
+
+/// Appends a [`Handler`]'s answer as a whole response (no body for HEAD); `close` says the
+/// connection ends after it.
+pub(crate) fn handler_response(
+    response: &HandlerResponse,
+    head_only: bool,
+    close: bool,
+    out: &mut Vec<u8>,
+) {
+    let extra: String = response
+        .headers
+        .iter()
+        .filter(|(name, _)| !name.eq_ignore_ascii_case("content-type"))
+        .map(|(name, value)| format!("{name}: {value}\r\n"))
+        .collect();
+    let content_type = response
+        .headers
+        .iter()
+        .find(|(name, _)| name.eq_ignore_ascii_case("content-type"))
+        .map_or("text/plain; charset=utf-8", |(_, v)| v.as_str());
+    let len = response.body.len() as u64;
+    head(out, response.status, content_type, len, &extra, close);
+    if !head_only {
+        out.extend_from_slice(&response.body);
     }
 }
 

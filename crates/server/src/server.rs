@@ -207,7 +207,8 @@ impl Server {
         self.listeners.local_addrs()
     }
 
-    /// Lets `handler` answer the requests for the paths it claims (HTTP mode only).
+    /// Lets `handler` answer the requests for the paths it claims (file server and proxy modes;
+    /// the proxy answers them on every host, before its routes).
     pub fn set_handler(&mut self, handler: Arc<dyn Handler>) {
         self.handler = Some(handler);
     }
@@ -505,11 +506,10 @@ impl Server {
                     .with_pages(pages),
             ),
             Serving::Echo => Box::new(Echo::default()),
-            Serving::Proxy(shared) => Box::new(Proxy::new(
-                shared.clone(),
-                proxy::upstream_token(slot),
-                peer,
-            )),
+            Serving::Proxy(shared) => Box::new(
+                Proxy::new(shared.clone(), proxy::upstream_token(slot), peer)
+                    .with_handler(self.handler.clone()),
+            ),
         };
         let service = match &self.badssl {
             Some((site, _, _)) => site.wrap(service),

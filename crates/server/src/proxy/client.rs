@@ -13,7 +13,8 @@ use std::time::{Duration, Instant};
 use httparse::Status;
 use mio::Token;
 
-use crate::http::{Http, RequestHead};
+use crate::dynamic::{self, Framed, Handler, HandlerRequest};
+use crate::http::{handler_response, origin_form, Http, RequestHead};
 use crate::service::{Service, CHUNK};
 use crate::timer::after;
 
@@ -37,6 +38,10 @@ const TUNNEL_IDLE: Duration = Duration::from_secs(3600);
 /// One client connection of the proxy.
 pub(crate) struct Proxy {
     shared: Arc<Shared>,
+    /// Answers the paths it claims here, before any routing (e.g. `/acme/`).
+    handler: Option<Arc<dyn Handler>>,
+    /// Room beyond [`INBUF_LIMIT`] while a request for `handler` waits for its body.
+    body_room: usize,
     /// The token this connection's upstream sockets are registered with.
     token: Token,
     client: forward::Client,
@@ -120,8 +125,12 @@ struct Tunnel {
 enum Taken {
     /// Its head: what follows is its body or the next request.
     Head,
+    /// Its head and body, this many bytes: what follows is the next request.
+    Through(usize),
     /// Everything: the connection closes after the answer.
     All,
+    /// Nothing yet: its body has not all arrived.
+    Wait,
 }
 
 /// Why an exchange cannot go on.
@@ -137,6 +146,8 @@ impl Proxy {
     pub(crate) fn new(shared: Arc<Shared>, token: Token, client: SocketAddr) -> Proxy {
         Proxy {
             shared,
+            handler: None,
+            body_room: 0,
             token,
             client: forward::Client::new(client),
             inbuf: Vec::new(),
@@ -151,6 +162,12 @@ impl Proxy {
             head_pending: true,
             now: Instant::now(),
         }
+    }
+
+    /// Lets `handler` answer the paths it claims on every host, ahead of the routes.
+    pub(crate) fn with_handler(mut self, handler: Option<Arc<dyn Handler>>) -> Proxy {
+        self.handler = handler;
+        self
     }
 
     /// Answers with a page of our own; `close` ends the connection after it.
@@ -172,9 +189,14 @@ impl Proxy {
         let taken = match req.parse(&buf) {
             Ok(Status::Complete(n)) if n <= max_head => {
                 self.head_pending = false;
-                match self.route(&req, &buf[..n]) {
+                match self.route(&req, &buf, n) {
                     Taken::Head => Some(n),
+                    Taken::Through(end) => Some(end),
                     Taken::All => Some(buf.len()),
+                    Taken::Wait => {
+                        self.head_pending = true;
+                        None
+                    }
                 }
             }
             Ok(Status::Partial) if buf.len() < max_head => {
@@ -214,8 +236,10 @@ impl Proxy {
         );
     }
 
-    /// Routes the request whose head is `head`; says how much of `inbuf` it used up.
-    fn route(&mut self, req: &httparse::Request<'_, '_>, head: &[u8]) -> Taken {
+    /// Routes the request whose head is the first `n` bytes of `buf`; says how much of `buf`
+    /// it used up.
+    fn route(&mut self, req: &httparse::Request<'_, '_>, buf: &[u8], n: usize) -> Taken {
+        let head = &buf[..n];
         let framing = match RequestHead::check(req.headers) {
             Ok(f) => f,
             Err(why) => {
@@ -233,6 +257,11 @@ impl Proxy {
             return Taken::All;
         }
         self.close |= http10 || framing.close;
+        let target = origin_form(req.path.unwrap_or("/"));
+        let path = target.split('?').next().unwrap_or_default();
+        if let Some(handler) = self.handler.clone().filter(|h| h.claims(path)) {
+            return self.answer_here(handler.as_ref(), req, path, buf, n);
+        }
         let host = req
             .headers
             .iter()
@@ -298,6 +327,50 @@ impl Proxy {
                 }
             }
         }
+    }
+
+    /// Answers a request `handler` claims, once its body is in (`Content-Length` only, at most
+    /// the handler's limit).
+    fn answer_here(
+        &mut self,
+        handler: &dyn Handler,
+        req: &httparse::Request<'_, '_>,
+        path: &str,
+        buf: &[u8],
+        n: usize,
+    ) -> Taken {
+        let method = req.method.unwrap_or("GET");
+        let (response, taken) = match dynamic::frame(buf, n, handler.max_body()) {
+            Framed::Incomplete => {
+                self.body_room = handler.max_body();
+                return Taken::Wait;
+            }
+            Framed::Refuse(status) => {
+                let Some(response) = handler.refuse(status) else {
+                    self.refuse(status, "the request body cannot be taken");
+                    return Taken::All;
+                };
+                self.close = true;
+                (response, Taken::All)
+            }
+            Framed::Complete {
+                content_type,
+                body,
+                end,
+            } => {
+                let request = HandlerRequest {
+                    method,
+                    path,
+                    content_type,
+                    body,
+                };
+                (handler.handle(&request), Taken::Through(end))
+            }
+        };
+        self.body_room = 0;
+        tracing::trace!("{method} {path} -> {} (answered here)", response.status);
+        handler_response(&response, method == "HEAD", self.close, &mut self.reply);
+        taken
     }
 
     /// An upstream connection for `origin`: a pooled one, else a new one to the first address
@@ -742,7 +815,7 @@ impl Service for Proxy {
     }
 
     fn wants_input(&self) -> bool {
-        !self.done && !self.peer_closed && self.inbuf.len() < INBUF_LIMIT
+        !self.done && !self.peer_closed && self.inbuf.len() < INBUF_LIMIT + self.body_room
     }
 
     fn peer_closed(&mut self) {
