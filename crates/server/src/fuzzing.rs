@@ -156,15 +156,7 @@ pub fn upstream_response(reads: &[&[u8]], head_only: bool, upgrade: bool) -> Rel
     let mut body: Option<Body> = None;
     for read in reads {
         if let Some(framing) = body.as_mut() {
-            match framing.take(read) {
-                Ok(k) => out.body.extend_from_slice(&read[..k]),
-                Err(e) => {
-                    out.error = Some(e);
-                    return out;
-                }
-            }
-            if framing.done() {
-                out.complete = true;
+            if pass_body(framing, read, &mut out) {
                 return out;
             }
             continue;
@@ -196,15 +188,7 @@ pub fn upstream_response(reads: &[&[u8]], head_only: bool, upgrade: bool) -> Rel
                 out.complete = true;
                 return out;
             };
-            match framing.take(rest) {
-                Ok(k) => out.body.extend_from_slice(&rest[..k]),
-                Err(e) => {
-                    out.error = Some(e);
-                    return out;
-                }
-            }
-            if framing.done() {
-                out.complete = true;
+            if pass_body(&mut framing, rest, &mut out) {
                 return out;
             }
             body = Some(framing);
@@ -219,6 +203,20 @@ pub fn upstream_response(reads: &[&[u8]], head_only: bool, upgrade: bool) -> Rel
         }
     }
     out
+}
+
+/// Passes on the part of `data` that belongs to the body; whether the relay ends there (the
+/// body is through, or its framing is malformed).
+fn pass_body(framing: &mut crate::proxy::body::Body, data: &[u8], out: &mut Relayed) -> bool {
+    match framing.take(data) {
+        Ok(k) => out.body.extend_from_slice(&data[..k]),
+        Err(e) => {
+            out.error = Some(e);
+            return true;
+        }
+    }
+    out.complete = framing.done();
+    out.complete
 }
 
 fn service(mode: &Mode, limits: &Limits) -> Result<Box<dyn Service>, Error> {
