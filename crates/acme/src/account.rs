@@ -63,6 +63,11 @@ impl Acme {
         let request: NewAccount = post.json()?;
         let thumbprint = key.thumbprint();
         if let Some(id) = self.account_by_thumbprint(&thumbprint) {
+            if self.state.accounts[&id].deactivated {
+                return Err(Problem::deactivated(
+                    "the account with this key is deactivated; use a new key for a new account",
+                ));
+            }
             let location = self.url(&format!("/account/{id}"));
             return Ok(Response::json(200, &self.account_json(&id)).with("Location", location));
         }

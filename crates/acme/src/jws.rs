@@ -28,6 +28,8 @@ struct Header {
     url: Option<String>,
     jwk: Option<Jwk>,
     kid: Option<String>,
+    /// RFC 7515 §4.1.11: extensions the signer requires us to understand (we understand none).
+    crit: Option<serde_json::Value>,
 }
 
 /// A public key as a JWK, keeping only the members that define it (its RFC 7638 thumbprint's),
@@ -88,6 +90,11 @@ impl Jws {
         let header_bytes = b64("protected header", &outer.protected)?;
         let header: Header = serde_json::from_slice(&header_bytes)
             .map_err(|e| Problem::malformed(format!("the JWS protected header is invalid: {e}")))?;
+        if let Some(crit) = header.crit {
+            return Err(Problem::malformed(format!(
+                "the JWS protected header marks extensions critical (crit: {crit}); this server understands none, so it cannot accept the JWS"
+            )));
+        }
         let signer = match (header.jwk, header.kid) {
             (Some(jwk), None) => Signer::Jwk(jwk),
             (None, Some(kid)) => Signer::Kid(kid),

@@ -271,6 +271,18 @@ impl Acme {
         value
     }
 
+    /// Whether the CSR `der` is for the key of `account` (RFC 8555 §11.1 forbids certifying it).
+    fn is_account_key(&self, account: &str, der: &[u8]) -> bool {
+        use x509_parser::prelude::FromDer;
+        let parsed = x509_parser::certification_request::X509CertificationRequest::from_der(der);
+        let (Some(account), Ok((_, csr))) = (self.state.accounts.get(account), parsed) else {
+            return false;
+        };
+        account
+            .key
+            .matches_spki(&csr.certification_request_info.subject_pki)
+    }
+
     /// The order `id` if the signing account owns it.
     fn owned_order(&self, id: &str, post: &Post) -> Result<&Order, Problem> {
         let account = post.account()?;
@@ -320,6 +332,11 @@ impl Acme {
         )
         .map_err(|_| Problem::bad_csr("csr is not unpadded base64url DER"))?;
         let csr = Csr::parse(&der).map_err(|e| Problem::bad_csr(e.to_string()))?;
+        if self.is_account_key(&order.account, &der) {
+            return Err(Problem::bad_csr(
+                "the CSR's public key is the account key; certify a different key",
+            ));
+        }
         let requested = csr.names().map_err(|e| Problem::bad_csr(e.to_string()))?;
         let mut names = BTreeSet::new();
         for name in &requested {

@@ -59,6 +59,11 @@ impl Problem {
         Problem::new("unauthorized", 403, detail)
     }
 
+    /// The signing account is deactivated (RFC 8555 §7.3.6: 401).
+    pub(crate) fn deactivated(detail: impl Into<String>) -> Problem {
+        Problem::new("unauthorized", 401, detail)
+    }
+
     /// The `kid` or key names no account.
     pub(crate) fn account_does_not_exist(detail: impl Into<String>) -> Problem {
         Problem::new("accountDoesNotExist", 400, detail)

@@ -298,7 +298,7 @@ impl Acme {
             ))
         })?;
         if account.deactivated {
-            return Err(Problem::unauthorized(format!(
+            return Err(Problem::deactivated(format!(
                 "the account {kid} is deactivated"
             )));
         }

@@ -231,3 +231,62 @@ fn a_wrong_content_type_is_refused() {
     assert_eq!(problem(&response), "malformed");
     assert_eq!(acme.state(), &before);
 }
+
+#[test]
+fn a_protected_header_with_critical_extensions_is_malformed() {
+    let (mut acme, who, _) = ready();
+    let url = format!("{ORIGIN}{NEW_ORDER}");
+    for crit in [json!(["b64"]), json!(["x-unknown"]), json!([])] {
+        let header = json!({"nonce": nonce(&mut acme), "url": url, "kid": who.kid, "crit": crit});
+        let jws = who
+            .key
+            .jws(header, new_order_payload("app.test").as_bytes());
+        let doc = refused_jws(&mut acme, NEW_ORDER, &jws, "malformed");
+        assert!(doc["detail"].as_str().unwrap().contains("crit"), "{doc}");
+    }
+}
+
+#[test]
+fn a_csr_for_the_account_key_itself_is_a_bad_csr() {
+    let mut acme = server(&["app.test"]);
+    let key = selfsign_core::KeyPair::generate(selfsign_core::KeyAlgorithm::P256).unwrap();
+    let account_key = AccountKey::p256_of(&key);
+    let who = Account {
+        kid: account(&mut acme, &account_key),
+        key: account_key,
+    };
+    let (_, order) = order(&mut acme, &who.key, &who.kid, &["app.test"]);
+    let finalize = path(order["finalize"].as_str().unwrap());
+    let jws = who.signed(&mut acme, &finalize, &csr_payload_for(&["app.test"], &key));
+    let doc = refused_jws(&mut acme, &finalize, &jws, "badCSR");
+    assert!(
+        doc["detail"].as_str().unwrap().contains("account key"),
+        "{doc}"
+    );
+    assert!(acme.state().issued_serials().is_empty());
+}
+
+#[test]
+fn a_deactivated_accounts_key_is_unauthorized_with_401_even_at_new_account() {
+    let mut acme = server(&["app.test"]);
+    let who = Account::new(&mut acme, "ES256");
+    let off = who.post(&mut acme, &path(&who.kid), r#"{"status":"deactivated"}"#);
+    assert_eq!(body_json(&off)["status"], "deactivated");
+    for payload in [
+        r#"{"termsOfServiceAgreed":true}"#,
+        r#"{"onlyReturnExisting":true}"#,
+    ] {
+        let jws = signed(&mut acme, &who.key, None, "/acme/new-account", payload);
+        refused_jws(&mut acme, "/acme/new-account", &jws, "unauthorized");
+        let jws = signed(&mut acme, &who.key, None, "/acme/new-account", payload);
+        let response = send(&mut acme, "/acme/new-account", jws.to_string().as_bytes());
+        assert_eq!(response.status, 401);
+        assert_eq!(response.header("Location"), None);
+    }
+    let jws = who.signed(&mut acme, NEW_ORDER, &new_order_payload("app.test"));
+    let response = send(&mut acme, NEW_ORDER, jws.to_string().as_bytes());
+    assert_eq!(
+        (response.status, problem(&response).as_str()),
+        (401, "unauthorized")
+    );
+}

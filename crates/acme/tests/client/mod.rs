@@ -39,20 +39,7 @@ impl AccountKey {
                     (&signature::ECDSA_P384_SHA384_FIXED_SIGNING, "P-384", 48)
                 };
                 let pkcs8 = EcdsaKeyPair::generate_pkcs8(signing, &rng).unwrap();
-                let pair = EcdsaKeyPair::from_pkcs8(signing, pkcs8.as_ref(), &rng).unwrap();
-                let point = pair.public_key().as_ref().to_vec();
-                let (x, y) = (b64(&point[1..1 + half]), b64(&point[1 + half..]));
-                AccountKey {
-                    alg,
-                    canonical: format!(r#"{{"crv":"{crv}","kty":"EC","x":"{x}","y":"{y}"}}"#),
-                    jwk: json!({"kty": "EC", "crv": crv, "x": x, "y": y}),
-                    sign: Box::new(move |m| {
-                        pair.sign(&SystemRandom::new(), m)
-                            .unwrap()
-                            .as_ref()
-                            .to_vec()
-                    }),
-                }
+                AccountKey::ecdsa(alg, signing, crv, half, pkcs8.as_ref())
             }
             "EdDSA" => {
                 let pkcs8 = Ed25519KeyPair::generate_pkcs8(&rng).unwrap();
@@ -88,6 +75,41 @@ impl AccountKey {
                 }
             }
             other => panic!("no test key for {other}"),
+        }
+    }
+
+    /// The account key made of `key`, a P-256 key of the core (so a CSR can be made with it).
+    pub fn p256_of(key: &KeyPair) -> AccountKey {
+        let signing = &signature::ECDSA_P256_SHA256_FIXED_SIGNING;
+        AccountKey::ecdsa(
+            "ES256",
+            signing,
+            "P-256",
+            32,
+            key.private_key_der().secret_der(),
+        )
+    }
+
+    fn ecdsa(
+        alg: &'static str,
+        signing: &'static signature::EcdsaSigningAlgorithm,
+        crv: &str,
+        half: usize,
+        pkcs8: &[u8],
+    ) -> AccountKey {
+        let pair = EcdsaKeyPair::from_pkcs8(signing, pkcs8, &SystemRandom::new()).unwrap();
+        let point = pair.public_key().as_ref().to_vec();
+        let (x, y) = (b64(&point[1..1 + half]), b64(&point[1 + half..]));
+        AccountKey {
+            alg,
+            canonical: format!(r#"{{"crv":"{crv}","kty":"EC","x":"{x}","y":"{y}"}}"#),
+            jwk: json!({"kty": "EC", "crv": crv, "x": x, "y": y}),
+            sign: Box::new(move |m| {
+                pair.sign(&SystemRandom::new(), m)
+                    .unwrap()
+                    .as_ref()
+                    .to_vec()
+            }),
         }
     }
 
@@ -264,8 +286,12 @@ pub fn order(acme: &mut Acme, key: &AccountKey, kid: &str, names: &[&str]) -> (S
 
 /// A finalize payload with a CSR for `names` under a new P-256 key.
 pub fn csr_payload(names: &[&str]) -> String {
-    let key = KeyPair::generate(KeyAlgorithm::P256).unwrap();
-    let csr = selfsign_core::Csr::new(names, &key).unwrap();
+    csr_payload_for(names, &KeyPair::generate(KeyAlgorithm::P256).unwrap())
+}
+
+/// A finalize payload with a CSR for `names` under `key`.
+pub fn csr_payload_for(names: &[&str], key: &KeyPair) -> String {
+    let csr = selfsign_core::Csr::new(names, key).unwrap();
     json!({ "csr": b64(csr.der().as_ref()) }).to_string()
 }
 
