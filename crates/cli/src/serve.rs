@@ -142,7 +142,8 @@ pub struct ServeArgs {
     #[arg(long, value_name = "URL", conflicts_with = "root")]
     pub proxy: Option<String>,
     /// Reverse proxy by host: HOST=http://ADDR:PORT or HOST=dir:PATH, e.g.
-    /// app.localhost=http://127.0.0.1:5173 (repeatable; each HOST gets its certificate on demand)
+    /// app.localhost=http://127.0.0.1:5173; HOST may be *.NAME, for any one label in place of the
+    /// * (repeatable; each HOST gets its certificate on demand)
     #[arg(long = "route", value_name = "HOST=TARGET")]
     pub routes: Vec<String>,
     /// Send the upstream's own host:port as Host instead of the client's
@@ -536,7 +537,12 @@ fn route_only_host(args: &ServeArgs) -> Option<String> {
         return None;
     }
     let (host, _) = args.routes.first()?.split_once('=')?;
-    Some(host.trim().to_ascii_lowercase())
+    let host = host.trim().trim_end_matches('.').to_ascii_lowercase();
+    // A wildcard route answers any one label in place of its `*`.
+    Some(match host.strip_prefix("*.") {
+        Some(suffix) => format!("app.{suffix}"),
+        None => host,
+    })
 }
 
 /// Prints the URLs, the CA to trust, the leaf's fingerprint and a ready command.

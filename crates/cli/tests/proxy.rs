@@ -370,6 +370,75 @@ fn each_route_host_gets_its_own_certificate_and_its_own_upstream() {
     );
 }
 
+#[test]
+fn wildcard_routes_match_one_label_like_their_certificates_and_a_name_of_its_own_wins() {
+    let env = Env::new();
+    let wild = Upstream::app(&env);
+    let own = {
+        let log = env.file("own.log");
+        std::fs::write(&log, "").unwrap();
+        let script = peer("upstream.py");
+        Upstream::spawn(
+            &env,
+            "python3",
+            &[script.to_str().unwrap(), log.to_str().unwrap()],
+            log.clone(),
+        )
+    };
+    let route_wild = format!("*.w.localhost={}", wild.url());
+    let route_own = format!("own.w.localhost={}", own.url());
+    let served = Served::start_with(&env, &["--route", &route_wild, "--route", &route_own]);
+    let out = curl(&env, &served, "a.w.localhost", "/echo?to-a", &["-f", "-v"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let log = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(
+        log.contains("subjectAltName: host \"a.w.localhost\" matched"),
+        "{log}"
+    );
+    let out = curl(&env, &served, "own.w.localhost", "/echo?to-own", &["-f"]);
+    assert!(out.status.success());
+    // Host is matched without case, trailing dot or port.
+    let host = format!("Host: B.W.LocalHost.:{}", served.port);
+    let out = curl(
+        &env,
+        &served,
+        "a.w.localhost",
+        "/echo?to-b",
+        &["-f", "-H", &host],
+    );
+    assert!(out.status.success());
+    assert!(wild.seen().contains("GET /echo?to-a "), "{}", wild.seen());
+    assert!(wild.seen().contains("GET /echo?to-b "), "{}", wild.seen());
+    assert!(!wild.seen().contains("to-own"), "{}", wild.seen());
+    assert!(own.seen().contains("GET /echo?to-own "), "{}", own.seen());
+    // `*` is one label: a.b.w.localhost has neither a route nor a certificate of its own.
+    let out = curl(&env, &served, "a.b.w.localhost", "/", &["-i", "-k"]);
+    let page = text(&out);
+    assert!(page.starts_with("HTTP/1.1 404 Not Found\r\n"), "{page}");
+    assert!(page.contains("own.w.localhost, *.w.localhost"), "{page}");
+    // The page's --route hint, with the app's port filled in, is a route the CLI takes.
+    let hint = page
+        .split("--route ")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no --route hint in {page}"))
+        .replace("PORT", &wild.port.to_string());
+    assert_eq!(hint, format!("a.b.w.localhost={}", wild.url()));
+    let env2 = Env::new();
+    let hinted = Served::start_with(&env2, &["--route", &hint]);
+    let out = curl(&env2, &hinted, "a.b.w.localhost", "/echo?hinted", &["-f"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(wild.seen().contains("GET /echo?hinted "), "{}", wild.seen());
+}
+
 /// The banner's `Try` command, run as printed with `extra` curl flags after it.
 fn run_try_line(env: &Env, served: &Served, extra: &str) -> Output {
     let try_cmd = served
@@ -407,7 +476,11 @@ fn try_with_routes_only(hosts: &[&str]) -> Output {
 #[test]
 fn with_routes_only_the_try_line_reaches_the_first_route() {
     // Other hosts get the no-route 404; a host outside .localhost comes with its --resolve.
-    for hosts in [&["files.localhost", "other.test"][..], &["app.test"]] {
+    for hosts in [
+        &["files.localhost", "other.test"][..],
+        &["app.test"],
+        &["*.files.localhost"],
+    ] {
         let out = try_with_routes_only(hosts);
         assert!(
             out.status.success(),

@@ -3,7 +3,7 @@
 //! rate so that a client cycling SNI names can make the CA sign neither arbitrary names nor
 //! unbounded numbers of them.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 use std::fmt;
 use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -14,6 +14,7 @@ use rustls::sign::CertifiedKey;
 use rustls::ServerConfig;
 use rustls_pki_types::{CertificateDer, DnsName, PrivateKeyDer};
 
+use crate::hosts::{self, HostMap};
 use crate::Error;
 
 /// The time in Unix seconds; the server reads it through this so tests can move it.
@@ -63,12 +64,9 @@ pub fn needs_renewal(not_before: u64, not_after: u64, now: u64) -> bool {
 
 /// Host names certificates may be issued for: exact names and `*.SUFFIX`, where the `*` stands
 /// for exactly one label (`*.localhost` allows `app.localhost`, not `a.b.localhost` and not
-/// `localhost`), as in mkcert, Caddy and certificate wildcards.
+/// `localhost`), as in mkcert, Caddy and certificate wildcards; proxy routes match the same way.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct HostPatterns {
-    exact: BTreeSet<String>,
-    suffixes: BTreeSet<String>,
-}
+pub struct HostPatterns(HostMap<()>);
 
 impl HostPatterns {
     /// No name allowed.
@@ -82,11 +80,8 @@ impl HostPatterns {
             pattern: pattern.to_string(),
             reason: reason.to_string(),
         };
-        let lower = pattern.trim_end_matches('.').to_ascii_lowercase();
-        let (wildcard, name) = match lower.strip_prefix("*.") {
-            Some(rest) => (true, rest),
-            None => (false, lower.as_str()),
-        };
+        let lower = hosts::normalize(pattern);
+        let name = lower.strip_prefix("*.").unwrap_or(&lower);
         if name.contains('*') {
             return Err(bad(
                 "only one leading `*.` label may be a wildcard, as in *.localhost",
@@ -97,34 +92,23 @@ impl HostPatterns {
                 "not a DNS name (letters, digits, '-' and dots, like app.localhost or *.localhost)",
             ));
         }
-        if wildcard {
-            self.suffixes.insert(name.to_string());
-        } else {
-            self.exact.insert(name.to_string());
-        }
+        self.0.insert(&lower, ());
         Ok(())
     }
 
     /// Whether nothing is allowed.
     pub fn is_empty(&self) -> bool {
-        self.exact.is_empty() && self.suffixes.is_empty()
+        self.0.is_empty()
     }
 
     /// Whether `host` (a lower-case DNS name) is allowed.
     pub fn permits(&self, host: &str) -> bool {
-        if self.exact.contains(host) {
-            return true;
-        }
-        match host.split_once('.') {
-            Some((label, rest)) => !label.is_empty() && self.suffixes.contains(rest),
-            None => false,
-        }
+        self.0.get(host).is_some()
     }
 
     /// The patterns, for messages.
     pub fn describe(&self) -> Vec<String> {
-        let wild = self.suffixes.iter().map(|s| format!("*.{s}"));
-        self.exact.iter().cloned().chain(wild).collect()
+        self.0.patterns().collect()
     }
 }
 
@@ -263,7 +247,7 @@ impl OnDemand {
 
     /// The certificate for `sni` at `now`, fetching or renewing as allowed.
     fn pick(&self, sni: Option<&str>, now: u64) -> Arc<CertifiedKey> {
-        let host = sni.map(|s| s.trim_end_matches('.').to_ascii_lowercase());
+        let host = sni.map(hosts::normalize);
         let host = host.filter(|h| self.patterns.permits(h));
         let mut state = self.lock();
         let state = &mut *state;

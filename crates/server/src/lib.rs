@@ -33,6 +33,7 @@ mod echo;
 mod error;
 mod files;
 pub mod fuzzing;
+mod hosts;
 mod http;
 mod listener;
 mod plain;

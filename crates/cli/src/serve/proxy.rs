@@ -26,7 +26,7 @@ pub fn options(
                 "--route {spec}: expected HOST=URL or HOST=dir:PATH, e.g. app.localhost=http://127.0.0.1:5173"
             ))
         })?;
-        let host = host.trim().to_ascii_lowercase();
+        let host = host.trim().trim_end_matches('.').to_ascii_lowercase();
         if host.is_empty() || host.contains(['/', ':']) {
             return Err(Error::Usage(format!(
                 "--route {spec}: {host:?} is not a host name (no scheme or port: app.localhost=...)"

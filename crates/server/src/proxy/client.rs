@@ -14,6 +14,7 @@ use httparse::Status;
 use mio::Token;
 
 use crate::dynamic::{self, Framed, Handler, HandlerRequest};
+use crate::hosts;
 use crate::http::{handler_response, origin_form, Http, RequestHead};
 use crate::service::{Service, CHUNK};
 use crate::timer::after;
@@ -267,15 +268,21 @@ impl Proxy {
             .iter()
             .find(|h| h.name.eq_ignore_ascii_case("host"))
             .map_or(&b""[..], |h| h.value);
+        let name = hosts::field_host(host);
         let shared = self.shared.clone();
-        match shared.route(host) {
+        match shared.route(&name) {
             None => {
                 let host = String::from_utf8_lossy(host).into_owned();
                 let known = shared.hosts().join(", ");
+                let flag = if hosts::routable(&name) {
+                    format!("--route {name}=http://127.0.0.1:PORT")
+                } else {
+                    "--route HOST=http://127.0.0.1:PORT".to_owned()
+                };
                 self.answer(
                     404,
                     &format!("selfsign serve has no route for the host {host:?}."),
-                    &format!("Routed hosts: {known}. Add one with --route {host}=http://127.0.0.1:PORT, or pass --proxy URL for every other host."),
+                    &format!("Routed hosts: {known}. Add one with {flag} (PORT: the app's), or pass --proxy URL for every other host."),
                     true,
                 );
                 Taken::All

@@ -21,6 +21,7 @@ use std::time::Duration;
 use mio::{Registry, Token};
 
 use crate::files::WebRoot;
+use crate::hosts::HostMap;
 use crate::Error;
 
 pub(crate) use client::Proxy;
@@ -57,7 +58,8 @@ pub enum Target {
 /// Requests whose Host is `host` (any port) go to `target`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Route {
-    /// The host name, without port.
+    /// The host name without port, or `*.` and a name: `*` stands for exactly one label, as in
+    /// the on-demand certificate patterns, and a route of a name's own wins over a wildcard's.
     pub host: String,
     /// Where its requests go.
     pub target: Target,
@@ -101,7 +103,7 @@ pub(crate) struct Origin {
 /// What every proxied connection shares.
 #[derive(Debug)]
 pub(crate) struct Shared {
-    routes: Vec<(String, Resolved)>,
+    routes: HostMap<Resolved>,
     fallback: Option<Resolved>,
     /// Send the upstream's `host:port` as Host.
     pub(crate) rewrite_host: bool,
@@ -147,9 +149,9 @@ impl Shared {
                 }
             })
         };
-        let mut routes = Vec::new();
+        let mut routes = HostMap::default();
         for r in &opts.routes {
-            routes.push((r.host.to_ascii_lowercase(), resolve(&r.target)?));
+            routes.insert(&r.host, resolve(&r.target)?);
         }
         let fallback = opts.fallback.as_ref().map(resolve).transpose()?;
         Ok(Shared {
@@ -163,44 +165,20 @@ impl Shared {
         })
     }
 
-    /// The target for a Host field value (port ignored), or the fallback.
-    pub(crate) fn route(&self, host: &[u8]) -> Option<&Resolved> {
-        let name = host_name(host);
-        self.routes
-            .iter()
-            .find(|(h, _)| h.as_bytes().eq_ignore_ascii_case(name))
-            .map(|(_, r)| r)
-            .or(self.fallback.as_ref())
+    /// The target for a host name (as `hosts::field_host` gives it), or the fallback.
+    pub(crate) fn route(&self, host: &str) -> Option<&Resolved> {
+        self.routes.get(host).or(self.fallback.as_ref())
     }
 
-    /// The routed host names, for the page a host without a route gets.
-    pub(crate) fn hosts(&self) -> Vec<&str> {
-        self.routes.iter().map(|(h, _)| h.as_str()).collect()
-    }
-}
-
-/// The host part of a Host value: `[::1]:8443` gives `::1`, `app.localhost:8443` gives
-/// `app.localhost`.
-fn host_name(host: &[u8]) -> &[u8] {
-    if let Some(rest) = host.strip_prefix(b"[") {
-        return rest.split(|&b| b == b']').next().unwrap_or(rest);
-    }
-    match host.iter().rposition(|&b| b == b':') {
-        Some(i) => &host[..i],
-        None => host,
+    /// The routed host names and patterns, for the page a host without a route gets.
+    pub(crate) fn hosts(&self) -> Vec<String> {
+        self.routes.patterns().collect()
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn host_names_lose_their_port() {
-        assert_eq!(host_name(b"app.localhost:8443"), b"app.localhost");
-        assert_eq!(host_name(b"app.localhost"), b"app.localhost");
-        assert_eq!(host_name(b"[::1]:8443"), b"::1");
-    }
 
     #[test]
     fn upstream_tokens_map_back_to_their_connection() {
