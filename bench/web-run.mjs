@@ -1,9 +1,12 @@
 // Runs the wasm-vs-WebCrypto bench page (bench/web/) and the real page (web/) in headless Chromium
-// on loopback and prints: per-operation medians with the wasm/WebCrypto ratio, the .wasm size raw
-// and gzipped, and the time from navigation to "ready" of the real page (median of fresh loads).
+// on loopback and prints: per-operation medians with the wasm/WebCrypto ratio, the .wasm sizes raw
+// and gzipped, the first load's bytes, and the time from navigation to "ready" of the real page
+// (median of fresh loads) against the page as it was before the split, side by side: the same
+// web/ files with web/pkg-full served as its ./pkg (the pre-split page loaded the whole package
+// first), loads of the two alternating. Ends with issue 17's goals and where this run puts them.
 // Usage: node bench/web-run.mjs   (env: BENCH_BUDGET_MS per operation, BENCH_LOADS, CHROMIUM)
-// Expects web/pkg built by scripts/web-build. Every step has a timeout; the server listens on
-// 127.0.0.1 only and is closed at the end.
+// Expects web/pkg and web/pkg-full built by scripts/web-build. Every step has a timeout; the
+// server listens on 127.0.0.1 only and is closed at the end.
 import { readFile, stat } from 'node:fs/promises';
 import { gzipSync } from 'node:zlib';
 import path from 'node:path';
@@ -15,15 +18,23 @@ const BUDGET_MS = Number(process.env.BENCH_BUDGET_MS ?? 3000);
 const LOADS = Number(process.env.BENCH_LOADS ?? 15);
 const WASM = path.join(ROOT, 'web/pkg/selfsign_wasm_bg.wasm');
 const GLUE = path.join(ROOT, 'web/pkg/selfsign_wasm.js');
+const WASM_FULL = path.join(ROOT, 'web/pkg-full/selfsign_wasm_bg.wasm');
 /** What the page fetches before its first Generate (issue 17's first load). */
-const FIRST_LOAD = ['web/index.html', 'web/style.css', 'web/app.js', 'web/webcrypto.js',
-  'web/pkg/selfsign_wasm.js', 'web/pkg/selfsign_wasm_bg.wasm'];
-// URL prefix -> directory. The bench page is cross-origin isolated (finer performance.now()).
+const PAGE = ['web/index.html', 'web/style.css', 'web/app.js', 'web/webcrypto.js'];
+const FIRST_LOAD = [...PAGE, 'web/pkg/selfsign_wasm.js', 'web/pkg/selfsign_wasm_bg.wasm'];
+const FIRST_LOAD_BEFORE = [...PAGE, 'web/pkg-full/selfsign_wasm.js', 'web/pkg-full/selfsign_wasm_bg.wasm'];
+/** Issue 17's goals. */
+const GOALS = { firstLoadBytes: 150_000, readyRatio: 0.6, caAndLeafRatio: 1.6 };
+const CA_AND_LEAF = 'page: CA + leaf p256';
+// URL prefix -> directory (the first prefix that matches wins). The bench page is cross-origin
+// isolated (finer performance.now()). /before/ is the page with the full package as its ./pkg.
 const MOUNTS = [
   ['/bench/', path.join(ROOT, 'bench/web'), true],
   ['/pkg/', path.join(ROOT, 'web/pkg'), true],
   ['/pkg-full/', path.join(ROOT, 'web/pkg-full'), true],
   ['/app/', path.join(ROOT, 'web'), false],
+  ['/before/pkg/', path.join(ROOT, 'web/pkg-full'), false],
+  ['/before/', path.join(ROOT, 'web'), false],
 ];
 
 const median = (xs) => {
@@ -41,10 +52,14 @@ function printTable(header, rows) {
   for (const r of rows) console.log(line(r));
 }
 
-/** Navigation start to html[data-ready="true"] of the real page, in a fresh context each time. */
-async function readyTimes(browser, base) {
-  const times = [];
-  for (let i = 0; i < LOADS; i++) {
+/**
+ * Navigation start to html[data-ready="true"] of each page in `paths`, in a fresh context each
+ * time, LOADS times each, the pages alternating; resolves to one list of times per path.
+ */
+async function readyTimes(browser, base, paths) {
+  const times = paths.map(() => []);
+  for (let i = 0; i < LOADS * paths.length; i++) {
+    const which = i % paths.length;
     const context = await browser.newContext();
     await context.addInitScript(() => {
       new MutationObserver((_, observer) => {
@@ -55,9 +70,9 @@ async function readyTimes(browser, base) {
       }).observe(document, { attributes: true, subtree: true, attributeFilter: ['data-ready'] });
     });
     const page = await context.newPage();
-    await page.goto(`${base}/app/`, { timeout: 30_000 });
+    await page.goto(`${base}${paths[which]}`, { timeout: 30_000 });
     await page.locator('html[data-ready="true"]').waitFor({ timeout: 30_000 });
-    times.push(await page.evaluate(() => window.__readyAt));
+    times[which].push(await page.evaluate(() => window.__readyAt));
     await context.close();
   }
   return times;
@@ -78,20 +93,26 @@ async function benchPage(browser, base) {
   return out.results;
 }
 
+const gzipped = async (files) => {
+  const data = await Promise.all(files.map((file) => readFile(path.join(ROOT, file))));
+  return data.reduce((sum, bytes) => sum + gzipSync(bytes, { level: 9 }).length, 0);
+};
+
 async function main() {
-  await stat(WASM).catch(() => {
-    throw new Error('web/pkg is not built: run scripts/web-build (make web)');
+  await stat(WASM_FULL).catch(() => {
+    throw new Error('web/pkg-full is not built: run scripts/web-build (make web)');
   });
   const wasm = await readFile(WASM);
+  const wasmFull = await readFile(WASM_FULL);
   const glue = await readFile(GLUE);
-  const firstLoad = await Promise.all(FIRST_LOAD.map((file) => readFile(path.join(ROOT, file))));
-  const firstLoadGzip = firstLoad.reduce((sum, data) => sum + gzipSync(data, { level: 9 }).length, 0);
+  const firstLoad = await gzipped(FIRST_LOAD);
+  const firstLoadBefore = await gzipped(FIRST_LOAD_BEFORE);
   const srv = await serve(MOUNTS);
   const base = `http://127.0.0.1:${srv.address().port}`;
   const browser = await launch();
   try {
     const bench = await benchPage(browser, base);
-    const ready = await readyTimes(browser, base);
+    const [ready, readyBefore] = await readyTimes(browser, base, ['/app/', '/before/']);
     console.log(`bench-web: ${browser.version()} headless, loopback; budget ${BUDGET_MS} ms per operation`);
     console.log(`cross-origin isolated: ${bench.crossOriginIsolated}\n`);
     const rows = bench.results.map((r) => [
@@ -106,15 +127,27 @@ async function main() {
       if (r.webcryptoError) console.log(`(WebCrypto could not do ${r.name}: ${r.webcryptoError})`);
     }
     const kb = (n) => `${(n / 1024).toFixed(1)} KiB`;
+    const spread = (ts) => `${fmt(median(ts))} (min ${fmt(Math.min(...ts))}, max ${fmt(Math.max(...ts))})`;
     console.log('');
     printTable(['page figure', 'value'], [
-      ['selfsign_wasm_bg.wasm raw', `${kb(wasm.length)} (${wasm.length} B)`],
-      ['selfsign_wasm_bg.wasm gzip -9', kb(gzipSync(wasm, { level: 9 }).length)],
-      ['selfsign_wasm.js glue raw / gzip -9', `${kb(glue.length)} / ${kb(gzipSync(glue, { level: 9 }).length)}`],
-      ['first load (HTML, CSS, JS, glue, wasm), each gzip -9', `${kb(firstLoadGzip)} (${firstLoadGzip} B)`],
-      [`navigation to ready (web/), median of ${ready.length}`,
-        `${fmt(median(ready))} (min ${fmt(Math.min(...ready))}, max ${fmt(Math.max(...ready))})`],
-      ['navigation to wasm init (bench page)', fmt(bench.readyMs)],
+      ['pkg/selfsign_wasm_bg.wasm raw / gzip -9', `${wasm.length} B / ${gzipSync(wasm, { level: 9 }).length} B`],
+      ['pkg-full/selfsign_wasm_bg.wasm raw / gzip -9', `${wasmFull.length} B / ${gzipSync(wasmFull, { level: 9 }).length} B`],
+      ['pkg/selfsign_wasm.js glue raw / gzip -9', `${kb(glue.length)} / ${kb(gzipSync(glue, { level: 9 }).length)}`],
+      ['first load (HTML, CSS, JS, glue, wasm), each gzip -9', `${firstLoad} B`],
+      ['first load before the split (pkg-full as ./pkg)', `${firstLoadBefore} B`],
+      [`navigation to ready (web/), median of ${ready.length}`, spread(ready)],
+      [`navigation to ready before the split, median of ${readyBefore.length}`, spread(readyBefore)],
+      ['navigation to wasm init (bench page, both packages)', fmt(bench.readyMs)],
+    ]);
+    const readyRatio = median(ready) / median(readyBefore);
+    const caAndLeaf = bench.results.find((r) => r.name === CA_AND_LEAF)?.ratio;
+    const verdict = (ok) => (ok ? 'met' : 'not met');
+    console.log('');
+    printTable(['issue 17 goal', 'this run', 'goal', ''], [
+      ['first load, gzipped', `${firstLoad} B`, `<= ${GOALS.firstLoadBytes} B`, verdict(firstLoad <= GOALS.firstLoadBytes)],
+      ['navigation to ready, split / before', readyRatio.toFixed(2), `<= ${GOALS.readyRatio}`, verdict(readyRatio <= GOALS.readyRatio)],
+      [`${CA_AND_LEAF} (small package) / WebCrypto`, caAndLeaf?.toFixed(2) ?? 'n/a', `<= ${GOALS.caAndLeafRatio}`,
+        verdict(caAndLeaf !== undefined && caAndLeaf <= GOALS.caAndLeafRatio)],
     ]);
   } finally {
     await browser.close();

@@ -7,7 +7,10 @@
 // PKCS#8 export and the decoded view the page shows). The WebCrypto side is only the cryptography
 // the same certificate needs: generate the key pair, export its SPKI and PKCS#8, sign a
 // certificate-sized message. Results: window.benchResults, and html[data-done="true"].
+// The page rows run through the small package the page loads first (/pkg), as the page does; the
+// core's own crypto rows, and one page row for comparison, through the full one (/pkg-full).
 import init, * as selfsign from '/pkg-full/selfsign_wasm.js';
+import initSmall, * as small from '/pkg/selfsign_wasm.js';
 import * as page from '/app/webcrypto.js';
 import { batch, median, WEBCRYPTO, webcryptoKeyAndSign } from './webcrypto-alone.js';
 
@@ -48,14 +51,14 @@ for (const key of ['p256', 'rsa2048']) {
   ops.push({
     name: `page: self-signed ${key}`,
     ...slow,
-    wasm: () => page.selfSigned(selfsign, { names: ['localhost'], key }),
+    wasm: () => page.selfSigned(small, { names: ['localhost'], key }),
     webcrypto: () => webcryptoKeyAndSign(key, null, false),
     check: leafCheck,
   });
   ops.push({
     name: `page: CA + leaf ${key}`,
     ...slow,
-    wasm: async () => (await page.caAndLeaf(selfsign, { key }, { names: ['localhost'], key })).leaf,
+    wasm: async () => (await page.caAndLeaf(small, { key }, { names: ['localhost'], key })).leaf,
     webcrypto: async () => {
       const ca = await webcryptoKeyAndSign(key, null, false);
       return webcryptoKeyAndSign(key, ca, false);
@@ -67,10 +70,20 @@ for (const key of ['p256', 'rsa2048']) {
 // that hand the keys out (which any tool making key files must do): the strictest comparison.
 ops.push({
   name: 'page: CA + leaf p256, vs keys+signatures',
-  wasm: async () => (await page.caAndLeaf(selfsign, {}, { names: ['localhost'] })).leaf,
+  wasm: async () => (await page.caAndLeaf(small, {}, { names: ['localhost'] })).leaf,
   webcrypto: async () => {
     const ca = await webcryptoKeyAndSign('p256', null, false, false);
     return webcryptoKeyAndSign('p256', ca, false, false);
+  },
+  check: (r) => leafCheck(r) && typeof r.caPem === 'string',
+});
+// The page's CA + leaf through the full package (opt-level 3), for comparison with the small one's.
+ops.push({
+  name: 'page via pkg-full: CA + leaf p256',
+  wasm: async () => (await page.caAndLeaf(selfsign, {}, { names: ['localhost'] })).leaf,
+  webcrypto: async () => {
+    const ca = await webcryptoKeyAndSign('p256', null, false);
+    return webcryptoKeyAndSign('p256', ca, false);
   },
   check: (r) => leafCheck(r) && typeof r.caPem === 'string',
 });
@@ -147,7 +160,7 @@ function table(results) {
 }
 
 async function main() {
-  await init();
+  await Promise.all([init(), initSmall()]);
   const readyMs = performance.now();
   const results = [];
   for (const op of ops) results.push(await measure(op));
