@@ -336,6 +336,65 @@ fn a_challenge_that_hangs_does_not_stop_the_server_from_answering() {
     assert!(text.contains("incorrectResponse"), "{text}");
 }
 
+/// A validation target that answers every connection one byte every half second (a status line,
+/// then a header that never ends), for about a minute; it exits after 90 s without a connection.
+const DRIP: &str = r#"
+import socket, sys, threading, time
+listener = socket.socket()
+listener.bind(("127.0.0.1", 0))
+listener.listen(8)
+listener.settimeout(90)
+print(listener.getsockname()[1], flush=True)
+def drip(conn):
+    try:
+        for byte in b"HTTP/1.1 200 OK\r\nX-Drip: " + b"a" * 100:
+            conn.sendall(bytes([byte]))
+            time.sleep(0.5)
+    except OSError:
+        pass
+    conn.close()
+try:
+    while True:
+        conn, _ = listener.accept()
+        threading.Thread(target=drip, args=(conn,), daemon=True).start()
+except socket.timeout:
+    pass
+"#;
+
+#[test]
+fn a_challenge_target_that_drips_bytes_fails_at_the_deadline_naming_the_timeout() {
+    let env = Env::new();
+    let mut target = Command::new("python3")
+        .args(["-c", DRIP])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("python3 runs");
+    let mut port = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(target.stdout.take().unwrap()),
+        &mut port,
+    )
+    .unwrap();
+    let served = Served::start(&env, &["--acme", "--acme-http-port", port.trim()]);
+    let out = lego_command(&env, &served, "drip.localhost", "http", free_port())
+        .output()
+        .expect("lego");
+    let _ = target.kill();
+    let _ = target.wait();
+    let text = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success(),
+        "a dripping target passed the challenge"
+    );
+    assert!(
+        text.contains("incorrectResponse")
+            && text.contains("timed out")
+            && text.contains("within 10 s"),
+        "{text}"
+    );
+}
+
 /// POSTs a body of `len` bytes to the served newOrder; the status, content type and body.
 fn post_body(env: &Env, served: &Served, len: usize) -> (String, String) {
     std::fs::write(env.file("body.json"), vec![b'{'; len]).unwrap();

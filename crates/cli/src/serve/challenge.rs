@@ -7,7 +7,7 @@ use std::io::{Read, Write};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpStream, ToSocketAddrs};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TrySendError};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::CryptoProvider;
@@ -21,10 +21,11 @@ use super::acme::{unix_now, Shared};
 const WORKERS: usize = 4;
 /// Challenges waiting for a worker; beyond it a challenge fails at once (the client may retry).
 const QUEUE: usize = 64;
-/// Time allowed to connect, and for each read or write.
-const TIMEOUT: Duration = Duration::from_secs(10);
+/// Time allowed for one whole check (resolve aside): connecting, sending and reading the answer
+/// together, as Boulder and Pebble bound theirs, so a target that drips bytes cannot hold a worker.
+const DEADLINE: Duration = Duration::from_secs(10);
 /// Largest HTTP response read for http-01 (a key authorization is under 100 bytes).
-const MAX_RESPONSE: u64 = 16 * 1024;
+const MAX_RESPONSE: usize = 16 * 1024;
 /// The RFC 8737 ALPN protocol and certificate extension.
 const ACME_TLS_1: &[u8] = b"acme-tls/1";
 const ACME_IDENTIFIER_OID: &str = "1.3.6.1.5.5.7.1.31";
@@ -83,9 +84,10 @@ fn work(jobs: &Mutex<Receiver<Validation>>, shared: &Shared, ports: Ports) {
         let Ok(validation) = job else {
             return;
         };
+        let deadline = Deadline(Instant::now() + DEADLINE);
         let outcome = match validation.kind {
-            ChallengeKind::Http01 => http_01(&validation, ports.http),
-            ChallengeKind::TlsAlpn01 => tls_alpn_01(&validation, ports.tls),
+            ChallengeKind::Http01 => http_01(&validation, ports.http, deadline),
+            ChallengeKind::TlsAlpn01 => tls_alpn_01(&validation, ports.tls, deadline),
         };
         if let Err(why) = &outcome {
             tracing::info!(
@@ -98,6 +100,40 @@ fn work(jobs: &Mutex<Receiver<Validation>>, shared: &Shared, ports: Ports) {
         acme.finish_validation(&validation, outcome, unix_now());
         shared.save_if_changed(&mut acme);
     }
+}
+
+/// When a check must be over.
+#[derive(Debug, Clone, Copy)]
+struct Deadline(Instant);
+
+impl Deadline {
+    /// The time left, or why the check failed when there is none.
+    fn left(self, target: &str) -> Result<Duration, String> {
+        match self.0.checked_duration_since(Instant::now()) {
+            Some(left) if !left.is_zero() => Ok(left),
+            _ => Err(format!(
+                "{target} timed out: the check did not finish within {} s",
+                DEADLINE.as_secs()
+            )),
+        }
+    }
+
+    /// Bounds the next reads and writes on `stream` by the time left.
+    fn bound(self, stream: &TcpStream, target: &str) -> Result<(), String> {
+        let left = self.left(target)?;
+        stream
+            .set_read_timeout(Some(left))
+            .and_then(|()| stream.set_write_timeout(Some(left)))
+            .map_err(|e| format!("{target}: {e}"))
+    }
+}
+
+/// Whether an I/O error is a read or write timing out.
+fn timed_out(e: &std::io::Error) -> bool {
+    matches!(
+        e.kind(),
+        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+    )
 }
 
 /// The addresses of `name`: loopback for `localhost` and names under it (RFC 6761), else DNS.
@@ -117,16 +153,13 @@ fn addresses(name: &str, port: u16) -> Result<Vec<SocketAddr>, String> {
     Ok(found)
 }
 
-/// A connection to the first address of `name` that accepts one.
-fn connect(name: &str, port: u16) -> Result<TcpStream, String> {
+/// A connection to the first address of `name` that accepts one before `deadline`.
+fn connect(name: &str, port: u16, deadline: Deadline) -> Result<TcpStream, String> {
+    let target = format!("{name}:{port}");
     let mut last = String::new();
     for addr in addresses(name, port)? {
-        match TcpStream::connect_timeout(&addr, TIMEOUT) {
-            Ok(stream) => {
-                let _ = stream.set_read_timeout(Some(TIMEOUT));
-                let _ = stream.set_write_timeout(Some(TIMEOUT));
-                return Ok(stream);
-            }
+        match TcpStream::connect_timeout(&addr, deadline.left(&target)?) {
+            Ok(stream) => return Ok(stream),
             Err(e) => last = format!("cannot connect to {name} at {addr}: {e}"),
         }
     }
@@ -135,8 +168,8 @@ fn connect(name: &str, port: u16) -> Result<TcpStream, String> {
 
 /// RFC 8555 §8.3: `GET /.well-known/acme-challenge/TOKEN` must answer 200 with the key
 /// authorization (surrounding whitespace allowed).
-fn http_01(v: &Validation, port: u16) -> Result<(), String> {
-    let mut stream = connect(&v.name, port)?;
+fn http_01(v: &Validation, port: u16, deadline: Deadline) -> Result<(), String> {
+    let mut stream = connect(&v.name, port, deadline)?;
     let host = if port == 80 {
         v.name.clone()
     } else {
@@ -146,14 +179,12 @@ fn http_01(v: &Validation, port: u16) -> Result<(), String> {
         "GET /.well-known/acme-challenge/{} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: selfsign-acme\r\nAccept: */*\r\nConnection: close\r\n\r\n",
         v.token
     );
-    stream
-        .write_all(request.as_bytes())
-        .map_err(|e| format!("sending to {host}: {e}"))?;
-    let mut raw = Vec::new();
-    stream
-        .take(MAX_RESPONSE)
-        .read_to_end(&mut raw)
-        .map_err(|e| format!("reading from {host}: {e}"))?;
+    deadline.bound(&stream, &host)?;
+    if let Err(e) = stream.write_all(request.as_bytes()) {
+        deadline.left(&host)?;
+        return Err(format!("sending to {host}: {e}"));
+    }
+    let raw = read_response(&mut stream, &host, deadline)?;
     let mut headers = [httparse::EMPTY_HEADER; 64];
     let mut response = httparse::Response::new(&mut headers);
     let head_len = match response.parse(&raw) {
@@ -188,10 +219,33 @@ fn http_01(v: &Validation, port: u16) -> Result<(), String> {
     Ok(())
 }
 
+/// The answer on `stream` until it closes, [`MAX_RESPONSE`] bytes are in, or `deadline` passes
+/// (an error).
+fn read_response(
+    stream: &mut TcpStream,
+    host: &str,
+    deadline: Deadline,
+) -> Result<Vec<u8>, String> {
+    let mut raw = Vec::new();
+    let mut chunk = [0u8; 4096];
+    while raw.len() < MAX_RESPONSE {
+        deadline.bound(stream, host)?;
+        let room = chunk.len().min(MAX_RESPONSE - raw.len());
+        match stream.read(&mut chunk[..room]) {
+            Ok(0) => break,
+            Ok(n) => raw.extend_from_slice(&chunk[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) if timed_out(&e) => deadline.left(host).map(|_| ())?,
+            Err(e) => return Err(format!("reading from {host}: {e}")),
+        }
+    }
+    Ok(raw)
+}
+
 /// RFC 8737: a handshake with SNI `name` and ALPN `acme-tls/1` must present a certificate for
 /// exactly `name` with a critical acmeIdentifier extension holding SHA-256 of the key
 /// authorization.
-fn tls_alpn_01(v: &Validation, port: u16) -> Result<(), String> {
+fn tls_alpn_01(v: &Validation, port: u16, deadline: Deadline) -> Result<(), String> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let mut config = ClientConfig::builder_with_provider(provider.clone())
         .with_protocol_versions(&[&rustls::version::TLS13])
@@ -204,10 +258,16 @@ fn tls_alpn_01(v: &Validation, port: u16) -> Result<(), String> {
         ServerName::try_from(v.name.clone()).map_err(|e| format!("{}: {e}", v.name))?;
     let mut tls = ClientConnection::new(Arc::new(config), server_name)
         .map_err(|e| format!("cannot start TLS: {e}"))?;
-    let mut stream = connect(&v.name, port)?;
+    let mut stream = connect(&v.name, port, deadline)?;
+    let target = format!("{}:{port}", v.name);
     while tls.is_handshaking() {
-        tls.complete_io(&mut stream)
-            .map_err(|e| format!("TLS handshake with {}:{port} failed: {e}", v.name))?;
+        deadline.bound(&stream, &target)?;
+        match tls.complete_io(&mut stream) {
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) if timed_out(&e) => deadline.left(&target).map(|_| ())?,
+            Err(e) => return Err(format!("TLS handshake with {target} failed: {e}")),
+        }
     }
     if tls.alpn_protocol() != Some(ACME_TLS_1) {
         return Err(format!(
