@@ -139,27 +139,15 @@ pub(crate) fn request(
     if hop.rewrite_host {
         field(out, b"Host", hop.authority.as_bytes());
     }
-    let earlier = |name: &'static str| {
-        req.headers
-            .iter()
-            .filter(move |h| h.name.eq_ignore_ascii_case(name))
-            .map(|h| h.value)
-    };
+    // The client's own forwarding fields are replaced, never extended: it could name any
+    // address (as Caddy does with no trusted proxies).
     out.extend_from_slice(b"X-Forwarded-For: ");
-    for v in earlier("x-forwarded-for") {
-        out.extend_from_slice(v);
-        out.extend_from_slice(b", ");
-    }
     out.extend_from_slice(hop.client.ip.as_bytes());
     out.extend_from_slice(b"\r\nX-Forwarded-Proto: https\r\n");
     if !host.is_empty() {
         field(out, b"X-Forwarded-Host", host);
     }
     out.extend_from_slice(b"Forwarded: ");
-    for v in earlier("forwarded") {
-        out.extend_from_slice(v);
-        out.extend_from_slice(b", ");
-    }
     out.extend_from_slice(hop.client.node.as_bytes());
     if !host.is_empty() && host.iter().all(|&b| b.is_ascii_graphic() && b != b'"') {
         out.extend_from_slice(b";host=\"");
@@ -363,20 +351,25 @@ mod tests {
     }
 
     #[test]
-    fn forwarding_fields_extend_what_earlier_proxies_said() {
+    fn forwarding_fields_the_client_sent_are_replaced_by_the_proxys() {
         let (head, _) = forward(
             b"POST / HTTP/1.1\r\nHost: app.localhost:8443\r\nX-Forwarded-For: 10.0.0.1\r\n\
-              X-Forwarded-Proto: http\r\nForwarded: for=10.0.0.1\r\nContent-Length: 3\r\n\r\n",
+              X-Forwarded-Proto: http\r\nForwarded: for=10.0.0.1\r\nX-Forwarded-Host: evil\r\n\
+              Content-Length: 3\r\n\r\n",
             true,
         );
         assert!(head.contains("\r\nHost: 127.0.0.1:3000\r\n"), "{head}");
-        assert!(head.contains("X-Forwarded-For: 10.0.0.1, 192.0.2.7\r\n"));
+        assert!(
+            !head.contains("10.0.0.1") && !head.contains("evil"),
+            "{head}"
+        );
+        assert!(head.contains("X-Forwarded-For: 192.0.2.7\r\n"));
         assert!(head.contains("X-Forwarded-Proto: https\r\n"));
         assert!(!head.contains("X-Forwarded-Proto: http\r\n"));
         assert!(head.contains("X-Forwarded-Host: app.localhost:8443\r\n"));
-        assert!(head.contains(
-            "Forwarded: for=10.0.0.1, for=192.0.2.7;host=\"app.localhost:8443\";proto=https\r\n"
-        ));
+        assert!(
+            head.contains("Forwarded: for=192.0.2.7;host=\"app.localhost:8443\";proto=https\r\n")
+        );
         assert!(head.contains("Content-Length: 3\r\n"));
     }
 
