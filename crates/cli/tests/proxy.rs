@@ -254,6 +254,42 @@ fn forwarding_fields_a_client_sends_are_replaced_so_it_cannot_spoof_its_address(
 }
 
 #[test]
+fn absolute_form_targets_reach_the_app_and_the_files_in_origin_form() {
+    let env = Env::new();
+    let up = Upstream::app(&env);
+    std::fs::create_dir(env.file("static")).unwrap();
+    std::fs::write(env.file("static/page.txt"), "a page\n").unwrap();
+    let route = format!("files.localhost=dir:{}", env.file("static").display());
+    let served = Served::start_with(&env, &["--proxy", &up.url(), "--route", &route]);
+    for t in ["HTTP://localhost/echo?upper", "http://localhost?/admin"] {
+        let out = curl(&env, &served, "localhost", "/", &["--request-target", t]);
+        assert!(
+            out.status.success(),
+            "{t}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    // The scheme is case-insensitive; the authority ends at `?` (RFC 3986 §3.2).
+    assert_eq!(
+        up.seen(),
+        "GET /echo?upper HTTP/1.1\nGET /?/admin HTTP/1.1\n"
+    );
+    let out = curl(
+        &env,
+        &served,
+        "files.localhost",
+        "/",
+        &["-f", "--request-target", "HTTPS://files.localhost/page.txt"],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(text(&out), "a page\n");
+}
+
+#[test]
 fn rewrite_host_sends_the_upstreams_own_host() {
     let env = Env::new();
     let up = Upstream::app(&env);

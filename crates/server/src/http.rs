@@ -98,10 +98,7 @@ impl Http {
     /// The handler claiming `req`, if any.
     fn handler_for(&self, req: &Request) -> Option<Arc<dyn Handler>> {
         let handler = self.handler.as_ref()?;
-        let path = origin_form(&req.target)
-            .split('?')
-            .next()
-            .unwrap_or_default();
+        let path = origin_form(&req.target).path;
         handler.claims(path).then(|| handler.clone())
     }
 
@@ -134,10 +131,7 @@ impl Http {
                 body,
                 end,
             } => {
-                let path = origin_form(&req.target)
-                    .split('?')
-                    .next()
-                    .unwrap_or_default();
+                let path = origin_form(&req.target).path;
                 let request = HandlerRequest {
                     method: &req.method,
                     path,
@@ -211,7 +205,8 @@ impl Http {
             return self.error(out, 400, head_only, &req, "HTTP/1.1 request without Host");
         }
         let path = origin_form(&req.target)
-            .split(['?', '#'])
+            .path
+            .split('#')
             .next()
             .unwrap_or_default();
         if !path.starts_with('/') || path.contains('\\') {
@@ -537,15 +532,39 @@ pub(crate) fn has_token(value: &[u8], token: &str) -> bool {
         .any(|t| t.trim_ascii().eq_ignore_ascii_case(token.as_bytes()))
 }
 
-/// The path part of a request target, accepting absolute-form (`https://host/path`) too.
-pub(crate) fn origin_form(target: &str) -> &str {
-    match target
-        .strip_prefix("https://")
-        .or_else(|| target.strip_prefix("http://"))
-    {
-        Some(rest) => rest.find('/').map_or("/", |i| &rest[i..]),
+/// A request target as origin-form writes it: `path` then `query`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct OriginForm<'a> {
+    /// The path (`/` when an absolute-form target has none), or `*`.
+    pub(crate) path: &'a str,
+    /// `?` and the query, or nothing.
+    pub(crate) query: &'a str,
+}
+
+/// A request target in origin form, accepting absolute-form too (RFC 9112 §3.2.2): the scheme
+/// (`http` or `https`) in any case, the authority up to the first `/`, `?` or `#` (RFC 3986
+/// §3.2), so `http://a?/admin` is the path `/` with the query `?/admin`; a fragment is dropped.
+pub(crate) fn origin_form(target: &str) -> OriginForm<'_> {
+    let absolute = ["http://", "https://"].iter().find_map(|scheme| {
+        let head = target.get(..scheme.len())?;
+        head.eq_ignore_ascii_case(scheme)
+            .then(|| &target[scheme.len()..])
+    });
+    let rest = match absolute {
+        Some(after_scheme) => {
+            let after_authority = after_scheme
+                .find(['/', '?', '#'])
+                .map_or("", |i| &after_scheme[i..]);
+            after_authority.split('#').next().unwrap_or_default()
+        }
         None => target,
-    }
+    };
+    let (path, query) = rest.find('?').map_or((rest, ""), |i| rest.split_at(i));
+    let path = match path {
+        "" if absolute.is_some() => "/",
+        path => path,
+    };
+    OriginForm { path, query }
 }
 
 /// The reason phrase for the statuses this server sends.
@@ -581,11 +600,32 @@ mod tests {
         assert_eq!(same_origin_slash_form("///evil.test/a"), "/evil.test/a/");
     }
 
+    fn joined(target: &str) -> String {
+        let o = origin_form(target);
+        format!("{}{}", o.path, o.query)
+    }
+
     #[test]
     fn origin_form_strips_scheme_and_authority() {
-        assert_eq!(origin_form("/a/b?q"), "/a/b?q");
-        assert_eq!(origin_form("https://localhost:8443/x.js"), "/x.js");
-        assert_eq!(origin_form("http://localhost"), "/");
-        assert_eq!(origin_form("*"), "*");
+        assert_eq!(joined("/a/b?q"), "/a/b?q");
+        assert_eq!(origin_form("/a/b?q").path, "/a/b");
+        assert_eq!(joined("https://localhost:8443/x.js"), "/x.js");
+        assert_eq!(joined("http://localhost"), "/");
+        assert_eq!(joined("*"), "*");
+    }
+
+    #[test]
+    fn absolute_form_has_a_case_insensitive_scheme_and_an_authority_ending_at_slash_query_or_fragment(
+    ) {
+        assert_eq!(joined("HTTP://host/x"), "/x");
+        assert_eq!(joined("HtTpS://host:8443/x?y"), "/x?y");
+        assert_eq!(joined("http://a?/admin"), "/?/admin");
+        assert_eq!(origin_form("http://a?/admin").path, "/");
+        assert_eq!(joined("http://a#/admin"), "/");
+        assert_eq!(joined("http://a/b?c#d"), "/b?c");
+        assert_eq!(joined("http://user@a/b"), "/b");
+        assert_eq!(joined("ftp://a/b"), "ftp://a/b");
+        assert_eq!(joined("http:/a"), "http:/a");
+        assert_eq!(joined("?a"), "?a");
     }
 }

@@ -258,8 +258,7 @@ impl Proxy {
             return Taken::All;
         }
         self.close |= http10 || framing.close;
-        let target = origin_form(req.path.unwrap_or("/"));
-        let path = target.split('?').next().unwrap_or_default();
+        let path = origin_form(req.path.unwrap_or("/")).path;
         if let Some(handler) = self.handler.clone().filter(|h| h.claims(path)) {
             return self.answer_here(handler.as_ref(), req, path, buf, n);
         }

@@ -110,7 +110,8 @@ pub(crate) fn request(
         .map(|h| h.value.to_vec());
     out.extend_from_slice(method.as_bytes());
     out.push(b' ');
-    out.extend_from_slice(target.as_bytes());
+    out.extend_from_slice(target.path.as_bytes());
+    out.extend_from_slice(target.query.as_bytes());
     // An HTTP/1.0 client cannot read a chunked answer: ask the upstream in its version.
     if req.version == Some(0) {
         out.extend_from_slice(b" HTTP/1.0\r\n");
