@@ -6,6 +6,8 @@ use alloc::vec::Vec;
 use core::fmt;
 use core::str::FromStr;
 
+#[cfg(feature = "full")]
+use pkcs8::der::asn1::OctetStringRef;
 use pkcs8::der::{Decode, Encode};
 use rcgen::{PublicKeyData, SignatureAlgorithm};
 use rustls_pki_types::pem::PemObject;
@@ -292,8 +294,8 @@ impl KeyPair {
     /// which OpenSSL 3.0 and Python's ssl cannot read, so the public key is dropped here.
     fn pkcs8_v1(&self) -> Vec<u8> {
         let der = Zeroizing::new(self.inner.serialize_der());
-        match pkcs8::PrivateKeyInfo::from_der(&der) {
-            Ok(info) if info.public_key.is_some() => pkcs8::PrivateKeyInfo {
+        match pkcs8::PrivateKeyInfoRef::from_der(&der) {
+            Ok(info) if info.public_key.is_some() => pkcs8::PrivateKeyInfoRef {
                 public_key: None,
                 ..info
             }
@@ -368,12 +370,12 @@ fn sec1_to_pkcs8(sec1_der: &[u8]) -> Result<PrivatePkcs8KeyDer<'static>, Error> 
         .map_err(|e| bad(&e.to_string()))?,
     );
     let curve_param = pkcs8::der::asn1::AnyRef::from(&curve);
-    let info = pkcs8::PrivateKeyInfo {
+    let info = pkcs8::PrivateKeyInfoRef {
         algorithm: pkcs8::AlgorithmIdentifierRef {
             oid: pkcs8::ObjectIdentifier::new_unwrap("1.2.840.10045.2.1"),
             parameters: Some(curve_param),
         },
-        private_key: &inner,
+        private_key: OctetStringRef::new(&inner).map_err(|e| bad(&e.to_string()))?,
         public_key: None,
     };
     let der = info.to_der().map_err(|e| bad(&e.to_string()))?;
@@ -383,16 +385,15 @@ fn sec1_to_pkcs8(sec1_der: &[u8]) -> Result<PrivatePkcs8KeyDer<'static>, Error> 
 /// Wraps a PKCS#1 `RSAPrivateKey` into PKCS#8 with the rsaEncryption algorithm identifier.
 #[cfg(feature = "full")]
 fn pkcs1_to_pkcs8(pkcs1_der: &[u8]) -> Result<PrivatePkcs8KeyDer<'static>, Error> {
-    let info = pkcs8::PrivateKeyInfo {
+    let failed = |e: pkcs8::der::Error| Error::InvalidKey(format!("RSA PRIVATE KEY: {e}"));
+    let info = pkcs8::PrivateKeyInfoRef {
         algorithm: pkcs8::AlgorithmIdentifierRef {
             oid: pkcs8::ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1"),
             parameters: Some(pkcs8::der::asn1::AnyRef::NULL),
         },
-        private_key: pkcs1_der,
+        private_key: OctetStringRef::new(pkcs1_der).map_err(failed)?,
         public_key: None,
     };
-    let der = info
-        .to_der()
-        .map_err(|e| Error::InvalidKey(format!("RSA PRIVATE KEY: {e}")))?;
+    let der = info.to_der().map_err(failed)?;
     Ok(PrivatePkcs8KeyDer::from(der))
 }

@@ -6,6 +6,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt;
 
+use pkcs8::der::asn1::OctetStringRef;
 use pkcs8::der::{Decode, Encode};
 use rustls_pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
 use zeroize::{Zeroize, Zeroizing};
@@ -54,7 +55,7 @@ impl PrivateKey {
     /// none is given.
     fn read(
         der: &[u8],
-        info: &pkcs8::PrivateKeyInfo<'_>,
+        info: &pkcs8::PrivateKeyInfoRef<'_>,
         public: Option<&PublicKey>,
     ) -> Result<Self, Error> {
         let algorithm = algorithm_of(info)?;
@@ -69,28 +70,28 @@ impl PrivateKey {
             KeyAlgorithm::P256 | KeyAlgorithm::P384 => ec_private_key(info, algorithm, public)?,
             KeyAlgorithm::Ed25519 => {
                 let carried = match info.public_key {
-                    Some(raw) => Some(PublicKey::from_raw(algorithm, raw)?),
+                    Some(bits) => Some(PublicKey::from_raw(algorithm, public_bits(bits)?)?),
                     None => None,
                 };
                 let public = matching(public, carried)?;
-                (Zeroizing::new(info.private_key.to_vec()), public)
+                (Zeroizing::new(info.private_key.as_bytes().to_vec()), public)
             }
             _ => {
-                let carried = rsa_public_key(info.private_key)?;
+                let carried = rsa_public_key(info.private_key.as_bytes())?;
                 let public = matching(public, Some(carried))?;
-                (Zeroizing::new(info.private_key.to_vec()), public)
+                (Zeroizing::new(info.private_key.as_bytes().to_vec()), public)
             }
-        };
-        let v1 = pkcs8::PrivateKeyInfo {
-            algorithm: info.algorithm,
-            private_key: &private_key,
-            public_key: None,
         };
         let failed =
             |e: pkcs8::der::Error| Error::InvalidKey(format!("cannot re-encode the key ({e})"));
+        let v1 = pkcs8::PrivateKeyInfoRef {
+            algorithm: info.algorithm,
+            private_key: OctetStringRef::new(&private_key).map_err(failed)?,
+            public_key: None,
+        };
         // DER has one encoding per value: a key already in this form (as WebCrypto exports EC
         // keys) is kept as it came, without encoding it again.
-        let pkcs8 = if *private_key == info.private_key && same_length(&v1, der) {
+        let pkcs8 = if *private_key == info.private_key.as_bytes() && same_length(&v1, der) {
             der.to_vec()
         } else {
             v1.to_der().map_err(failed)?
@@ -123,7 +124,7 @@ impl PrivateKey {
 /// both halves (the private one re-encoded as [`PrivateKey::from_pkcs8`] does), or a
 /// SubjectPublicKeyInfo (`"spki"`), giving the public half only.
 pub fn read_exported_key(der: &[u8]) -> Result<(PublicKey, Option<PrivateKey>), Error> {
-    match pkcs8::PrivateKeyInfo::from_der(der) {
+    match pkcs8::PrivateKeyInfoRef::from_der(der) {
         Ok(info) => {
             let private = PrivateKey::read(der, &info, None)?;
             Ok((private.public.clone(), Some(private)))
@@ -138,13 +139,13 @@ pub fn read_exported_key(der: &[u8]) -> Result<(PublicKey, Option<PrivateKey>), 
     }
 }
 
-fn parse(der: &[u8]) -> Result<pkcs8::PrivateKeyInfo<'_>, Error> {
-    pkcs8::PrivateKeyInfo::from_der(der)
+fn parse(der: &[u8]) -> Result<pkcs8::PrivateKeyInfoRef<'_>, Error> {
+    pkcs8::PrivateKeyInfoRef::from_der(der)
         .map_err(|e| Error::InvalidKey(format!("not a PKCS#8 private key ({e})")))
 }
 
 /// The key algorithm a PKCS#8 AlgorithmIdentifier names (RSA of any size).
-fn algorithm_of(info: &pkcs8::PrivateKeyInfo<'_>) -> Result<KeyAlgorithm, Error> {
+fn algorithm_of(info: &pkcs8::PrivateKeyInfoRef<'_>) -> Result<KeyAlgorithm, Error> {
     let oid = info.algorithm.oid;
     if oid == EC_PUBLIC_KEY {
         return match info.algorithm.parameters_oid() {
@@ -182,12 +183,12 @@ fn matching(given: Option<&PublicKey>, carried: Option<PublicKey>) -> Result<Pub
 /// The SEC1 `ECPrivateKey` inside PKCS#8 in ring's form (no curve repeated, the public key in,
 /// which ring needs to load it), and its public key.
 fn ec_private_key(
-    info: &pkcs8::PrivateKeyInfo<'_>,
+    info: &pkcs8::PrivateKeyInfoRef<'_>,
     algorithm: KeyAlgorithm,
     public: Option<&PublicKey>,
 ) -> Result<(Zeroizing<Vec<u8>>, PublicKey), Error> {
     let failed = |e: pkcs8::der::Error| Error::InvalidKey(format!("EC private key: {e}"));
-    let key = sec1::EcPrivateKey::from_der(info.private_key).map_err(failed)?;
+    let key = sec1::EcPrivateKey::from_der(info.private_key.as_bytes()).map_err(failed)?;
     let carried = match key.public_key {
         Some(point) => Some(PublicKey::from_ec_point(algorithm, point)?),
         None => None,
@@ -200,11 +201,17 @@ fn ec_private_key(
     };
     let der = if key.parameters.is_none() && key.public_key.is_some() {
         // Already in ring's form (the public key it carries is the one `public` came from).
-        info.private_key.to_vec()
+        info.private_key.as_bytes().to_vec()
     } else {
         ring_form.to_der().map_err(failed)?
     };
     Ok((Zeroizing::new(der), public))
+}
+
+/// The bytes of a PKCS#8 v2 public key, a BIT STRING of whole bytes.
+fn public_bits(bits: pkcs8::der::asn1::BitStringRef<'_>) -> Result<&[u8], Error> {
+    bits.as_bytes()
+        .ok_or_else(|| Error::InvalidKey("the public key in this PKCS#8 is not whole bytes".into()))
 }
 
 /// The public key of a PKCS#1 `RSAPrivateKey`: its modulus and public exponent.
@@ -251,12 +258,12 @@ mod tests {
     fn wrapped_with_curve_inside() -> Vec<u8> {
         let sec1 = PrivateSec1KeyDer::from_pem_slice(SEC1.as_bytes()).unwrap();
         let curve = AnyRef::from(&P256);
-        pkcs8::PrivateKeyInfo {
+        pkcs8::PrivateKeyInfoRef {
             algorithm: AlgorithmIdentifierRef {
                 oid: EC_PUBLIC_KEY,
                 parameters: Some(curve),
             },
-            private_key: sec1.secret_sec1_der(),
+            private_key: OctetStringRef::new(sec1.secret_sec1_der()).unwrap(),
             public_key: None,
         }
         .to_der()
