@@ -12,9 +12,10 @@ let selfsign;
 
 /**
  * The package that makes certificates for `names`: the small one, or the full one for
- * internationalised names (only the full one has the Unicode tables that turn them into punycode).
+ * internationalised names, typed in Unicode or as xn-- punycode (only the full one has the
+ * Unicode tables that turn them into punycode and check it).
  */
-const packageFor = (names) => (/[^\x00-\x7f]/.test(names) ? webcrypto.full() : selfsign);
+const packageFor = (names) => (/[^\x00-\x7f]|xn--/i.test(names) ? webcrypto.full() : selfsign);
 
 const $ = (id) => document.getElementById(id);
 

@@ -212,6 +212,16 @@ fn bad_input_gets_a_one_line_reason_and_exit_1() {
 }
 
 #[test]
+fn an_xn_label_that_is_not_valid_punycode_is_refused_with_a_reason() {
+    let env = Env::new();
+    let err = env.fails(&["new", "xn--a"]);
+    assert!(err.contains("xn--a") && err.contains("punycode"), "{err}");
+    assert!(!env.file("xn--a.pem").exists());
+    env.ok(&["new", "xn--bcher-kva.test"]);
+    assert!(env.file("xn--bcher-kva.test.pem").exists());
+}
+
+#[test]
 fn usage_errors_exit_2() {
     let env = Env::new();
     assert_eq!(env.run(&["new"]).status.code(), Some(2));

@@ -119,6 +119,23 @@ fn to_ascii(_: &str) -> Result<String, &'static str> {
     Err("internationalised names need the page's full WebAssembly module, which was not used")
 }
 
+/// Checks that the `xn--` labels of `ascii` are A-labels: punycode of a valid internationalised
+/// label that encodes back to the same text (RFC 5891 §5.4 by UTS 46).
+#[cfg(feature = "full")]
+fn check_a_labels(ascii: &str) -> Result<(), &'static str> {
+    match idna::domain_to_ascii(ascii) {
+        Ok(back) if back == ascii => Ok(()),
+        _ => Err("an xn-- label must be the punycode of a valid internationalised name, and this one is not"),
+    }
+}
+
+/// Built without `full`, the core cannot check punycode against the Unicode tables: an `xn--`
+/// label is refused like any internationalised name, and the page uses its full module.
+#[cfg(not(feature = "full"))]
+fn check_a_labels(_: &str) -> Result<(), &'static str> {
+    Err("internationalised names (xn-- labels too) need the page's full WebAssembly module, which was not used")
+}
+
 /// Validates a DNS name and returns its lower-case ASCII (punycode) form.
 pub(crate) fn parse_dns(s: &str, allow_wildcard: bool) -> Result<String, &'static str> {
     let s = s.strip_suffix('.').unwrap_or(s);
@@ -177,8 +194,8 @@ pub(crate) fn parse_dns(s: &str, allow_wildcard: bool) -> Result<String, &'stati
     {
         return Err("looks like an IPv4 address but is not a valid one");
     }
-    if labels.iter().any(|l| l.starts_with("xn--")) && !ascii.is_ascii() {
-        return Err("not a valid internationalised domain name");
+    if labels.iter().any(|l| l.starts_with("xn--")) {
+        check_a_labels(&ascii)?;
     }
     if wildcard && labels.len() < 2 {
         return Err(

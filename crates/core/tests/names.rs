@@ -35,6 +35,34 @@ fn internationalised_names_become_punycode() {
 }
 
 #[test]
+fn xn_labels_must_be_valid_punycode_of_an_internationalised_name() {
+    for valid in [
+        "xn--bcher-kva.example",
+        "XN--BCHER-KVA.example",
+        "*.xn--bcher-kva.test",
+    ] {
+        assert_eq!(
+            Name::parse(valid).unwrap(),
+            Name::Dns(valid.to_lowercase()),
+            "{valid}"
+        );
+    }
+    // Not punycode at all, or punycode of an upper-case (unmapped) label, "bÜcher".
+    for invalid in [
+        "xn--a",
+        "xn--a.example.test",
+        "*.xn--a.test",
+        "xn--bcher-2pa.test",
+    ] {
+        assert!(
+            reason(invalid).contains("xn--"),
+            "{invalid}: {}",
+            reason(invalid)
+        );
+    }
+}
+
+#[test]
 fn wildcards_only_as_the_whole_leftmost_label() {
     assert_eq!(
         Name::parse("*.example.test").unwrap(),
