@@ -91,7 +91,8 @@ struct Head {
 }
 
 /// Parses the heads the client got, one after another; each must be a whole, well-formed head
-/// with consistent framing. Returns the last.
+/// with consistent framing (one Transfer-Encoding, its codings listed cleanly, never beside
+/// Content-Length, and with `Connection: close` unless chunked comes last). Returns the last.
 fn check_heads(mut heads: &[u8]) -> Option<Head> {
     let mut last = None;
     while !heads.is_empty() {
@@ -107,6 +108,8 @@ fn check_heads(mut heads: &[u8]) -> Option<Head> {
         let status = res.code.unwrap_or_default();
         let mut length = None;
         let mut chunked = false;
+        let mut coded = false;
+        let mut close = false;
         for h in res.headers.iter() {
             let name = h.name.to_ascii_lowercase();
             if name == "content-length" {
@@ -125,8 +128,27 @@ fn check_heads(mut heads: &[u8]) -> Option<Head> {
                 );
                 length = value;
             } else if name == "transfer-encoding" {
-                assert_eq!(h.value, b"chunked", "a Transfer-Encoding other than ours");
-                chunked = true;
+                assert!(!coded, "more than one Transfer-Encoding passed on");
+                coded = true;
+                let list: Vec<&[u8]> = h.value.split(|&b| b == b',').collect();
+                let clean = list.iter().enumerate().all(|(i, c)| {
+                    let c = if i == 0 {
+                        c
+                    } else {
+                        c.strip_prefix(b" ").unwrap_or(b"")
+                    };
+                    !c.is_empty() && c.trim_ascii() == c
+                });
+                assert!(
+                    clean,
+                    "a coding list recipients may read differently: {:?}",
+                    String::from_utf8_lossy(h.value)
+                );
+                chunked = list
+                    .last()
+                    .is_some_and(|c| c.trim_ascii().eq_ignore_ascii_case(b"chunked"));
+            } else if name == "connection" {
+                close |= h.value.eq_ignore_ascii_case(b"close");
             } else if name == "upgrade" && status == 101 {
             } else {
                 assert!(
@@ -136,8 +158,13 @@ fn check_heads(mut heads: &[u8]) -> Option<Head> {
             }
         }
         assert!(
-            !(chunked && length.is_some()),
+            !(coded && length.is_some()),
             "both Transfer-Encoding and Content-Length passed on"
+        );
+        // RFC 9112 §6.3: codings not ending in chunked leave the close as the body's end.
+        assert!(
+            !coded || chunked || close || status == 101,
+            "a body delimited by the close on a connection kept open"
         );
         heads = &heads[n..];
         last = Some(Head {
@@ -154,6 +181,10 @@ fn check_heads(mut heads: &[u8]) -> Option<Head> {
 fn chunked_length(body: &[u8]) -> Option<usize> {
     let mut at = 0;
     loop {
+        // RFC 9112 §7.1: chunk-size = 1*HEXDIG (httparse also takes a line without digits).
+        if !body.get(at).is_some_and(u8::is_ascii_hexdigit) {
+            return None;
+        }
         let (k, size) = match httparse::parse_chunk_size(&body[at..]) {
             Ok(httparse::Status::Complete(parsed)) => parsed,
             _ => return None,

@@ -63,6 +63,20 @@ impl Upstream {
         )
     }
 
+    /// The misbehaving upstream (tests/peers/raw_upstream.py); its log holds the request heads
+    /// it read.
+    fn raw(env: &Env) -> Upstream {
+        let log = env.file("raw_upstream.log");
+        std::fs::write(&log, "").unwrap();
+        let script = peer("raw_upstream.py");
+        Upstream::spawn(
+            env,
+            "python3",
+            &[script.to_str().unwrap(), log.to_str().unwrap()],
+            log.clone(),
+        )
+    }
+
     fn url(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)
     }
@@ -356,10 +370,15 @@ fn an_upstream_that_is_down_gets_a_502_page_naming_it_and_the_error() {
 /// Sends `raw` over TLS with Python's ssl module and returns everything the server answers
 /// until it closes.
 fn python_raw(env: &Env, served: &Served, raw: &str) -> String {
+    python_raw_to(env, served, "localhost", raw)
+}
+
+/// [`python_raw`] with `name` as the TLS server name.
+fn python_raw_to(env: &Env, served: &Served, name: &str, raw: &str) -> String {
     let script = format!(
         "import socket, ssl, sys\n\
          ctx = ssl.create_default_context(cafile={ca:?})\n\
-         s = ctx.wrap_socket(socket.create_connection(('127.0.0.1', {port}), timeout=20), server_hostname='localhost')\n\
+         s = ctx.wrap_socket(socket.create_connection(('127.0.0.1', {port}), timeout=20), server_hostname={name:?})\n\
          s.sendall({raw:?}.encode())\n\
          out = b''\n\
          while True:\n\
@@ -394,6 +413,8 @@ fn ambiguous_framing_is_refused_before_anything_reaches_the_upstream() {
         format!("POST /upload HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked, identity\r\n\r\n0\r\n\r\n{smuggled}"),
         format!("GET /echo HTTP/1.1\r\nHost: localhost\r\nX-Folded: a\r\n b\r\n\r\n{smuggled}"),
         format!("POST /upload HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n\r\n{smuggled}"),
+        // A chunk-size line without digits is not the last chunk.
+        format!("POST /upload HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n\r\n\r\n{smuggled}"),
     ];
     for raw in &cases {
         let answer = python_raw(&env, &served, raw);
@@ -859,4 +880,149 @@ fn the_proxy_refuses_flags_it_cannot_honour() {
     assert!(e.contains("drop --mode echo"), "{e}");
     let e = env.fails(&["serve", "--proxy", "https://127.0.0.1:1"]);
     assert!(e.contains("plain HTTP"), "{e}");
+}
+
+/// curl bounded well below the 60 s idle and upstream timeouts: a reply that only comes when
+/// one of those expires fails it.
+fn curl_promptly(env: &Env, served: &Served, path: &str, extra: &[&str]) -> Output {
+    let mut args = vec!["--max-time", "10"];
+    args.extend_from_slice(extra);
+    curl(env, served, "localhost", path, &args)
+}
+
+#[test]
+fn an_upstream_failing_before_it_answers_gets_the_client_a_502_at_once() {
+    let env = Env::new();
+    let up = Upstream::raw(&env);
+    let served = Served::start_with(&env, &["--proxy", &up.url()]);
+    for path in ["/close", "/reset", "/garbage", "/switch"] {
+        let out = curl_promptly(&env, &served, path, &["-i"]);
+        let page = text(&out);
+        assert!(
+            page.starts_with("HTTP/1.1 502 Bad Gateway\r\n"),
+            "{path}: {page:?} {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(page.contains(&up.url()), "{path}: {page}");
+    }
+}
+
+#[test]
+fn a_response_delimited_by_the_upstreams_close_reaches_the_client_whole_and_ends() {
+    let env = Env::new();
+    let up = Upstream::raw(&env);
+    let served = Served::start_with(&env, &["--proxy", &up.url()]);
+    let out = curl_promptly(&env, &served, "/until-close", &["-f"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let expected: String = (0..1000).map(|i| format!("line {i}\n")).collect();
+    assert_eq!(text(&out), expected);
+}
+
+#[test]
+fn content_length_named_in_connection_still_frames_the_response() {
+    let env = Env::new();
+    let up = Upstream::raw(&env);
+    let served = Served::start_with(&env, &["--proxy", &up.url()]);
+    // Two requests on one keep-alive connection: the first response must end where it ends.
+    let url = format!(
+        "https://localhost:{}/connection-content-length",
+        served.port
+    );
+    let out = curl_promptly(&env, &served, "/connection-content-length", &["-f", &url]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(text(&out), "first\nfirst\n");
+}
+
+#[test]
+fn an_upstream_chunk_size_line_without_digits_is_not_passed_on_as_the_end_of_the_body() {
+    let env = Env::new();
+    let up = Upstream::raw(&env);
+    let served = Served::start_with(&env, &["--proxy", &up.url()]);
+    let out = curl_promptly(&env, &served, "/empty-chunk-size", &["-i"]);
+    let page = text(&out);
+    assert!(page.starts_with("HTTP/1.1 502 Bad Gateway\r\n"), "{page}");
+    assert!(page.contains("chunk-size"), "{page}");
+}
+
+#[test]
+fn transfer_codings_before_chunked_reach_the_upstream_intact() {
+    let env = Env::new();
+    let up = Upstream::raw(&env);
+    let served = Served::start_with(&env, &["--proxy", &up.url()]);
+    let answer = python_raw(
+        &env,
+        &served,
+        "POST /echo-head HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: gzip\r\n\
+         Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n3\r\nabc\r\n0\r\n\r\n",
+    );
+    assert!(answer.starts_with("HTTP/1.1 200 OK\r\n"), "{answer}");
+    assert!(
+        answer.contains("\r\nTransfer-Encoding: gzip, chunked\r\n"),
+        "{answer}"
+    );
+}
+
+#[test]
+fn transfer_codings_that_do_not_frame_a_request_are_refused() {
+    let env = Env::new();
+    let up = Upstream::raw(&env);
+    let served = Served::start_with(&env, &["--proxy", &up.url()]);
+    let smuggled = "GET /echo-head?smuggled HTTP/1.1\r\nHost: localhost\r\n\r\n";
+    let cases = [
+        // chunked twice: the first one is not the final coding.
+        format!("POST /echo-head HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n{smuggled}"),
+        // HTTP/1.0 has no transfer codings (RFC 9112 6.1).
+        format!("POST /echo-head HTTP/1.0\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n{smuggled}"),
+    ];
+    for raw in &cases {
+        let answer = python_raw(&env, &served, raw);
+        assert!(
+            answer.starts_with("HTTP/1.1 400 Bad Request\r\n"),
+            "{raw:?} got {answer:?}"
+        );
+    }
+    assert_eq!(up.seen(), "");
+}
+
+#[test]
+fn an_http_1_0_client_never_gets_a_1xx_response() {
+    let env = Env::new();
+    let up = Upstream::raw(&env);
+    let served = Served::start_with(&env, &["--proxy", &up.url()]);
+    let answer = python_raw(
+        &env,
+        &served,
+        "POST /continue HTTP/1.0\r\nHost: localhost\r\nContent-Length: 4\r\n\r\nbody",
+    );
+    assert!(answer.starts_with("HTTP/1.1 200 OK\r\n"), "{answer:?}");
+    assert!(answer.ends_with("\r\n\r\ngot"), "{answer:?}");
+    assert!(!answer.contains("100 Continue"), "{answer:?}");
+}
+
+#[test]
+fn a_request_body_on_a_dir_route_is_never_read_as_another_request() {
+    let env = Env::new();
+    std::fs::create_dir(env.file("static")).unwrap();
+    std::fs::write(env.file("static/index.html"), "public\n").unwrap();
+    std::fs::write(env.file("static/secret.txt"), "SECRET\n").unwrap();
+    let route = format!("files.localhost=dir:{}", env.file("static").display());
+    let served = Served::start_with(&env, &["--route", &route]);
+    let smuggled = "GET /secret.txt HTTP/1.1\r\nHost: files.localhost\r\n\r\n";
+    for method in ["POST", "GET"] {
+        let raw = format!(
+            "{method} /index.html HTTP/1.1\r\nHost: files.localhost\r\nContent-Length: {}\r\n\r\n{smuggled}",
+            smuggled.len()
+        );
+        let answer = python_raw_to(&env, &served, "files.localhost", &raw);
+        assert!(!answer.contains("SECRET"), "{method}: {answer}");
+        assert_eq!(answer.matches("HTTP/1.1 ").count(), 1, "{method}: {answer}");
+    }
 }

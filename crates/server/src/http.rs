@@ -465,10 +465,18 @@ impl RequestHead {
             if head.length.is_some() {
                 return Err("both Content-Length and Transfer-Encoding".into());
             }
-            let last = codings.rsplit(',').next().unwrap_or_default().trim();
-            if !last.eq_ignore_ascii_case("chunked") {
+            let mut list = codings.split(',').map(str::trim).rev();
+            if !list
+                .next()
+                .is_some_and(|c| c.eq_ignore_ascii_case("chunked"))
+            {
                 return Err(format!(
                     "Transfer-Encoding {codings:?} does not end in chunked"
+                ));
+            }
+            if list.any(|c| c.eq_ignore_ascii_case("chunked")) {
+                return Err(format!(
+                    "Transfer-Encoding {codings:?} applies chunked more than once"
                 ));
             }
             head.chunked = true;

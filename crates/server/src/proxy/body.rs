@@ -101,6 +101,10 @@ impl Chunked {
                 }
                 line.extend_from_slice(&data[..k]);
                 if complete {
+                    // httparse takes a line without digits as size 0; RFC 9112 §7.1 wants 1*HEXDIG.
+                    if !line.first().is_some_and(u8::is_ascii_hexdigit) {
+                        return Err("chunk-size line without a size".into());
+                    }
                     let size = match httparse::parse_chunk_size(line) {
                         Ok(httparse::Status::Complete((_, size))) => size,
                         _ => return Err("invalid chunk-size line".into()),
@@ -170,7 +174,13 @@ mod tests {
 
     #[test]
     fn malformed_chunked_framing_is_refused() {
-        for bad in [&b"zz\r\n"[..], b"5\r\nhelloXX", b"ffffffffffffffffff\r\n"] {
+        for bad in [
+            &b"zz\r\n"[..],
+            b"5\r\nhelloXX",
+            b"ffffffffffffffffff\r\n",
+            b"\r\n\r\n",
+            b";ext\r\n\r\n",
+        ] {
             assert!(Body::chunked().take(bad).is_err(), "{bad:?}");
         }
         let long = vec![b'1'; MAX_LINE + 1];

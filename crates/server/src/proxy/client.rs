@@ -104,6 +104,8 @@ struct Exchange {
     body_started: bool,
     head_only: bool,
     upgrade: bool,
+    /// The client speaks HTTP/1.0: no interim (1xx) responses go to it.
+    http10: bool,
     /// The response body being relayed, once its head is through.
     response: Option<Body>,
     /// Some of the response went to the client (an error can no longer become a 502 page).
@@ -253,6 +255,11 @@ impl Proxy {
             self.refuse(400, "HTTP/1.1 request without Host");
             return Taken::All;
         }
+        if http10 && framing.chunked {
+            // RFC 9112 §6.1: such framing is faulty; refusing it keeps it from the upstream.
+            self.refuse(400, "Transfer-Encoding in an HTTP/1.0 request");
+            return Taken::All;
+        }
         if req.method == Some("CONNECT") {
             self.refuse(405, "CONNECT is not proxied");
             return Taken::All;
@@ -314,6 +321,7 @@ impl Proxy {
                             body_started: false,
                             head_only: forwarded.head_only,
                             upgrade: forwarded.upgrade.is_some(),
+                            http10,
                             response: None,
                             answered: false,
                             reusable: false,
@@ -443,7 +451,7 @@ impl Proxy {
             }
             Failure::Upstream(why) => why,
         };
-        if !ex.answered && !ex.body_started {
+        if !ex.answered && !ex.body_started && self.resp_head.bytes().is_empty() {
             // A connection that never connected may have another address; a pooled one may have
             // been closed by the upstream while idle: the request was not seen, so send it again.
             let next = if ex.pooled {
@@ -595,6 +603,7 @@ impl Proxy {
             let State::Forward(ex) = &mut self.state else {
                 return Ok(());
             };
+            let start = out.len();
             let head = forward::response_head(
                 self.resp_head.bytes(),
                 ex.head_only,
@@ -607,8 +616,18 @@ impl Proxy {
                 return Ok(());
             };
             let status = answer.status;
-            ex.answered = true;
+            if status < 200 && status != 101 {
+                if ex.http10 {
+                    // HTTP/1.0 has no interim responses (RFC 9110 §15.2).
+                    out.truncate(start);
+                } else {
+                    ex.answered = true;
+                }
+                self.resp_head.consume(n);
+                continue;
+            }
             if status == 101 {
+                ex.answered = true;
                 out.extend_from_slice(&self.resp_head.bytes()[n..]);
                 self.resp_head.clear();
                 let State::Forward(ex) = std::mem::replace(&mut self.state, State::Idle) else {
@@ -622,10 +641,6 @@ impl Proxy {
                 });
                 return Ok(());
             }
-            if status < 200 {
-                self.resp_head.consume(n);
-                continue;
-            }
             ex.reusable = answer.reusable;
             if answer.body == Some(Body::UntilClose) {
                 self.close = true;
@@ -633,7 +648,15 @@ impl Proxy {
             let rest = &self.resp_head.bytes()[n..];
             match answer.body {
                 Some(mut body) => {
-                    let k = body.take(rest).map_err(Failure::Upstream)?;
+                    let k = match body.take(rest) {
+                        Ok(k) => k,
+                        Err(why) => {
+                            // Nothing of this response has gone out yet: it can still be a 502.
+                            out.truncate(start);
+                            return Err(Failure::Upstream(why));
+                        }
+                    };
+                    ex.answered = true;
                     out.extend_from_slice(&rest[..k]);
                     ex.reusable &= k == rest.len();
                     let done = body.done();
@@ -643,6 +666,7 @@ impl Proxy {
                     }
                 }
                 None => {
+                    ex.answered = true;
                     ex.reusable &= rest.is_empty();
                     self.finish();
                 }
@@ -799,6 +823,11 @@ impl Service for Proxy {
             State::Forward(_) => {
                 if let Err(failure) = self.relay(out) {
                     self.fail(failure);
+                }
+                // Nothing else wakes the connection: a page or the end goes out in this turn.
+                out.append(&mut self.reply);
+                if matches!(self.state, State::Idle) && self.close {
+                    self.done = true;
                 }
             }
             State::Tunnel(t) => {

@@ -157,7 +157,8 @@ pub(crate) fn request(
     }
     out.extend_from_slice(b";proto=https\r\n");
     let body = if framing.chunked {
-        out.extend_from_slice(b"Transfer-Encoding: chunked\r\n");
+        // Codings before chunked pass on, like the body they describe.
+        codings(req.headers, out);
         Body::chunked()
     } else {
         let n = framing.length.unwrap_or(0);
@@ -231,7 +232,7 @@ pub(crate) fn response(
     }
     let connection = Connection::of(res.headers);
     let mut length: Option<u64> = None;
-    let mut codings: Option<&[u8]> = None;
+    let mut coded = false;
     let mut upgrade: Option<&[u8]> = None;
     for h in res.headers.iter() {
         if h.name.eq_ignore_ascii_case("content-length") {
@@ -242,21 +243,20 @@ pub(crate) fn response(
             }
             length = Some(value);
         } else if h.name.eq_ignore_ascii_case("transfer-encoding") {
-            codings = Some(h.value);
+            coded = true;
         } else if h.name.eq_ignore_ascii_case("upgrade") {
             upgrade = Some(h.value);
         }
     }
-    let chunked = codings.is_some_and(|v| {
-        v.rsplit(|&b| b == b',')
-            .next()
-            .is_some_and(|t| t.trim_ascii().eq_ignore_ascii_case(b"chunked"))
-    });
+    let chunked = coded
+        && coding_list(res.headers)
+            .last()
+            .is_some_and(|c| c.eq_ignore_ascii_case(b"chunked"));
     let no_body = head_only || status < 200 || status == 204 || status == 304;
     let body = match () {
         _ if no_body => None,
         _ if chunked => Some(Body::chunked()),
-        _ if codings.is_some() => Some(Body::UntilClose),
+        _ if coded => Some(Body::UntilClose),
         _ => Some(length.map_or(Body::UntilClose, Body::Length)),
     };
     let upstream_close =
@@ -272,22 +272,28 @@ pub(crate) fn response(
     out.extend_from_slice(b"\r\n");
     for h in res.headers.iter() {
         let name = h.name;
-        // Any transfer coding overrides Content-Length (RFC 9112 §6.3), which must not pass on.
-        let overridden = codings.is_some() && name.eq_ignore_ascii_case("content-length");
-        if dropped(name, connection) || overridden {
+        let framing = name.eq_ignore_ascii_case("content-length")
+            || name.eq_ignore_ascii_case("transfer-encoding");
+        if framing || dropped(name, connection) {
             continue;
         }
         field(out, name.as_bytes(), h.value);
     }
-    if chunked && !no_body {
-        out.extend_from_slice(b"Transfer-Encoding: chunked\r\n");
+    // Framing is stated here, whatever Connection lists: the body is passed on as it came.
+    if coded {
+        // Any transfer coding overrides Content-Length (RFC 9112 §6.3), which must not pass on.
+        if !no_body {
+            codings(res.headers, out);
+        }
+    } else if let Some(n) = length.filter(|_| status >= 200 && status != 204) {
+        let _ = write!(out, "Content-Length: {n}\r\n");
     }
     if status == 101 {
         out.extend_from_slice(b"Connection: upgrade\r\n");
         if let Some(u) = upgrade {
             field(out, b"Upgrade", u);
         }
-    } else if close || body == Some(Body::UntilClose) {
+    } else if status >= 200 && (close || body == Some(Body::UntilClose)) {
         out.extend_from_slice(b"Connection: close\r\n");
     }
     out.extend_from_slice(b"\r\n");
@@ -296,6 +302,33 @@ pub(crate) fn response(
         body,
         reusable,
     })
+}
+
+/// The transfer codings of all Transfer-Encoding fields in `headers`, as one list (RFC 9110
+/// §5.3), empty elements left out (§5.6.1).
+fn coding_list<'a>(headers: &'a [httparse::Header<'_>]) -> impl Iterator<Item = &'a [u8]> {
+    headers
+        .iter()
+        .filter(|h| h.name.eq_ignore_ascii_case("transfer-encoding"))
+        .flat_map(|h| h.value.split(|&b| b == b','))
+        .map(<[u8]>::trim_ascii)
+        .filter(|c| !c.is_empty())
+}
+
+/// Appends one Transfer-Encoding field with the codings of `headers` in a form no recipient
+/// reads differently (nothing when there are none).
+fn codings(headers: &[httparse::Header<'_>], out: &mut Vec<u8>) {
+    let mut list = coding_list(headers);
+    let Some(first) = list.next() else {
+        return;
+    };
+    out.extend_from_slice(b"Transfer-Encoding: ");
+    out.extend_from_slice(first);
+    for c in list {
+        out.extend_from_slice(b", ");
+        out.extend_from_slice(c);
+    }
+    out.extend_from_slice(b"\r\n");
 }
 
 /// Appends `name: value\r\n`.
@@ -425,6 +458,25 @@ mod tests {
         res.parse(b"HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n")
             .unwrap();
         assert!(response(&res, false, false, &mut Vec::new()).is_err());
+    }
+
+    #[test]
+    fn framing_fields_named_in_connection_are_still_stated() {
+        let (head, a) = answer(
+            b"HTTP/1.1 200 OK\r\nConnection: Content-Length, Transfer-Encoding\r\nContent-Length: 5\r\n\r\n",
+            false,
+        );
+        assert_eq!(a.body, Some(Body::Length(5)));
+        assert!(head.contains("\r\nContent-Length: 5\r\n"), "{head}");
+        let (head, a) = answer(
+            b"HTTP/1.1 200 OK\r\nConnection: Transfer-Encoding\r\nTransfer-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n\r\n",
+            false,
+        );
+        assert_eq!(a.body, Some(Body::chunked()));
+        assert!(
+            head.contains("\r\nTransfer-Encoding: gzip, chunked\r\n"),
+            "{head}"
+        );
     }
 
     #[test]
