@@ -1,6 +1,7 @@
 //! `selfsign env`: the environment variables that make Node, Python, curl, git and Deno trust the
 //! local CA, pointing at the CA itself or at a bundle of the system roots plus the local CA.
 
+use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
 use selfsign_core::UnixTime;
@@ -38,6 +39,9 @@ pub struct EnvArgs {
 /// Runs `selfsign env`.
 pub fn run(args: &EnvArgs, global: &Global) -> Result<(), Error> {
     let store = Store::open(global)?;
+    if global.json {
+        json_text(store.dir())?;
+    }
     let (_, created) = store.load_or_create_ca(UnixTime::now())?;
     if created {
         tracing::info!("created the local CA {}", store.ca_cert_path().display());
@@ -57,36 +61,53 @@ pub fn run(args: &EnvArgs, global: &Global) -> Result<(), Error> {
     }
     let vars = variables(&ca, &bundle);
     if global.json {
-        let map: serde_json::Map<String, serde_json::Value> = vars
+        let map = vars
             .iter()
-            .map(|(k, v)| (k.to_string(), json!(v)))
-            .collect();
+            .map(|(k, v)| Ok((k.to_string(), json!(json_text(v)?))))
+            .collect::<Result<serde_json::Map<String, serde_json::Value>, Error>>()?;
+        let system = system.as_deref().map(json_text).transpose()?;
         out!(
             "{}",
-            json!({"variables": map, "ca_file": ca, "bundle_file": bundle, "system_bundle": system})
+            json!({"variables": map, "ca_file": json_text(&ca)?, "bundle_file": json_text(&bundle)?, "system_bundle": system})
         );
         return Ok(());
     }
+    let mut lines = Vec::new();
     for (name, value) in &vars {
-        match args.shell {
-            Shell::Sh => out!("export {name}={}", sh_quote(value)),
-            Shell::Fish => out!("set -gx {name} {}", fish_quote(value)),
-        }
+        let value = value.as_os_str().as_bytes();
+        let (set, quoted) = match args.shell {
+            Shell::Sh => ("export ", sh_quote(value)),
+            Shell::Fish => ("set -gx ", fish_quote(value)),
+        };
+        lines.extend_from_slice(set.as_bytes());
+        lines.extend_from_slice(name.as_bytes());
+        lines.push(if args.shell == Shell::Sh { b'=' } else { b' ' });
+        lines.extend_from_slice(&quoted);
+        lines.push(b'\n');
     }
+    crate::output::write(&lines);
     Ok(())
+}
+
+/// A path as JSON text: JSON strings are Unicode, so a path that is not UTF-8 is an error.
+fn json_text(path: &Path) -> Result<&str, Error> {
+    path.to_str().ok_or_else(|| {
+        Error::Usage(format!(
+            "{} is not valid UTF-8, which JSON cannot carry; drop --json (the sh and fish lines keep the path's bytes), or use a data directory whose path is UTF-8",
+            path.display()
+        ))
+    })
 }
 
 /// Each variable and the file it names: runtimes that add to their roots get the CA, runtimes
 /// that replace them get the bundle.
-fn variables(ca: &Path, bundle: &Path) -> Vec<(&'static str, String)> {
-    let ca = ca.display().to_string();
-    let bundle = bundle.display().to_string();
+fn variables<'a>(ca: &'a Path, bundle: &'a Path) -> Vec<(&'static str, &'a Path)> {
     vec![
-        ("NODE_EXTRA_CA_CERTS", ca.clone()),
+        ("NODE_EXTRA_CA_CERTS", ca),
         ("DENO_CERT", ca),
-        ("SSL_CERT_FILE", bundle.clone()),
-        ("REQUESTS_CA_BUNDLE", bundle.clone()),
-        ("CURL_CA_BUNDLE", bundle.clone()),
+        ("SSL_CERT_FILE", bundle),
+        ("REQUESTS_CA_BUNDLE", bundle),
+        ("CURL_CA_BUNDLE", bundle),
         ("GIT_SSL_CAINFO", bundle),
     ]
 }
@@ -135,14 +156,38 @@ fn write_bundle(store: &Store, system: Option<&Path>) -> Result<PathBuf, Error> 
     Ok(path)
 }
 
-/// `value` as one sh word: single quotes, with `'` written as `'\''`.
-fn sh_quote(value: &str) -> String {
-    format!("'{}'", value.replace('\'', r"'\''"))
+/// `value` as one sh word: single quotes, with `'` written as `'\''`; any other byte (UTF-8 or
+/// not) stands for itself inside single quotes.
+fn sh_quote(value: &[u8]) -> Vec<u8> {
+    let mut word = vec![b'\''];
+    for &b in value {
+        match b {
+            b'\'' => word.extend_from_slice(br"'\''"),
+            _ => word.push(b),
+        }
+    }
+    word.push(b'\'');
+    word
 }
 
-/// `value` as one fish word: single quotes, with `\` and `'` escaped.
-fn fish_quote(value: &str) -> String {
-    format!("'{}'", value.replace('\\', r"\\").replace('\'', r"\'"))
+/// `value` as one fish word: UTF-8 runs in single quotes with `\` and `'` escaped, and each byte
+/// that is not UTF-8 as fish's byte escape `\XHH` between them (fish reads its input as text).
+fn fish_quote(value: &[u8]) -> Vec<u8> {
+    let mut word = Vec::new();
+    for chunk in value.utf8_chunks() {
+        let text = chunk.valid();
+        if !text.is_empty() {
+            let escaped = text.replace('\\', r"\\").replace('\'', r"\'");
+            word.extend_from_slice(format!("'{escaped}'").as_bytes());
+        }
+        for b in chunk.invalid() {
+            word.extend_from_slice(format!(r"\X{b:02X}").as_bytes());
+        }
+    }
+    if word.is_empty() {
+        word.extend_from_slice(b"''");
+    }
+    word
 }
 
 #[cfg(test)]
@@ -151,7 +196,17 @@ mod tests {
 
     #[test]
     fn quoting_keeps_quotes_dollars_and_backslashes_literal() {
-        assert_eq!(sh_quote("/a b/it's $HOME"), r"'/a b/it'\''s $HOME'");
-        assert_eq!(fish_quote(r"/a\b/it's $x"), r"'/a\\b/it\'s $x'");
+        assert_eq!(sh_quote(b"/a b/it's $HOME"), br"'/a b/it'\''s $HOME'");
+        assert_eq!(fish_quote(br"/a\b/it's $x"), br"'/a\\b/it\'s $x'");
+        assert_eq!(fish_quote(b""), b"''");
+    }
+
+    #[test]
+    fn bytes_that_are_not_utf8_stay_as_they_are_for_sh_and_become_byte_escapes_for_fish() {
+        assert_eq!(sh_quote(b"/d\xff\xfe'x"), b"'/d\xff\xfe'\\''x'");
+        assert_eq!(
+            fish_quote(b"/d\xff\xfe\xc3\xa9x"),
+            b"'/d'\\XFF\\XFE'\xc3\xa9x'"
+        );
     }
 }

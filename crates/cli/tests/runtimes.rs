@@ -3,6 +3,9 @@
 
 mod cli_support;
 
+use std::ffi::OsStr;
+use std::os::unix::ffi::OsStrExt;
+use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 
 use cli_support::served::{Served, PAGE};
@@ -144,6 +147,83 @@ fn sh_lines_survive_a_data_dir_with_quotes_spaces_and_dollars() {
             odd.join("rootCA.pem").to_str().unwrap(),
         ],
     );
+}
+
+/// Runs `script` with `shell` (`sh` or `fish`) in the scratch directory, $HOME in it too.
+fn shell_in(env: &Env, shell: &str, script: &str) -> Output {
+    let mut cmd = Command::new(shell);
+    if shell == "fish" {
+        cmd.arg("--no-config");
+    }
+    cmd.args(["-c", script])
+        .current_dir(env.path())
+        .env("HOME", env.path())
+        .env("XDG_CONFIG_HOME", env.file("config"))
+        .env("XDG_DATA_HOME", env.file("share"))
+        .stdin(Stdio::null());
+    for var in VARS {
+        cmd.env_remove(var);
+    }
+    cmd.output()
+        .unwrap_or_else(|e| panic!("{shell} must be installed (scripts/bootstrap does): {e}"))
+}
+
+#[test]
+fn env_keeps_the_bytes_of_a_data_dir_that_is_not_utf8_and_json_refuses_it_clearly() {
+    let env = Env::new();
+    let mut raw = env.path().as_os_str().as_bytes().to_vec();
+    raw.extend_from_slice(b"/data-\xff\xfe-it's");
+    let odd = PathBuf::from(OsStr::from_bytes(&raw));
+    let selfsign = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_selfsign"))
+            .arg("--data-dir")
+            .arg(&odd)
+            .args(args)
+            .current_dir(env.path())
+            .env_remove("SELFSIGN_DATA_DIR")
+            .stdin(Stdio::null())
+            .output()
+            .unwrap()
+    };
+    let mut ca = odd.join("rootCA.pem").as_os_str().as_bytes().to_vec();
+    ca.push(b'\n');
+    // printenv, another program, sees the exported bytes.
+    for (shell, args, file, script) in [
+        (
+            "sh",
+            &["env"][..],
+            "env.sh",
+            ". ./env.sh && printenv NODE_EXTRA_CA_CERTS",
+        ),
+        (
+            "fish",
+            &["env", "--shell", "fish"][..],
+            "env.fish",
+            "source env.fish; and printenv NODE_EXTRA_CA_CERTS",
+        ),
+    ] {
+        let out = selfsign(args);
+        assert!(out.status.success(), "{shell}: {out:?}");
+        std::fs::write(env.file(file), &out.stdout).unwrap();
+        let seen = shell_in(&env, shell, script);
+        assert_eq!(
+            seen.stdout,
+            ca,
+            "{shell} got {:?} from {:?}: {}",
+            String::from_utf8_lossy(&seen.stdout),
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&seen.stderr)
+        );
+    }
+    let json = selfsign(&["--json", "env"]);
+    assert_eq!(json.status.code(), Some(1), "{json:?}");
+    let err: serde_json::Value = serde_json::from_slice(&json.stderr).unwrap();
+    let message = err["error"].as_str().unwrap();
+    assert!(
+        message.contains("not valid UTF-8") && message.contains("--json"),
+        "{message}"
+    );
+    assert!(json.stdout.is_empty(), "{:?}", json.stdout);
 }
 
 /// A Java HTTPS client (single-file source launch) that prints the body of `args[0]`.
