@@ -462,6 +462,15 @@ fn each_route_host_gets_its_own_certificate_and_its_own_upstream() {
         log.contains("subjectAltName: host \"files.localhost\" matched"),
         "{log}"
     );
+    // Host picks the route, whatever host the TLS server name chose the certificate for.
+    let out = curl(
+        &env,
+        &served,
+        "app.localhost",
+        "/",
+        &["-f", "-H", "Host: files.localhost"],
+    );
+    assert_eq!(text(&out), "static route\n");
     // A host without a route gets a page listing the routed ones, and no certificate of its own.
     let out = curl(&env, &served, "localhost", "/", &["-i"]);
     let page = text(&out);
