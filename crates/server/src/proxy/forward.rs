@@ -408,6 +408,26 @@ mod tests {
     }
 
     #[test]
+    fn request_framing_is_stated_whatever_connection_lists() {
+        let (head, f) = forward(
+            b"POST / HTTP/1.1\r\nHost: a\r\nConnection: Content-Length\r\nContent-Length: 3\r\n\r\n",
+            false,
+        );
+        assert_eq!(f.body, Body::Length(3));
+        assert!(head.contains("\r\nContent-Length: 3\r\n"), "{head}");
+        let (head, f) = forward(
+            b"POST / HTTP/1.1\r\nHost: a\r\nConnection: Transfer-Encoding\r\nTransfer-Encoding: gzip\r\n\
+              Transfer-Encoding: chunked\r\n\r\n",
+            false,
+        );
+        assert_eq!(f.body, Body::chunked());
+        assert!(
+            head.contains("\r\nTransfer-Encoding: gzip, chunked\r\n"),
+            "{head}"
+        );
+    }
+
+    #[test]
     fn an_http_1_0_request_goes_upstream_as_http_1_0() {
         let (head, _) = forward(b"GET /a HTTP/1.0\r\nHost: a\r\n\r\n", false);
         assert!(head.starts_with("GET /a HTTP/1.0\r\n"), "{head}");
