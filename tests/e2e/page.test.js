@@ -260,6 +260,22 @@ describe('the selfsign page in headless Chromium', { timeout: 20 * TEST_TIMEOUT 
     assert.ok(shown.includes(fingerprint.trim().split('=')[1]), 'the page shows the SHA-256 fingerprint openssl computes');
   });
 
+  test('internationalised names, typed in Unicode or as punycode, become one xn-- name; bad punycode is refused', { timeout: TEST_TIMEOUT }, async (t) => {
+    const page = await openPage(t);
+    await fill(page, { kind: 'ca-leaf', names: 'xn--a.localhost', days: 30 });
+    await page.click('#generate-button');
+    await page.locator('#names-error').waitFor({ state: 'visible' });
+    assert.match(await page.locator('#names-error').innerText(), /invalid name "xn--a\.localhost": an xn-- label must be the punycode/);
+
+    await generate(page, { kind: 'ca-leaf', names: 'bücher.localhost\nxn--caf-dma.localhost', days: 30 });
+    assert.equal(await page.locator('#names-error').isVisible(), false, 'the old error is gone');
+    const dir = await save({ 'leaf.pem': await pemOf(page, 'leaf', 'certificate'), 'ca.pem': await pemOf(page, 'ca', 'ca-certificate') });
+    const verified = await run('openssl', ['verify', '-x509_strict', '-purpose', 'sslserver', '-CAfile', 'ca.pem', 'leaf.pem'], { cwd: dir });
+    assert.equal(verified.trim(), 'leaf.pem: OK');
+    const text = await run('openssl', ['x509', '-noout', '-ext', 'subjectAltName', '-in', 'leaf.pem'], { cwd: dir });
+    assert.match(text, /DNS:xn--bcher-kva\.localhost, DNS:xn--caf-dma\.localhost/);
+  });
+
   test('downloads are named like mkcert and hold what the page shows', { timeout: TEST_TIMEOUT }, async (t) => {
     const page = await openPage(t);
     await generate(page, { kind: 'ca-leaf', names: 'localhost\n127.0.0.1\n::1' });
