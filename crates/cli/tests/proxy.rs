@@ -301,6 +301,30 @@ fn absolute_form_targets_reach_the_app_and_the_files_in_origin_form() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert_eq!(text(&out), "a page\n");
+    // The target's authority, not the Host field, picks the route and is the Host sent on
+    // (RFC 9112 §3.2.2).
+    let out = curl(
+        &env,
+        &served,
+        "localhost",
+        "/",
+        &["-f", "--request-target", "http://files.localhost/page.txt"],
+    );
+    assert_eq!(text(&out), "a page\n");
+    let out = curl(
+        &env,
+        &served,
+        "files.localhost",
+        "/",
+        &["-f", "--request-target", "http://App.localhost/echo"],
+    );
+    let echo: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(echo["path"], "/echo");
+    let headers = echo["headers"].to_string();
+    assert!(
+        headers.contains("[\"Host\",\"App.localhost\"]"),
+        "{headers}"
+    );
 }
 
 #[test]

@@ -540,9 +540,12 @@ pub(crate) fn has_token(value: &[u8], token: &str) -> bool {
         .any(|t| t.trim_ascii().eq_ignore_ascii_case(token.as_bytes()))
 }
 
-/// A request target as origin-form writes it: `path` then `query`.
+/// A request target as origin-form writes it: `path` then `query`; and the authority of an
+/// absolute-form target, which stands in for the Host field (RFC 9112 §3.2.2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct OriginForm<'a> {
+    /// An absolute-form target's `host[:port]` (without userinfo), when not empty.
+    pub(crate) authority: Option<&'a str>,
     /// The path (`/` when an absolute-form target has none), or `*`.
     pub(crate) path: &'a str,
     /// `?` and the query, or nothing.
@@ -558,21 +561,28 @@ pub(crate) fn origin_form(target: &str) -> OriginForm<'_> {
         head.eq_ignore_ascii_case(scheme)
             .then(|| &target[scheme.len()..])
     });
-    let rest = match absolute {
+    let (authority, rest) = match absolute {
         Some(after_scheme) => {
-            let after_authority = after_scheme
+            let end = after_scheme
                 .find(['/', '?', '#'])
-                .map_or("", |i| &after_scheme[i..]);
-            after_authority.split('#').next().unwrap_or_default()
+                .unwrap_or(after_scheme.len());
+            let (authority, after_authority) = after_scheme.split_at(end);
+            let host = authority.rsplit('@').next().unwrap_or_default();
+            let rest = after_authority.split('#').next().unwrap_or_default();
+            ((!host.is_empty()).then_some(host), rest)
         }
-        None => target,
+        None => (None, target),
     };
     let (path, query) = rest.find('?').map_or((rest, ""), |i| rest.split_at(i));
     let path = match path {
         "" if absolute.is_some() => "/",
         path => path,
     };
-    OriginForm { path, query }
+    OriginForm {
+        authority,
+        path,
+        query,
+    }
 }
 
 /// The reason phrase for the statuses this server sends.
@@ -634,6 +644,13 @@ mod tests {
         assert_eq!(joined("http://user@a/b"), "/b");
         assert_eq!(joined("ftp://a/b"), "ftp://a/b");
         assert_eq!(joined("http:/a"), "http:/a");
+        assert_eq!(
+            origin_form("HTTP://A.test:8443?x").authority,
+            Some("A.test:8443")
+        );
+        assert_eq!(origin_form("http://u:p@a.test/b").authority, Some("a.test"));
+        assert_eq!(origin_form("http:///b").authority, None);
+        assert_eq!(origin_form("/b").authority, None);
         assert_eq!(joined("?a"), "?a");
     }
 }

@@ -265,15 +265,18 @@ impl Proxy {
             return Taken::All;
         }
         self.close |= http10 || framing.close;
-        let path = origin_form(req.path.unwrap_or("/")).path;
+        let target = origin_form(req.path.unwrap_or("/"));
+        let path = target.path;
         if let Some(handler) = self.handler.clone().filter(|h| h.claims(path)) {
             return self.answer_here(handler.as_ref(), req, path, buf, n);
         }
-        let host = req
-            .headers
-            .iter()
-            .find(|h| h.name.eq_ignore_ascii_case("host"))
-            .map_or(&b""[..], |h| h.value);
+        // An absolute-form target's authority stands in for Host (RFC 9112 §3.2.2).
+        let host = target.authority.map(str::as_bytes).unwrap_or_else(|| {
+            req.headers
+                .iter()
+                .find(|h| h.name.eq_ignore_ascii_case("host"))
+                .map_or(&b""[..], |h| h.value)
+        });
         let name = hosts::field_host(host);
         let shared = self.shared.clone();
         match shared.route(&name) {

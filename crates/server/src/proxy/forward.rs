@@ -122,10 +122,12 @@ pub(crate) fn request(
     for h in req.headers.iter() {
         let name = h.name;
         if name.eq_ignore_ascii_case("host") {
-            host = h.value;
-            if hop.rewrite_host {
-                continue;
+            // An absolute-form target's authority replaces Host (RFC 9112 §3.2.2).
+            host = target.authority.map_or(h.value, str::as_bytes);
+            if !hop.rewrite_host {
+                field(out, name.as_bytes(), host);
             }
+            continue;
         } else if name.eq_ignore_ascii_case("x-forwarded-for")
             || name.eq_ignore_ascii_case("forwarded")
             || name.eq_ignore_ascii_case("content-length")
@@ -136,6 +138,12 @@ pub(crate) fn request(
             continue;
         }
         field(out, name.as_bytes(), h.value);
+    }
+    if let Some(authority) = target.authority.filter(|_| host.is_empty()) {
+        host = authority.as_bytes();
+        if !hop.rewrite_host {
+            field(out, b"Host", host);
+        }
     }
     if hop.rewrite_host {
         field(out, b"Host", hop.authority.as_bytes());
@@ -425,6 +433,20 @@ mod tests {
             head.contains("\r\nTransfer-Encoding: gzip, chunked\r\n"),
             "{head}"
         );
+    }
+
+    #[test]
+    fn an_absolute_form_targets_authority_replaces_host() {
+        let (head, _) = forward(
+            b"GET HTTP://App.localhost:8443?q HTTP/1.1\r\nHost: other.localhost\r\n\r\n",
+            false,
+        );
+        assert!(
+            head.starts_with("GET /?q HTTP/1.1\r\nHost: App.localhost:8443\r\n"),
+            "{head}"
+        );
+        assert!(!head.contains("other"), "{head}");
+        assert!(head.contains("X-Forwarded-Host: App.localhost:8443\r\n"));
     }
 
     #[test]
