@@ -1059,3 +1059,72 @@ fn a_request_body_on_a_dir_route_is_never_read_as_another_request() {
         assert_eq!(answer.matches("HTTP/1.1 ").count(), 1, "{method}: {answer}");
     }
 }
+
+/// What tests/peers/raw_upstream.py sends chunked for `/chunked`.
+fn chunked_body() -> String {
+    (0..20000).map(|i| format!("chunked line {i}\n")).collect()
+}
+
+#[test]
+fn an_http_1_0_client_gets_a_chunked_answer_decoded_and_delimited_by_the_close_with_curl() {
+    let env = Env::new();
+    let up = Upstream::raw(&env);
+    let served = Served::start_with(&env, &["--proxy", &up.url()]);
+    let out = curl_promptly(&env, &served, "/chunked", &["--http1.0", "-f", "-i"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let answer = text(&out);
+    let (head, body) = answer.split_once("\r\n\r\n").expect("a response head");
+    let fields = head.to_ascii_lowercase();
+    assert!(head.starts_with("HTTP/1.1 200 OK\r\n"), "{head}");
+    for absent in ["transfer-encoding", "content-length", "x-lines", "trailer:"] {
+        assert!(!fields.contains(absent), "{absent} in {head}");
+    }
+    assert!(fields.contains("\r\nconnection: close"), "{head}");
+    assert!(body == chunked_body(), "{} bytes of body", body.len());
+    assert!(
+        up.seen().starts_with("GET /chunked HTTP/1.0\r\n"),
+        "{}",
+        up.seen()
+    );
+}
+
+#[test]
+fn an_http_1_0_client_gets_a_chunked_answer_decoded_and_delimited_by_the_close_with_python() {
+    let env = Env::new();
+    let up = Upstream::raw(&env);
+    let served = Served::start_with(&env, &["--proxy", &up.url()]);
+    // http.client speaking HTTP/1.0; reading to the end fails unless the TLS close is clean.
+    let script = format!(
+        "import http.client, ssl, sys\n\
+         http.client.HTTPConnection._http_vsn = 10\n\
+         http.client.HTTPConnection._http_vsn_str = 'HTTP/1.0'\n\
+         ctx = ssl.create_default_context(cafile={ca:?})\n\
+         c = http.client.HTTPSConnection('localhost', {port}, context=ctx, timeout=20)\n\
+         c.request('GET', '/chunked')\n\
+         r = c.getresponse()\n\
+         assert r.status == 200, r.status\n\
+         assert r.getheader('Transfer-Encoding') is None, r.getheaders()\n\
+         assert r.getheader('Content-Length') is None, r.getheaders()\n\
+         assert not r.chunked and r.will_close\n\
+         body = r.read()\n\
+         assert r.fp is None or r.fp.read() == b''\n\
+         sys.stdout.buffer.write(body)\n",
+        ca = env.ca().to_str().unwrap(),
+        port = served.port
+    );
+    let out = Command::new("python3")
+        .args(["-c", &script])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let body = text(&out);
+    assert!(body == chunked_body(), "{} bytes of body", body.len());
+}

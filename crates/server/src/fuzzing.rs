@@ -149,7 +149,7 @@ pub struct Relayed {
 /// `upgrade` when the client asked to switch protocols (a `101` then ends the relay).
 pub fn upstream_response(reads: &[&[u8]], head_only: bool, upgrade: bool) -> Relayed {
     use crate::proxy::body::Body;
-    use crate::proxy::forward::response_head;
+    use crate::proxy::forward::{response_head, Asked};
     let mut out = Relayed::default();
     let mut head = Vec::new();
     let mut head_at = 0;
@@ -163,8 +163,12 @@ pub fn upstream_response(reads: &[&[u8]], head_only: bool, upgrade: bool) -> Rel
         }
         head.extend_from_slice(read);
         loop {
-            let (n, answer) = match response_head(&head, head_only, upgrade, false, &mut out.heads)
-            {
+            let asked = Asked {
+                head_only,
+                upgrade,
+                ..Asked::default()
+            };
+            let (n, answer) = match response_head(&head, asked, &mut out.heads) {
                 Ok(Some(parsed)) => parsed,
                 Ok(None) => break,
                 Err(e) => {

@@ -82,6 +82,23 @@ def echo_head(conn, head, rest):
     conn.close()
 
 
+def chunked(conn, head, rest):
+    """Answers chunked whatever the request's version (as real upstreams do): CHUNKED_BODY in
+    chunks of varied sizes, with extensions and a trailer; keeps the connection for more."""
+    conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\nTrailer: X-Lines\r\n\r\n")
+    at, size = 0, 1
+    while at < len(CHUNKED_BODY):
+        part = CHUNKED_BODY[at:at + size]
+        conn.sendall(b"%x;n=%d\r\n%s\r\n" % (len(part), at, part))
+        at += len(part)
+        size = size * 3 % 70001 + 1
+    conn.sendall(b"0\r\nX-Lines: 20000\r\n\r\n")
+    return True
+
+
+# What /chunked sends; the tests build the same bytes.
+CHUNKED_BODY = b"".join(b"chunked line %d\n" % i for i in range(20000))
+
 BEHAVIOURS = {
     "/close": close,
     "/reset": reset,
@@ -92,6 +109,7 @@ BEHAVIOURS = {
     "/empty-chunk-size": empty_chunk_size,
     "/continue": always_continue,
     "/echo-head": echo_head,
+    "/chunked": chunked,
 }
 
 

@@ -71,6 +71,29 @@ impl Body {
     }
 }
 
+impl Body {
+    /// [`Body::take`], decoding chunked framing away in place: the chunk data among the bytes
+    /// taken moves to the start of `data`, chunk-size lines and trailers are dropped. Returns
+    /// the bytes taken and how many of them are data.
+    pub(crate) fn take_decoded(&mut self, data: &mut [u8]) -> Result<(usize, usize), String> {
+        let Body::Chunked(state) = self else {
+            let k = self.take(data)?;
+            return Ok((k, k));
+        };
+        let (mut used, mut kept) = (0, 0);
+        while used < data.len() && *state != Chunked::Done {
+            let payload = matches!(state, Chunked::Data(_));
+            let k = state.step(&data[used..])?;
+            if payload {
+                data.copy_within(used..used + k, kept);
+                kept += k;
+            }
+            used += k;
+        }
+        Ok((used, kept))
+    }
+}
+
 impl Chunked {
     /// Consumes the start of `data` (not empty) within the current grammar element.
     fn step(&mut self, data: &[u8]) -> Result<usize, String> {
@@ -170,6 +193,30 @@ mod tests {
             assert!(body.done(), "piece {piece}");
             assert_eq!(&message[used..], b"NEXT", "piece {piece}");
         }
+    }
+
+    #[test]
+    fn a_decoded_chunked_body_is_its_chunk_data_however_it_is_split() {
+        let message = b"5;ext=1\r\nhello\r\n10\r\n0123456789abcdef\r\n0\r\nX-T: 1\r\n\r\nNEXT";
+        for piece in [1, 2, 3, 7, 100] {
+            let mut body = Body::chunked();
+            let (mut used, mut decoded) = (0, Vec::new());
+            for part in message.chunks(piece) {
+                let mut part = part.to_vec();
+                let (k, kept) = body.take_decoded(&mut part).unwrap();
+                used += k;
+                decoded.extend_from_slice(&part[..kept]);
+                if body.done() {
+                    break;
+                }
+            }
+            assert!(body.done(), "piece {piece}");
+            assert_eq!(decoded, b"hello0123456789abcdef", "piece {piece}");
+            assert_eq!(&message[used..], b"NEXT", "piece {piece}");
+        }
+        assert!(Body::chunked()
+            .take_decoded(&mut b"5\r\nhelloXX".to_vec())
+            .is_err());
     }
 
     #[test]

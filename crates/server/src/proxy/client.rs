@@ -108,6 +108,8 @@ struct Exchange {
     http10: bool,
     /// The response body being relayed, once its head is through.
     response: Option<Body>,
+    /// The response body is chunked and passed on decoded (to an HTTP/1.0 client).
+    decode: bool,
     /// Some of the response went to the client (an error can no longer become a 502 page).
     answered: bool,
     /// The upstream connection can be pooled once the exchange is through.
@@ -326,6 +328,7 @@ impl Proxy {
                             upgrade: forwarded.upgrade.is_some(),
                             http10,
                             response: None,
+                            decode: false,
                             answered: false,
                             reusable: false,
                             last_io: self.now,
@@ -538,43 +541,47 @@ impl Proxy {
         };
         if let Some(body) = ex.response.as_mut() {
             let start = out.len();
-            out.resize(start + body.want(CHUNK), 0);
-            let read = read_some(&mut ex.up, &mut out[start..]);
-            let n = match read {
-                Ok(Some(n)) => n,
-                Ok(None) => {
-                    out.truncate(start);
-                    return Ok(());
+            loop {
+                out.resize(start + body.want(CHUNK), 0);
+                let read = read_some(&mut ex.up, &mut out[start..]);
+                let n = match read {
+                    Ok(Some(n)) => n,
+                    Ok(None) => {
+                        out.truncate(start);
+                        return Ok(());
+                    }
+                    Err(e) => {
+                        out.truncate(start);
+                        return Err(Failure::Upstream(describe(&e)));
+                    }
+                };
+                ex.last_io = self.now;
+                out.truncate(start + n);
+                if n == 0 {
+                    if *body == Body::UntilClose {
+                        ex.reusable = false;
+                        self.close = true;
+                        self.finish();
+                        return Ok(());
+                    }
+                    return Err(Failure::Upstream(
+                        "the upstream closed the connection in the middle of the response".into(),
+                    ));
                 }
-                Err(e) => {
-                    out.truncate(start);
-                    return Err(Failure::Upstream(describe(&e)));
-                }
-            };
-            ex.last_io = self.now;
-            if n == 0 {
-                out.truncate(start);
-                if *body == Body::UntilClose {
+                let k = pass(body, ex.decode, out, start).map_err(Failure::Upstream)?;
+                if k < n {
                     ex.reusable = false;
-                    self.close = true;
+                }
+                if body.done() {
                     self.finish();
                     return Ok(());
                 }
-                return Err(Failure::Upstream(
-                    "the upstream closed the connection in the middle of the response".into(),
-                ));
+                if out.len() > start {
+                    return Ok(());
+                }
+                // Only chunk framing came: read on, as no readiness event reports bytes left
+                // unread.
             }
-            let k = body
-                .take(&out[start..start + n])
-                .map_err(Failure::Upstream)?;
-            out.truncate(start + k);
-            if k < n {
-                ex.reusable = false;
-            }
-            if body.done() {
-                self.finish();
-            }
-            return Ok(());
         }
         if ex.sent_at == Some(self.now) {
             return Ok(());
@@ -607,14 +614,14 @@ impl Proxy {
                 return Ok(());
             };
             let start = out.len();
-            let head = forward::response_head(
-                self.resp_head.bytes(),
-                ex.head_only,
-                ex.upgrade,
-                self.close,
-                out,
-            )
-            .map_err(Failure::Upstream)?;
+            let asked = forward::Asked {
+                head_only: ex.head_only,
+                upgrade: ex.upgrade,
+                close: self.close,
+                http10: ex.http10,
+            };
+            let head = forward::response_head(self.resp_head.bytes(), asked, out)
+                .map_err(Failure::Upstream)?;
             let Some((n, answer)) = head else {
                 return Ok(());
             };
@@ -645,13 +652,16 @@ impl Proxy {
                 return Ok(());
             }
             ex.reusable = answer.reusable;
+            ex.decode = answer.decode;
             if answer.body == Some(Body::UntilClose) {
                 self.close = true;
             }
             let rest = &self.resp_head.bytes()[n..];
             match answer.body {
                 Some(mut body) => {
-                    let k = match body.take(rest) {
+                    let from = out.len();
+                    out.extend_from_slice(rest);
+                    let k = match pass(&mut body, ex.decode, out, from) {
                         Ok(k) => k,
                         Err(why) => {
                             // Nothing of this response has gone out yet: it can still be a 502.
@@ -660,7 +670,6 @@ impl Proxy {
                         }
                     };
                     ex.answered = true;
-                    out.extend_from_slice(&rest[..k]);
                     ex.reusable &= k == rest.len();
                     let done = body.done();
                     ex.response = Some(body);
@@ -749,6 +758,19 @@ impl Tunnel {
         }
         Ok(progress)
     }
+}
+
+/// Passes on the body bytes at `out[from..]`: keeps those that belong to `body` (its chunk data
+/// alone when `decode`) and drops the rest; returns how many of the bytes belonged to it.
+fn pass(body: &mut Body, decode: bool, out: &mut Vec<u8>, from: usize) -> Result<usize, String> {
+    let (taken, kept) = if decode {
+        body.take_decoded(&mut out[from..])?
+    } else {
+        let k = body.take(&out[from..])?;
+        (k, k)
+    };
+    out.truncate(from + kept);
+    Ok(taken)
 }
 
 /// One non-blocking read: `Some(0)` at EOF, `None` if nothing is there yet.

@@ -196,19 +196,33 @@ pub(crate) struct Answer {
     pub(crate) body: Option<Body>,
     /// The upstream connection may carry another request after this response.
     pub(crate) reusable: bool,
+    /// The body is chunked and goes to an HTTP/1.0 client: it is passed on decoded, delimited
+    /// by the close of the connection.
+    pub(crate) decode: bool,
 }
 
 /// Header fields accepted in a request or response head.
 pub(crate) const MAX_HEADERS: usize = 100;
 
+/// What the client asked that shapes the response it gets.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Asked {
+    /// A HEAD request.
+    pub(crate) head_only: bool,
+    /// The client asked to switch protocols.
+    pub(crate) upgrade: bool,
+    /// The client connection ends after this response.
+    pub(crate) close: bool,
+    /// The client speaks HTTP/1.0 (it reads no transfer coding).
+    pub(crate) http10: bool,
+}
+
 /// The response head at the start of `buf`, if complete: writes what the client gets into `out`
 /// (see [`response`]) and returns the head's length and what it says. A `101` the client did not
-/// ask for (`upgrade`) and a malformed head are errors.
+/// ask for and a malformed head are errors.
 pub(crate) fn response_head(
     buf: &[u8],
-    head_only: bool,
-    upgrade: bool,
-    close: bool,
+    asked: Asked,
     out: &mut Vec<u8>,
 ) -> Result<Option<(usize, Answer)>, String> {
     let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
@@ -218,21 +232,24 @@ pub(crate) fn response_head(
         Ok(httparse::Status::Partial) => return Ok(None),
         Err(e) => return Err(format!("the upstream sent a malformed response: {e}")),
     };
-    if res.code == Some(101) && !upgrade {
+    if res.code == Some(101) && !asked.upgrade {
         return Err("the upstream switched protocols unasked".into());
     }
-    Ok(Some((n, response(&res, head_only, close, out)?)))
+    Ok(Some((n, response(&res, asked, out)?)))
 }
 
-/// Writes the response head to send to the client into `out`; `close` adds `Connection: close`
-/// (the client connection ends after this response). Refuses framing the proxy cannot pass on
-/// safely.
+/// Writes the response head to send to the client into `out`; `asked.close` adds
+/// `Connection: close`. Refuses framing the proxy cannot pass on safely. A chunked body for an
+/// HTTP/1.0 client loses its Transfer-Encoding and is decoded (as nginx does); any other transfer
+/// coding is refused for it.
 pub(crate) fn response(
     res: &httparse::Response<'_, '_>,
-    head_only: bool,
-    close: bool,
+    asked: Asked,
     out: &mut Vec<u8>,
 ) -> Result<Answer, String> {
+    let Asked {
+        head_only, close, ..
+    } = asked;
     let status = res.code.unwrap_or(502);
     // RFC 9110 §15: 100 to 599; written back as given, another would not parse downstream.
     if !(100..=599).contains(&status) {
@@ -261,6 +278,21 @@ pub(crate) fn response(
             .last()
             .is_some_and(|c| c.eq_ignore_ascii_case(b"chunked"));
     let no_body = head_only || status < 200 || status == 204 || status == 304;
+    let decode = asked.http10 && coded && !no_body;
+    let mut list = coding_list(res.headers);
+    let only_chunked = list
+        .next()
+        .is_some_and(|c| c.eq_ignore_ascii_case(b"chunked"))
+        && list.next().is_none();
+    if decode && !only_chunked {
+        let list: Vec<_> = coding_list(res.headers)
+            .map(String::from_utf8_lossy)
+            .collect();
+        return Err(format!(
+            "the upstream answered an HTTP/1.0 request with Transfer-Encoding: {}, which an HTTP/1.0 client cannot read",
+            list.join(", ")
+        ));
+    }
     let body = match () {
         _ if no_body => None,
         _ if chunked => Some(Body::chunked()),
@@ -290,7 +322,7 @@ pub(crate) fn response(
     // Framing is stated here, whatever Connection lists: the body is passed on as it came.
     if coded {
         // Any transfer coding overrides Content-Length (RFC 9112 §6.3), which must not pass on.
-        if !no_body {
+        if !no_body && !decode {
             codings(res.headers, out);
         }
     } else if let Some(n) = length.filter(|_| status >= 200 && status != 204) {
@@ -301,7 +333,7 @@ pub(crate) fn response(
         if let Some(u) = upgrade {
             field(out, b"Upgrade", u);
         }
-    } else if status >= 200 && (close || body == Some(Body::UntilClose)) {
+    } else if status >= 200 && (close || decode || body == Some(Body::UntilClose)) {
         out.extend_from_slice(b"Connection: close\r\n");
     }
     out.extend_from_slice(b"\r\n");
@@ -309,6 +341,7 @@ pub(crate) fn response(
         status,
         body,
         reusable,
+        decode,
     })
 }
 
@@ -473,7 +506,15 @@ mod tests {
         let mut res = httparse::Response::new(&mut headers);
         assert!(res.parse(raw).unwrap().is_complete());
         let mut out = Vec::new();
-        let a = response(&res, head_only, false, &mut out).unwrap();
+        let a = response(
+            &res,
+            Asked {
+                head_only,
+                ..Asked::default()
+            },
+            &mut out,
+        )
+        .unwrap();
         (String::from_utf8(out).unwrap(), a)
     }
 
@@ -499,7 +540,7 @@ mod tests {
         let mut res = httparse::Response::new(&mut headers);
         res.parse(b"HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n")
             .unwrap();
-        assert!(response(&res, false, false, &mut Vec::new()).is_err());
+        assert!(response(&res, Asked::default(), &mut Vec::new()).is_err());
     }
 
     #[test]
@@ -533,6 +574,32 @@ mod tests {
     }
 
     #[test]
+    fn a_chunked_answer_to_an_http_1_0_client_is_decoded_and_ended_by_the_close() {
+        let http10 = Asked {
+            http10: true,
+            ..Asked::default()
+        };
+        let mut headers = [httparse::EMPTY_HEADER; 4];
+        let mut res = httparse::Response::new(&mut headers);
+        res.parse(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: Chunked\r\nTrailer: X\r\n\r\n")
+            .unwrap();
+        let mut out = Vec::new();
+        let a = response(&res, http10, &mut out).unwrap();
+        let head = String::from_utf8(out).unwrap();
+        assert!(a.decode);
+        assert_eq!(a.body, Some(Body::chunked()));
+        assert_eq!(head, "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n");
+        for codings in ["gzip, chunked", "gzip"] {
+            let raw = format!("HTTP/1.1 200 OK\r\nTransfer-Encoding: {codings}\r\n\r\n");
+            let mut headers = [httparse::EMPTY_HEADER; 4];
+            let mut res = httparse::Response::new(&mut headers);
+            res.parse(raw.as_bytes()).unwrap();
+            let e = response(&res, http10, &mut Vec::new()).unwrap_err();
+            assert!(e.contains("HTTP/1.0 client cannot read"), "{e}");
+        }
+    }
+
+    #[test]
     fn a_status_code_outside_100_to_599_is_refused() {
         for status in ["099", "000", "600", "999"] {
             let raw = format!("HTTP/1.1 {status} X\r\nContent-Length: 0\r\n\r\n");
@@ -540,7 +607,7 @@ mod tests {
             let mut res = httparse::Response::new(&mut headers);
             res.parse(raw.as_bytes()).unwrap();
             assert!(
-                response(&res, false, false, &mut Vec::new()).is_err(),
+                response(&res, Asked::default(), &mut Vec::new()).is_err(),
                 "{status}"
             );
         }
@@ -554,7 +621,10 @@ mod tests {
             let mut res = httparse::Response::new(&mut headers);
             res.parse(raw.as_bytes()).unwrap();
             let mut out = Vec::new();
-            assert!(response(&res, false, false, &mut out).is_err(), "{value:?}");
+            assert!(
+                response(&res, Asked::default(), &mut out).is_err(),
+                "{value:?}"
+            );
         }
     }
 }
