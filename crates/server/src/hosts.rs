@@ -63,7 +63,7 @@ impl<T> HostMap<T> {
 }
 
 /// A host name as matched: lower case, without a trailing dot.
-pub(crate) fn normalize(name: &str) -> String {
+pub fn normalize(name: &str) -> String {
     name.trim_end_matches('.').to_ascii_lowercase()
 }
 

@@ -54,6 +54,7 @@ pub use certs::{
 };
 pub use dynamic::{Handler, HandlerRequest, HandlerResponse};
 pub use error::Error;
+pub use hosts::normalize as normalize_host;
 pub use proxy::{ProxyOptions, Route, Target};
 pub use server::{Server, ShutdownHandle};
 pub use sni::SniRouter;

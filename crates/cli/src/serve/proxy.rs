@@ -4,7 +4,7 @@ use std::net::ToSocketAddrs;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use selfsign_server::{HostPatterns, ProxyOptions, Route, Target};
+use selfsign_server::{normalize_host, HostPatterns, ProxyOptions, Route, Target};
 
 use super::ondemand;
 use crate::Error;
@@ -26,7 +26,7 @@ pub fn options(
                 "--route {spec}: expected HOST=URL or HOST=dir:PATH, e.g. app.localhost=http://127.0.0.1:5173"
             ))
         })?;
-        let host = host.trim().trim_end_matches('.').to_ascii_lowercase();
+        let host = normalize_host(host.trim());
         if host.is_empty() || host.contains(['/', ':']) {
             return Err(Error::Usage(format!(
                 "--route {spec}: {host:?} is not a host name (no scheme or port: app.localhost=...)"
