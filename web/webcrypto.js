@@ -87,7 +87,7 @@ let fullPackage;
  * The full WebAssembly package, fetched and compiled once, on first use; resolves to
  * { api, module }. A load that failed (e.g. offline) is tried again by the next call.
  */
-function loadFull() {
+export function loadFull() {
   fullPackage ??= (async () => {
     let api;
     try {
@@ -156,74 +156,20 @@ function made(result, crypto, signingKey = null) {
   return result;
 }
 
-// ---- the fallback: the core's own crypto, off the main thread for slow keys -------------------
-
-let worker;
-let wasmModule;
-let calls = 0;
-const waiting = new Map();
-
-/** A failure of the worker itself (it could not load, or it stopped), not of the input. */
-function workerError(detail) {
-  const error = new Error(`The WebAssembly worker (worker.js) ${detail}. Reload the page while online and try again.`);
-  error.name = 'WorkerError';
-  return error;
-}
-
-/** Starts the fallback's worker and hands it the full package's compiled `module` (if loaded). */
-function startWorker() {
-  const started = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
-  let settle;
-  started.loaded = new Promise((resolve) => { settle = resolve; });
-  started.onmessage = ({ data }) => {
-    if ('started' in data) return settle(data.started);
-    const call = waiting.get(data.id);
-    if (!call) return;
-    waiting.delete(data.id);
-    if (!data.error) return call.resolve(data.result);
-    const error = new Error(data.error.message);
-    error.name = data.error.name ?? 'Error';
-    if (data.error.field) error.field = data.error.field;
-    call.reject(error);
-  };
-  const fail = (detail) => (event) => {
-    event.preventDefault?.();
-    settle(false);
-    if (worker === started) worker = undefined; // the next call starts a new one
-    started.terminate();
-    const error = workerError(event.message ? `${detail}: ${event.message}` : detail);
-    for (const { reject } of waiting.values()) reject(error);
-    waiting.clear();
-  };
-  started.onerror = fail('could not start or stopped');
-  started.onmessageerror = fail('sent an answer the page could not read');
-  started.postMessage({ module: wasmModule });
-  return started;
-}
+// ---- the fallback: the core's own crypto (fallback.js: off the main thread for slow keys) ------
 
 /**
- * Loads the full package and the fallback's worker with the page, where the fallback is in use
- * (no WebCrypto), so the page still makes every key after it goes offline. Resolves once both
- * have loaded (true) or one failed to (false; a call then tries again).
+ * Loads the fallback (fallback.js, the full package and its worker) with the page where it is in
+ * use (no WebCrypto), so the page still makes every key after it goes offline. Resolves to true
+ * once it has loaded, false if it could not (a call then tries again).
  */
 export async function preloadFallback() {
   if (subtle) return true;
   try {
-    wasmModule = (await loadFull()).module;
+    return await (await import('./fallback.js')).preload();
   } catch {
     return false;
   }
-  worker ??= startWorker();
-  return worker.loaded;
-}
-
-function inWorker(name, args) {
-  worker ??= startWorker();
-  const id = ++calls;
-  return new Promise((resolve, reject) => {
-    waiting.set(id, { resolve, reject });
-    worker.postMessage({ id, name, args });
-  });
 }
 
 /**
@@ -233,7 +179,7 @@ function inWorker(name, args) {
 async function fallback(selfsign, algorithm, prepare, name, ...args) {
   if (!isSlow(algorithm)) return made((await full())[name](...args), 'wasm');
   await checkFirst(selfsign, prepare);
-  return made(await inWorker(name, args), 'wasm');
+  return made(await (await import('./fallback.js')).inWorker(name, args), 'wasm');
 }
 
 // ---- what the page makes -------------------------------------------------------------------

@@ -2,9 +2,7 @@
 
 use wasm_bindgen::JsValue;
 
-/// An input as the option objects and the page's form name it: "names", "key", "keyPem",
-/// "usage", "days", "commonName", "nameConstraints", "pathLen", "caCert", "caKey", "csr" or
-/// "input".
+/// An input as the option objects and the page's form name it (typescript.rs: `SelfsignError`).
 pub type Field = &'static str;
 
 /// Which certificate of a call that makes two (`prepareCaAndLeaf`) is at fault: "ca" or "leaf".
@@ -64,13 +62,11 @@ impl Error {
 }
 
 /// The field a core error is about when the call gives no more specific context.
-fn field_of(error: &selfsign_core::Error) -> Option<Field> {
+pub fn field_of(error: &selfsign_core::Error) -> Option<Field> {
     use selfsign_core::Error as E;
     Some(match error {
-        E::NoNames
-        | E::InvalidName { .. }
-        | E::OutsideNameConstraints { .. }
-        | E::NothingToConstrain => "names",
+        E::NoNames | E::InvalidName { .. } | E::OutsideNameConstraints { .. } => "names",
+        E::NothingToConstrain => "names",
         E::InvalidConstraint { .. } => "nameConstraints",
         E::InvalidValidity(_) | E::OutlivesIssuer { .. } | E::WebTransportValidity => "days",
         E::UnsupportedKeyGeneration(_) | E::UnknownKeyAlgorithm(_) | E::WebTransportKey => "key",
@@ -107,11 +103,10 @@ impl<T, E: Into<Error>> Of<T> for Result<T, E> {
     }
 }
 
-/// Pins a core error on a known input, for steps that read exactly one input.
+/// Pins a core error on an input: always (`at`), or unless its kind names another (`or_at`).
 pub trait At<T> {
     /// Attributes any error of this step to `field`.
     fn at(self, field: Field) -> Result<T, Error>;
-
     /// Attributes an error to `field` unless its kind already names another input.
     fn or_at(self, field: Field) -> Result<T, Error>;
 }

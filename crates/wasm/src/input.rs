@@ -1,5 +1,4 @@
-//! What JS passes in: option objects and their checked conversion into the core's types, PEM or
-//! DER inputs, CAs to issue with, and the clock.
+//! What JS passes in: option objects as the core's types, PEM or DER inputs, CAs, the clock.
 
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
@@ -20,8 +19,7 @@ use crate::error::{At, Error, Field};
 #[derive(Clone, Debug, Default)]
 pub struct NameList(pub Vec<String>);
 
-/// Reads either form directly: an untagged enum would try the string first and build (then
-/// drop) a JS `Error` for every array, which cost more than the rest of the options.
+/// Read directly: an untagged enum would build (then drop) a JS `Error` for every array.
 impl<'de> Deserialize<'de> for NameList {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         struct Visitor;
@@ -58,22 +56,17 @@ impl NameList {
     }
 }
 
-/// `generateSelfSigned` and `issueLeaf` options.
+/// `generateSelfSigned` and `issueLeaf` options (typescript.rs documents each input).
 #[derive(Debug, Default, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
 pub struct LeafInput {
-    /// Names the certificate covers.
     pub names: NameList,
-    /// Key algorithm: "p256" (default), "p384" or "ed25519".
     pub key: Option<String>,
-    /// "server" (default), "client" or "both".
     pub usage: Option<String>,
-    /// Validity in days (default 397).
     pub days: Option<f64>,
 }
 
 impl LeafInput {
-    /// The core's leaf options.
     pub fn to_core(&self) -> Result<LeafOptions, Error> {
         Ok(LeafOptions::new(self.names.0.clone())
             .usage(usage(self.usage.as_deref())?)
@@ -86,22 +79,15 @@ impl LeafInput {
 #[derive(Debug, Default, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
 pub struct CaInput {
-    /// Subject common name (default "selfsign development CA", its creation date and a random id).
     pub common_name: Option<String>,
-    /// Subject organisation (default "selfsign development CA"; "" for none).
     pub organization: Option<String>,
-    /// Key algorithm: "p256" (default), "p384" or "ed25519".
     pub key: Option<String>,
-    /// Validity in days (default 3650).
     pub days: Option<f64>,
-    /// pathLenConstraint (default 1).
     pub path_len: Option<f64>,
-    /// Permitted domains and IP ranges; none means unconstrained.
     pub name_constraints: NameList,
 }
 
 impl CaInput {
-    /// The core's CA options.
     pub fn to_core(&self) -> Result<CaOptions, Error> {
         let defaults = CaOptions::default();
         let path_len = match self.path_len {
@@ -133,11 +119,8 @@ impl CaInput {
 #[derive(Debug, Default, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
 pub struct CsrInput {
-    /// Names to request.
     pub names: NameList,
-    /// Key algorithm for a new key: "p256" (default), "p384" or "ed25519".
     pub key: Option<String>,
-    /// An existing private key (PEM) to sign the request with, instead of a new one.
     pub key_pem: Option<String>,
 }
 
@@ -156,15 +139,12 @@ impl CsrInput {
 #[derive(Debug, Default, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
 pub struct SignInput {
-    /// "server" (default), "client" or "both".
     pub usage: Option<String>,
-    /// Validity in days (default 397).
     pub days: Option<f64>,
 }
 
 #[cfg(feature = "full")]
 impl SignInput {
-    /// The core's CSR signing options.
     pub fn to_core(&self) -> Result<CsrOptions, Error> {
         Ok(CsrOptions {
             usage: usage(self.usage.as_deref())?,
@@ -177,16 +157,12 @@ impl SignInput {
 #[derive(Debug, Default, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
 pub struct WebTransportInput {
-    /// Names the certificate covers (default "localhost").
     pub names: NameList,
-    /// Must be "p256" if given: WebTransport accepts only ECDSA P-256 here.
     pub key: Option<String>,
-    /// Validity in days, 1 to 14 (default 14).
     pub days: Option<f64>,
 }
 
 impl WebTransportInput {
-    /// A self-signed server leaf within WebTransport's rules.
     pub fn to_core(&self) -> Result<LeafOptions, Error> {
         let key = match self.key.as_deref().map(str::trim) {
             None | Some("") => None,
@@ -197,9 +173,8 @@ impl WebTransportInput {
     }
 }
 
-/// An options object's accepted property names, so a misspelt option is an error, not ignored.
+/// An options object's property names as JS spells them: a misspelt option is an error.
 pub trait Known {
-    /// The property names, as JS spells them.
     const FIELDS: &'static [&'static str];
 }
 
@@ -224,19 +199,26 @@ pub fn from_js<T: DeserializeOwned + Default + Known>(value: JsValue) -> Result<
     if value.is_undefined() || value.is_null() {
         return Ok(T::default());
     }
-    if let Some(object) = value.dyn_ref::<js_sys::Object>() {
-        let unknown = js_sys::Object::keys(object)
-            .iter()
-            .filter_map(|key| key.as_string())
-            .find(|key| !T::FIELDS.contains(&key.as_str()));
-        if let Some(key) = unknown {
-            return Err(Error::Options(format!(
-                "unknown option `{key}`; expected one of {}",
-                T::FIELDS.join(", ")
-            )));
-        }
-    }
+    known_only(&value, T::FIELDS)?;
     serde_wasm_bindgen::from_value(value).map_err(|e| Error::Options(e.to_string()))
+}
+
+/// Refuses an options object with a property not in `fields` (not generic: one copy in the wasm).
+fn known_only(value: &JsValue, fields: &[&str]) -> Result<(), Error> {
+    let Some(object) = value.dyn_ref::<js_sys::Object>() else {
+        return Ok(());
+    };
+    let keys = js_sys::Object::keys(object).into_iter();
+    match keys
+        .filter_map(|key| key.as_string())
+        .find(|key| !fields.contains(&key.as_str()))
+    {
+        Some(key) => Err(Error::Options(format!(
+            "unknown option `{key}`; expected one of {}",
+            fields.join(", ")
+        ))),
+        None => Ok(()),
+    }
 }
 
 /// Reads PEM text (a string) or DER bytes (a `Uint8Array` or `ArrayBuffer`).
@@ -339,8 +321,7 @@ fn days(value: Option<f64>, default: u32) -> Result<Validity, Error> {
     Ok(Validity::Days(value.map_or(Ok(default), whole_days)?))
 }
 
-/// A whole number of days, clamped so the core sees 0 for negatives and an over-long period for
-/// huge values.
+/// A whole number of days, clamped (the core then refuses 0 and over-long periods).
 fn whole_days(value: f64) -> Result<u32, Error> {
     if !value.is_finite() || value.fract() != 0.0 {
         return Err(Error::invalid(

@@ -1,13 +1,7 @@
-//! The WebCrypto path: the page makes keys and signs with `crypto.subtle`, the core still builds
-//! every certificate. Each `prepare*` function takes the new key as WebCrypto exports it: its
-//! PKCS#8 (`exportKey("pkcs8")`; EC and RSA keys carry their public key, so `finish` needs no
-//! key), or its SPKI (`exportKey("spki")`, e.g. for Ed25519, whose PKCS#8 then goes to `finish`).
-//! It returns a pending certificate whose `tbs` bytes the page signs with the signer's
-//! `CryptoKey`; `finish` puts the signature in (WebCrypto's raw form) and returns the same
-//! object as the synchronous functions. The signature is not verified: WebCrypto made it with
-//! the key that was given, and verifying it again would cost more than making the certificate.
-//! Everything the caller can get wrong is checked before a certificate is used up, so a failed
-//! `finish` can be retried.
+//! The WebCrypto path: `prepare*` takes the new key as WebCrypto exports it (PKCS#8, or SPKI
+//! with the PKCS#8 given to `finish`, as for Ed25519); the page signs `tbs` with the signer's
+//! `CryptoKey`; `finish` takes WebCrypto's signature (not verified again) and returns what the
+//! synchronous functions return. A failed `finish` can be retried.
 
 use wasm_bindgen::prelude::*;
 
@@ -27,22 +21,27 @@ use crate::output::{to_js, CaAndLeaf, Issued, Key, WebTransport};
 #[wasm_bindgen]
 pub struct Pending {
     unsigned: Option<UnsignedCertificate>,
-    /// The key the certificate is for (none for a signed CSR).
+    /// None for a signed CSR.
     key: Option<NewKey>,
     outcome: Outcome,
 }
 
-/// What `finish` returns.
+/// What `finish` returns: a leaf (its names, usage and issuers), a CA or a WebTransport leaf.
 enum Outcome {
-    Leaf {
-        names: Vec<Name>,
-        usage: Usage,
-        issuers: Vec<Certificate>,
-    },
+    Leaf(Vec<Name>, Usage, Vec<Certificate>),
     Ca,
-    WebTransport {
-        names: Vec<Name>,
-    },
+    WebTransport(Vec<Name>),
+}
+
+impl Pending {
+    fn new(unsigned: UnsignedCertificate, key: Option<NewKey>, outcome: Outcome) -> Self {
+        let unsigned = Some(unsigned);
+        Pending {
+            unsigned,
+            key,
+            outcome,
+        }
+    }
 }
 
 #[wasm_bindgen]
@@ -53,9 +52,7 @@ impl Pending {
         js_sys::Uint8Array::from(self.unsigned.as_ref().map_or(&[][..], |u| u.tbs()))
     }
 
-    /// The signing key's algorithm ("p256", "p384", "ed25519", "rsa2048", ..., or "rsa" for other
-    /// RSA sizes): ECDSA signs with SHA-256 (P-256) or SHA-384 (P-384), RSA with
-    /// RSASSA-PKCS1-v1_5 and SHA-256.
+    /// The signing key's algorithm ("p256", "p384", "ed25519", "rsa2048", ..., or "rsa").
     #[wasm_bindgen(getter)]
     pub fn signer(&self) -> String {
         let signer = self.unsigned.as_ref().map(|u| u.signer().algorithm());
@@ -65,9 +62,7 @@ impl Pending {
             .to_string()
     }
 
-    /// Puts in the signature over `tbs` as WebCrypto's `sign` returns it, with the new key's
-    /// PKCS#8 when `prepare*` had only its SPKI (omitted for a signed CSR), and returns what the
-    /// synchronous function returns (`Issued`, or `WebTransportResult`).
+    /// Puts in WebCrypto's signature over `tbs` (and the PKCS#8 if `prepare*` had the SPKI).
     #[wasm_bindgen(unchecked_return_type = "Issued")]
     pub fn finish(
         &mut self,
@@ -81,29 +76,18 @@ impl Pending {
         let (certificate, info) = unsigned
             .finish_described(signature, now())
             .map_err(Error::from)?;
+        let c = &certificate;
         Ok(match &self.outcome {
-            Outcome::Leaf {
-                names,
-                usage,
-                issuers,
-            } => to_js(&Issued::leaf(
-                &certificate,
-                info,
-                key,
-                issuers,
-                names,
-                *usage,
-            )),
-            Outcome::Ca => to_js(&Issued::ca(&certificate, info, key, &[])),
-            Outcome::WebTransport { names } => {
-                to_js(&WebTransport::new(&certificate, info, key, names))
+            Outcome::Leaf(names, usage, chain) => {
+                to_js(&Issued::leaf(c, info, key, chain, names, *usage))
             }
+            Outcome::Ca => to_js(&Issued::ca(c, info, key, &[])),
+            Outcome::WebTransport(names) => to_js(&WebTransport::new(c, info, key, names)),
         }?)
     }
 }
 
-/// A new key as `prepare*` read it: its public half, and its private half when it came as
-/// PKCS#8.
+/// A new key as `prepare*` read it: its public half, and its private half if it came as PKCS#8.
 struct NewKey {
     public: PublicKey,
     private: Option<PrivateKey>,
@@ -115,8 +99,7 @@ impl NewKey {
         Ok(NewKey { public, private })
     }
 
-    /// Its PEM and DER for the result, from the PKCS#8 `finish` takes when `prepare*` had only
-    /// the SPKI.
+    /// Its PEM and DER for the result (from `finish`'s PKCS#8 if `prepare*` had the SPKI).
     fn output(&self, pkcs8: Option<Vec<u8>>) -> Result<Key, Error> {
         match (&self.private, pkcs8) {
             (Some(key), _) => Ok(key.into()),
@@ -142,8 +125,7 @@ fn names(names: &[String]) -> Result<Vec<Name>, Error> {
     Ok(parse_names(names)?)
 }
 
-/// Prepares a self-signed leaf (server by default) for the new key (PKCS#8 or SPKI); `key` in the
-/// options is ignored (the key says which).
+/// Prepares a self-signed leaf for the new key (PKCS#8 or SPKI; it overrides `key`).
 #[wasm_bindgen(js_name = prepareSelfSigned)]
 pub fn prepare_self_signed(
     #[wasm_bindgen(unchecked_param_type = "LeafOptions")] options: JsValue,
@@ -151,20 +133,13 @@ pub fn prepare_self_signed(
 ) -> Result<Pending, JsValue> {
     let options = from_js::<LeafInput>(options)?.to_core()?;
     let key = NewKey::read(key)?;
-    let unsigned = selfsign_core::prepare_self_signed(&options, &key.public, now());
-    Ok(Pending {
-        unsigned: Some(unsigned.map_err(Error::from)?),
-        key: Some(key),
-        outcome: Outcome::Leaf {
-            names: names(&options.names)?,
-            usage: options.usage,
-            issuers: Vec::new(),
-        },
-    })
+    let unsigned =
+        selfsign_core::prepare_self_signed(&options, &key.public, now()).map_err(Error::from)?;
+    let outcome = Outcome::Leaf(names(&options.names)?, options.usage, Vec::new());
+    Ok(Pending::new(unsigned, Some(key), outcome))
 }
 
-/// Prepares a WebTransport certificate (self-signed, P-256, at most 14 days) for the new key
-/// (PKCS#8 or SPKI).
+/// Prepares a WebTransport certificate (self-signed, P-256, at most 14 days) for the new key.
 #[wasm_bindgen(js_name = prepareWebTransport)]
 pub fn prepare_web_transport(
     #[wasm_bindgen(unchecked_param_type = "WebTransportOptions")] options: JsValue,
@@ -175,14 +150,10 @@ pub fn prepare_web_transport(
     if key.public.algorithm() != KeyAlgorithm::P256 {
         return Err(Error::from(selfsign_core::Error::WebTransportKey).into());
     }
-    let unsigned = selfsign_core::prepare_self_signed(&options, &key.public, now());
-    Ok(Pending {
-        unsigned: Some(unsigned.map_err(Error::from)?),
-        key: Some(key),
-        outcome: Outcome::WebTransport {
-            names: names(&options.names)?,
-        },
-    })
+    let unsigned =
+        selfsign_core::prepare_self_signed(&options, &key.public, now()).map_err(Error::from)?;
+    let outcome = Outcome::WebTransport(names(&options.names)?);
+    Ok(Pending::new(unsigned, Some(key), outcome))
 }
 
 /// Prepares a root CA (optionally name-constrained) for the new key (PKCS#8 or SPKI).
@@ -194,16 +165,15 @@ pub fn prepare_ca(
     let options = from_js::<CaInput>(options)?.to_core()?;
     let key = NewKey::read(key)?;
     let unsigned = ExternalCa::prepare_root(&options, &key.public, now()).map_err(Error::from)?;
-    Ok(Pending {
-        unsigned: Some(unsigned.into_certificate()),
-        key: Some(key),
-        outcome: Outcome::Ca,
-    })
+    Ok(Pending::new(
+        unsigned.into_certificate(),
+        Some(key),
+        Outcome::Ca,
+    ))
 }
 
 #[cfg(feature = "full")]
-/// Prepares a leaf issued by the given CA (PEM or DER; PEM may carry its issuers after it) for
-/// the new key (PKCS#8 or SPKI). The CA's `CryptoKey` signs it.
+/// Prepares a leaf issued by the given CA (PEM, with any issuers after it, or DER) for the new key.
 #[wasm_bindgen(js_name = prepareLeaf)]
 pub fn prepare_leaf(
     #[wasm_bindgen(unchecked_param_type = "string | Uint8Array")] ca_cert: JsValue,
@@ -213,21 +183,15 @@ pub fn prepare_leaf(
     let ca = input::external_ca(&ca_cert)?;
     let options = from_js::<LeafInput>(options)?.to_core()?;
     let key = NewKey::read(key)?;
-    let unsigned = ca.prepare_issue(&options, &key.public, now());
-    Ok(Pending {
-        unsigned: Some(unsigned.map_err(Error::from)?),
-        key: Some(key),
-        outcome: Outcome::Leaf {
-            names: names(&options.names)?,
-            usage: options.usage,
-            issuers: ca.chain(),
-        },
-    })
+    let unsigned = ca
+        .prepare_issue(&options, &key.public, now())
+        .map_err(Error::from)?;
+    let outcome = Outcome::Leaf(names(&options.names)?, options.usage, ca.chain());
+    Ok(Pending::new(unsigned, Some(key), outcome))
 }
 
 #[cfg(feature = "full")]
-/// Prepares a leaf for a CSR (PEM or DER) issued by the given CA: the names and public key come
-/// from the request, the profile and validity from the options. The CA's `CryptoKey` signs it.
+/// Prepares a leaf for a CSR (PEM or DER) issued by the given CA, with the request's names and key.
 #[wasm_bindgen(js_name = prepareSignCsr)]
 pub fn prepare_sign_csr(
     #[wasm_bindgen(unchecked_param_type = "string | Uint8Array")] ca_cert: JsValue,
@@ -238,20 +202,15 @@ pub fn prepare_sign_csr(
     let csr = Csr::parse(&bytes_from_js(&csr, "csr")?).at("csr")?;
     let options = from_js::<SignInput>(options)?.to_core()?;
     let unsigned = ca.prepare_sign_csr(&csr, &options, now());
-    Ok(Pending {
-        unsigned: Some(unsigned.map_err(input::blame_csr)?),
-        key: None,
-        outcome: Outcome::Leaf {
-            names: csr.names().at("csr")?,
-            usage: options.usage,
-            issuers: ca.chain(),
-        },
-    })
+    let outcome = Outcome::Leaf(csr.names().at("csr")?, options.usage, ca.chain());
+    Ok(Pending::new(
+        unsigned.map_err(input::blame_csr)?,
+        None,
+        outcome,
+    ))
 }
 
-/// A root CA and a leaf it issues, built and encoded by the core, both waiting for a signature
-/// by the CA's key from WebCrypto. What a leaf says of its issuer does not depend on the
-/// issuer's signature, so both are built before either is signed.
+/// A root CA and a leaf it issues, both waiting for a signature by the CA's key from WebCrypto.
 #[wasm_bindgen]
 pub struct PendingCaAndLeaf {
     unsigned: Option<(UnsignedCertificate, UnsignedCertificate)>,
@@ -261,9 +220,7 @@ pub struct PendingCaAndLeaf {
     usage: Usage,
 }
 
-/// Prepares a root CA for one new key and a leaf it issues for another (each as PKCS#8 or SPKI,
-/// as `prepareCa` and `prepareLeaf` take them). The CA's `CryptoKey` signs both. An error here
-/// or from `finish` says in `part` ("ca" or "leaf") whose options, key or signature was at fault.
+/// Prepares a root CA for one new key and a leaf it issues for another; errors name their `part`.
 #[wasm_bindgen(js_name = prepareCaAndLeaf)]
 pub fn prepare_ca_and_leaf(
     #[wasm_bindgen(unchecked_param_type = "CaOptions")] ca_options: JsValue,
@@ -301,15 +258,13 @@ impl PendingCaAndLeaf {
         js_sys::Array::of2(&view(ca), &view(leaf))
     }
 
-    /// The CA key's algorithm, which signs both (named as `Pending.signer` names it).
+    /// The CA key's algorithm, which signs both.
     #[wasm_bindgen(getter)]
     pub fn signer(&self) -> String {
         self.ca_key.public.algorithm().name().to_string()
     }
 
-    /// Puts in the two signatures (WebCrypto's form, over `tbs[0]` and `tbs[1]`), with each new
-    /// key's PKCS#8 when `prepareCaAndLeaf` had only its SPKI, and returns `{ ca, leaf }`: the
-    /// objects `generateCa` and `issueLeaf` return.
+    /// Puts in the two signatures (over `tbs[0]` and `tbs[1]`) and returns `{ ca, leaf }`.
     #[wasm_bindgen(unchecked_return_type = "{ ca: Issued, leaf: Issued }")]
     pub fn finish(
         &mut self,
@@ -330,20 +285,13 @@ impl PendingCaAndLeaf {
         let (ca, ca_info) = ca
             .finish_described(ca_signature, now)
             .map_err(Error::from)?;
-        let (leaf, leaf_info) = leaf
+        let (leaf, info) = leaf
             .finish_described(leaf_signature, now)
             .map_err(Error::from)?;
-        let issuers = [ca];
+        let (issuers, key) = ([ca], Some(leaf_key));
         Ok(to_js(&CaAndLeaf {
             ca: Issued::ca(&issuers[0], ca_info, Some(ca_key), &[]),
-            leaf: Issued::leaf(
-                &leaf,
-                leaf_info,
-                Some(leaf_key),
-                &issuers,
-                &self.names,
-                self.usage,
-            ),
+            leaf: Issued::leaf(&leaf, info, key, &issuers, &self.names, self.usage),
         })?)
     }
 }

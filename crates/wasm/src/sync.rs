@@ -3,12 +3,35 @@
 
 use wasm_bindgen::prelude::*;
 
-use selfsign_core::{parse_names, Ca, Certificate, Csr, Name, Usage};
+use selfsign_core::{parse_names, Ca, Csr, LeafOptions, Name, Usage};
 
 use crate::error::{At, Error};
 use crate::input::{self, bytes_from_js, from_js, now};
 use crate::input::{CaInput, CsrInput, LeafInput, SignInput, WebTransportInput};
 use crate::output::{to_js, CertView, CsrFileNames, CsrResult, Issued, WebTransport};
+
+/// A new leaf for `options` as `finish` returns it: `Issued`, or with `hash`, `WebTransport`.
+fn leaf(
+    issued: selfsign_core::Issued,
+    options: &LeafOptions,
+    hash: bool,
+) -> Result<JsValue, Error> {
+    let (certificate, chain) = (&issued.certificate, &issued.chain);
+    let info = certificate.inspect(now())?;
+    let names = parse_names(&options.names)?;
+    let key = Some((&issued.key).into());
+    match hash {
+        true => to_js(&WebTransport::new(certificate, info, key, &names)),
+        false => to_js(&Issued::leaf(
+            certificate,
+            info,
+            key,
+            chain,
+            &names,
+            options.usage,
+        )),
+    }
+}
 
 /// Generates a key and a self-signed leaf certificate (server by default).
 #[wasm_bindgen(js_name = generateSelfSigned, unchecked_return_type = "Issued")]
@@ -16,13 +39,8 @@ pub fn generate_self_signed(
     #[wasm_bindgen(unchecked_param_type = "LeafOptions")] options: JsValue,
 ) -> Result<JsValue, JsValue> {
     let options = from_js::<LeafInput>(options)?.to_core()?;
-    let now = now();
-    let issued = selfsign_core::self_signed(&options, now).map_err(Error::from)?;
-    let info = issued.certificate.inspect(now).map_err(Error::from)?;
-    let names = parse_names(&options.names).map_err(Error::from)?;
-    let key = Some((&issued.key).into());
-    let leaf = Issued::leaf(&issued.certificate, info, key, &[], &names, options.usage);
-    Ok(to_js(&leaf)?)
+    let issued = selfsign_core::self_signed(&options, now()).map_err(Error::from)?;
+    Ok(leaf(issued, &options, false)?)
 }
 
 /// Generates a key and a root CA certificate (optionally name-constrained).
@@ -31,29 +49,30 @@ pub fn generate_ca(
     #[wasm_bindgen(unchecked_param_type = "CaOptions")] options: JsValue,
 ) -> Result<JsValue, JsValue> {
     let options = from_js::<CaInput>(options)?.to_core()?;
-    ca_result(&Ca::new_root(&options, now()).map_err(Error::from)?)
+    Ok(ca_result(
+        &Ca::new_root(&options, now()).map_err(Error::from)?,
+    )?)
 }
 
-/// Loads a CA from its certificate (PEM or DER; PEM may carry its issuers after it) and private
-/// key, checks that they belong together and can issue, and describes it.
+/// Loads a CA from its certificate (PEM, with any issuers after it, or DER) and private key,
+/// checks that they belong together and can issue, and describes it.
 #[wasm_bindgen(js_name = importCa, unchecked_return_type = "Issued")]
 pub fn import_ca(
     #[wasm_bindgen(unchecked_param_type = "string | Uint8Array")] ca_cert: JsValue,
     #[wasm_bindgen(unchecked_param_type = "string | Uint8Array")] ca_key: JsValue,
 ) -> Result<JsValue, JsValue> {
-    ca_result(&input::ca(&ca_cert, &ca_key)?)
+    Ok(ca_result(&input::ca(&ca_cert, &ca_key)?)?)
 }
 
 /// A CA with its key, as `generateCa` and `importCa` return it.
-fn ca_result(ca: &Ca) -> Result<JsValue, JsValue> {
-    let info = ca.certificate().inspect(now()).map_err(Error::from)?;
-    let key = Some(ca.key().into());
-    Ok(to_js(&Issued::ca(
+fn ca_result(ca: &Ca) -> Result<JsValue, Error> {
+    let info = ca.certificate().inspect(now())?;
+    to_js(&Issued::ca(
         ca.certificate(),
         info,
-        key,
+        Some(ca.key().into()),
         ca.parents(),
-    ))?)
+    ))
 }
 
 /// Generates a key and a leaf certificate issued by the given CA.
@@ -65,14 +84,11 @@ pub fn issue_leaf(
 ) -> Result<JsValue, JsValue> {
     let ca = input::ca(&ca_cert, &ca_key)?;
     let options = from_js::<LeafInput>(options)?.to_core()?;
-    let now = now();
-    let issued = ca.issue(&options, now).map_err(Error::from)?;
-    let info = issued.certificate.inspect(now).map_err(Error::from)?;
-    let names = parse_names(&options.names).map_err(Error::from)?;
-    let key = Some((&issued.key).into());
-    let chain = &issued.chain;
-    let leaf = Issued::leaf(&issued.certificate, info, key, chain, &names, options.usage);
-    Ok(to_js(&leaf)?)
+    Ok(leaf(
+        ca.issue(&options, now()).map_err(Error::from)?,
+        &options,
+        false,
+    )?)
 }
 
 /// Makes a PKCS#10 certificate signing request, with a new key or the given `keyPem`.
@@ -113,13 +129,17 @@ pub fn sign_csr(
     let now = now();
     let certificate = ca.sign_csr(&csr, &options, now).map_err(input::blame_csr)?;
     let names = csr.names().at("csr")?;
-    let issuers: Vec<Certificate> = core::iter::once(ca.certificate())
-        .chain(ca.parents())
-        .cloned()
-        .collect();
+    let issuers = [&[ca.certificate().clone()], ca.parents()].concat();
     let info = certificate.inspect(now).map_err(Error::from)?;
-    let leaf = Issued::leaf(&certificate, info, None, &issuers, &names, options.usage);
-    Ok(to_js(&leaf)?)
+    let usage = options.usage;
+    Ok(to_js(&Issued::leaf(
+        &certificate,
+        info,
+        None,
+        &issuers,
+        &names,
+        usage,
+    ))?)
 }
 
 /// Decodes every certificate in PEM text or DER bytes.
@@ -139,15 +159,6 @@ pub fn web_transport(
     #[wasm_bindgen(unchecked_param_type = "WebTransportOptions")] options: JsValue,
 ) -> Result<JsValue, JsValue> {
     let options = from_js::<WebTransportInput>(options)?.to_core()?;
-    let now = now();
-    let issued = selfsign_core::self_signed(&options, now).map_err(Error::from)?;
-    let info = issued.certificate.inspect(now).map_err(Error::from)?;
-    let names = parse_names(&options.names).map_err(Error::from)?;
-    let key = Some((&issued.key).into());
-    Ok(to_js(&WebTransport::new(
-        &issued.certificate,
-        info,
-        key,
-        &names,
-    ))?)
+    let issued = selfsign_core::self_signed(&options, now()).map_err(Error::from)?;
+    Ok(leaf(issued, &options, true)?)
 }
