@@ -25,7 +25,9 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use ring::rand::SystemRandom;
 use ring::signature::{self, EcdsaKeyPair, Ed25519KeyPair, KeyPair as _, RsaKeyPair};
-use selfsign_acme::{Acme, Config, NamePolicy, Request, Response, State};
+use selfsign_acme::{
+    Acme, ChallengeFailure, Config, FailureKind, NamePolicy, Request, Response, State,
+};
 use selfsign_core::{Ca, CaOptions, KeyAlgorithm, KeyPair};
 use serde_json::{json, Value};
 
@@ -344,7 +346,10 @@ pub fn requests(data: &[u8]) -> bool {
                     let outcome = if op == "ok" {
                         Ok(())
                     } else {
-                        Err("the fuzz script failed it".to_string())
+                        Err(ChallengeFailure::new(
+                            FailureKind::IncorrectResponse,
+                            "the fuzz script failed it",
+                        ))
                     };
                     acme.finish_validation(&v, outcome, crate::NOW);
                 }

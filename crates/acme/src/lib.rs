@@ -24,4 +24,4 @@ pub use error::Error;
 pub use message::{Request, Response};
 pub use problem::Problem;
 pub use server::{Acme, Config, NamePolicy, MAX_BODY};
-pub use state::{ChallengeKind, State, Validation};
+pub use state::{ChallengeFailure, ChallengeKind, FailureKind, State, Validation};

@@ -12,7 +12,10 @@ use crate::message::Response;
 use crate::nonce::random_id;
 use crate::problem::Problem;
 use crate::server::{Acme, Post};
-use crate::state::{Authz, Cert, Challenge, ChallengeKind, Order, OrderStatus, Status, Validation};
+use crate::state::{
+    Authz, Cert, Challenge, ChallengeFailure, ChallengeKind, FailureKind, Order, OrderStatus,
+    Status, Validation,
+};
 
 /// How long a new order or authorization may wait to be completed, in seconds.
 const PENDING_SECS: u64 = 86_400;
@@ -143,6 +146,7 @@ impl Acme {
                     status,
                     validated: trusted.then_some(now),
                     error: None,
+                    error_kind: FailureKind::default(),
                 })
             };
             let challenges = if name.starts_with("*.") {
@@ -422,7 +426,8 @@ impl Acme {
             value["validated"] = json!(timestamp(at));
         }
         if let Some(error) = &challenge.error {
-            value["error"] = Problem::incorrect_response(error.clone()).to_json();
+            value["error"] =
+                Problem::challenge_failed(challenge.error_kind, error.clone()).to_json();
         }
         value
     }
@@ -509,11 +514,11 @@ impl Acme {
         Ok(Response::json(200, &self.challenge_json(id, index, &current)).with("Link", up))
     }
 
-    /// Records the outcome of a [`Validation`]: `Err` says what the name answered instead.
+    /// Records the outcome of a [`Validation`]: `Err` says why it failed.
     pub fn finish_validation(
         &mut self,
         validation: &Validation,
-        outcome: Result<(), String>,
+        outcome: Result<(), ChallengeFailure>,
         now: u64,
     ) {
         let Some(authz) = self.state.authzs.get_mut(&validation.authz) else {
@@ -533,7 +538,8 @@ impl Acme {
             }
             Err(why) => {
                 challenge.status = Status::Invalid;
-                challenge.error = Some(why);
+                challenge.error = Some(why.detail);
+                challenge.error_kind = why.kind;
                 authz.status = Status::Invalid;
             }
         }

@@ -4,6 +4,7 @@
 use serde_json::json;
 
 use crate::message::Response;
+use crate::state::FailureKind;
 
 /// An ACME error: its type (the part after `urn:ietf:params:acme:error:`), HTTP status and
 /// a sentence for the user.
@@ -104,9 +105,15 @@ impl Problem {
         Problem::new("rateLimited", 429, detail)
     }
 
-    /// A challenge failed: the response at the name was missing or wrong (403).
-    pub(crate) fn incorrect_response(detail: impl Into<String>) -> Problem {
-        Problem::new("incorrectResponse", 403, detail)
+    /// A challenge failed, typed by why: 403 for a wrong response, 500 when the server could not
+    /// check, else 400 (the target could not be resolved, connected to or spoken TLS with).
+    pub(crate) fn challenge_failed(kind: FailureKind, detail: impl Into<String>) -> Problem {
+        let status = match kind {
+            FailureKind::IncorrectResponse => 403,
+            FailureKind::ServerInternal => 500,
+            FailureKind::Connection | FailureKind::Tls | FailureKind::Dns => 400,
+        };
+        Problem::new(kind.name(), status, detail)
     }
 
     /// A contact is not a mailto: URL.

@@ -101,6 +101,55 @@ pub(crate) enum Status {
     Deactivated,
 }
 
+/// Why a challenge failed, as RFC 8555 §6.7 types it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum FailureKind {
+    /// The target answered, but not what the challenge requires.
+    #[default]
+    IncorrectResponse,
+    /// The target could not be connected to, or did not answer in time.
+    Connection,
+    /// The TLS handshake with the target failed (tls-alpn-01).
+    Tls,
+    /// The name could not be resolved.
+    Dns,
+    /// The server could not check the challenge (too many at once).
+    ServerInternal,
+}
+
+impl FailureKind {
+    /// The error type after `urn:ietf:params:acme:error:`.
+    pub fn name(self) -> &'static str {
+        match self {
+            FailureKind::IncorrectResponse => "incorrectResponse",
+            FailureKind::Connection => "connection",
+            FailureKind::Tls => "tls",
+            FailureKind::Dns => "dns",
+            FailureKind::ServerInternal => "serverInternal",
+        }
+    }
+}
+
+/// A failed challenge: its type, and what the target did, for the client.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChallengeFailure {
+    /// The RFC 8555 error type.
+    pub kind: FailureKind,
+    /// What went wrong, for a person.
+    pub detail: String,
+}
+
+impl ChallengeFailure {
+    /// A failure of `kind` described by `detail`.
+    pub fn new(kind: FailureKind, detail: impl Into<String>) -> ChallengeFailure {
+        ChallengeFailure {
+            kind,
+            detail: detail.into(),
+        }
+    }
+}
+
 /// A challenge type this server validates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ChallengeKind {
@@ -143,6 +192,9 @@ pub(crate) struct Challenge {
     pub validated: Option<u64>,
     #[serde(default)]
     pub error: Option<String>,
+    /// The type of `error` (state saved before types were kept reads as incorrectResponse).
+    #[serde(default)]
+    pub error_kind: FailureKind,
 }
 
 /// A certificate this server issued.

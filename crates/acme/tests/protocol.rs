@@ -4,7 +4,7 @@
 mod client;
 
 use client::*;
-use selfsign_acme::{ChallengeKind, State};
+use selfsign_acme::{ChallengeFailure, ChallengeKind, FailureKind, State};
 use serde_json::{json, Value};
 
 #[test]
@@ -157,7 +157,8 @@ fn a_failed_challenge_invalidates_the_order_and_finalize_is_refused() {
     who.post(&mut acme, &path(alpn["url"].as_str().unwrap()), "{}");
     let v = acme.take_validations().remove(0);
     assert_eq!(v.kind, ChallengeKind::TlsAlpn01);
-    acme.finish_validation(&v, Err("connection refused".into()), NOW);
+    let refused = ChallengeFailure::new(FailureKind::Connection, "connection refused");
+    acme.finish_validation(&v, Err(refused), NOW);
 
     let order = who.fetch(&mut acme, &order_url);
     assert_eq!(order["status"], "invalid");
@@ -169,6 +170,10 @@ fn a_failed_challenge_invalidates_the_order_and_finalize_is_refused() {
         .as_str()
         .unwrap()
         .contains("connection refused"));
+    assert_eq!(
+        failed["error"]["type"],
+        "urn:ietf:params:acme:error:connection"
+    );
 }
 
 fn authz_url(order: &Value) -> String {

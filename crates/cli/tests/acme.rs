@@ -333,7 +333,7 @@ fn a_challenge_that_hangs_does_not_stop_the_server_from_answering() {
     let out = client.join().unwrap();
     let text = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success(), "nothing answered the challenge");
-    assert!(text.contains("incorrectResponse"), "{text}");
+    assert!(text.contains(":error:connection"), "{text}");
 }
 
 /// A validation target that answers every connection one byte every half second (a status line,
@@ -388,9 +388,77 @@ fn a_challenge_target_that_drips_bytes_fails_at_the_deadline_naming_the_timeout(
         "a dripping target passed the challenge"
     );
     assert!(
-        text.contains("incorrectResponse")
+        text.contains(":error:connection")
+            && !text.contains("incorrectResponse")
             && text.contains("timed out")
             && text.contains("within 10 s"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_challenge_target_nothing_listens_on_fails_as_a_connection_problem() {
+    let env = Env::new();
+    let closed = free_port().to_string();
+    let served = Served::start(&env, &["--acme", "--acme-http-port", &closed]);
+    let out = lego_command(&env, &served, "down.localhost", "http", free_port())
+        .output()
+        .expect("lego");
+    let text = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "a closed port passed the challenge");
+    assert!(
+        text.contains(":error:connection") && text.contains("refused"),
+        "{text}"
+    );
+}
+
+/// A tls-alpn-01 target that is not TLS: it answers every connection with an HTTP error and
+/// closes; it exits after 90 s without a connection.
+const NOT_TLS: &str = r#"
+import socket
+listener = socket.socket()
+listener.bind(("127.0.0.1", 0))
+listener.listen(8)
+listener.settimeout(90)
+print(listener.getsockname()[1], flush=True)
+try:
+    while True:
+        conn, _ = listener.accept()
+        conn.recv(4096)
+        conn.sendall(b"HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n")
+        conn.close()
+except socket.timeout:
+    pass
+"#;
+
+#[test]
+fn a_tls_alpn_01_target_that_does_not_speak_tls_fails_as_a_tls_problem() {
+    let env = Env::new();
+    let mut target = Command::new("python3")
+        .args(["-c", NOT_TLS])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("python3 runs");
+    let mut port = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(target.stdout.take().unwrap()),
+        &mut port,
+    )
+    .unwrap();
+    let served = Served::start(&env, &["--acme", "--acme-tls-port", port.trim()]);
+    let out = lego_command(&env, &served, "plain.localhost", "tls", free_port())
+        .output()
+        .expect("lego");
+    let _ = target.kill();
+    let _ = target.wait();
+    let text = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success(),
+        "a plain-HTTP target passed tls-alpn-01"
+    );
+    assert!(
+        text.contains(":error:tls") && text.contains("TLS handshake"),
         "{text}"
     );
 }

@@ -5,7 +5,7 @@
 
 use std::io::{Read, Write};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpStream, ToSocketAddrs};
-use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TrySendError};
+use std::sync::mpsc::{sync_channel, Receiver, RecvTimeoutError, SyncSender, TrySendError};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -13,7 +13,7 @@ use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, Server
 use rustls::crypto::CryptoProvider;
 use rustls::pki_types::{CertificateDer, ServerName, SubjectPublicKeyInfoDer, UnixTime};
 use rustls::{ClientConfig, ClientConnection, DigitallySignedStruct, SignatureScheme};
-use selfsign_acme::{ChallengeKind, Validation};
+use selfsign_acme::{ChallengeFailure, ChallengeKind, FailureKind, Validation};
 
 use super::acme::{unix_now, Shared};
 
@@ -21,8 +21,9 @@ use super::acme::{unix_now, Shared};
 const WORKERS: usize = 4;
 /// Challenges waiting for a worker; beyond it a challenge fails at once (the client may retry).
 const QUEUE: usize = 64;
-/// Time allowed for one whole check (resolve aside): connecting, sending and reading the answer
-/// together, as Boulder and Pebble bound theirs, so a target that drips bytes cannot hold a worker.
+/// Time allowed for one whole check: resolving, connecting, sending and reading the answer
+/// together, as Boulder and Pebble bound theirs, so a target that drips bytes or a name server
+/// that never answers cannot hold a worker.
 const DEADLINE: Duration = Duration::from_secs(10);
 /// Largest HTTP response read for http-01 (a key authorization is under 100 bytes).
 const MAX_RESPONSE: usize = 16 * 1024;
@@ -53,11 +54,12 @@ impl Validators {
             http: http_port,
             tls: tls_port,
         };
+        let resolver = Resolver::start(system_lookup);
         for i in 0..WORKERS {
-            let (jobs, shared) = (jobs.clone(), shared.clone());
+            let (jobs, shared, resolver) = (jobs.clone(), shared.clone(), resolver.clone());
             let spawned = std::thread::Builder::new()
                 .name(format!("acme-validator-{i}"))
-                .spawn(move || work(&jobs, &shared, ports));
+                .spawn(move || work(&jobs, &shared, &resolver, ports));
             if let Err(e) = spawned {
                 tracing::warn!("cannot start an ACME validator thread: {e}");
             }
@@ -72,28 +74,36 @@ impl Validators {
             Err(TrySendError::Full(v) | TrySendError::Disconnected(v)) => v,
         };
         let mut acme = self.shared.lock();
-        let busy = "the server is checking too many challenges at once; retry".to_string();
+        let busy = ChallengeFailure::new(
+            FailureKind::ServerInternal,
+            "the server is checking too many challenges at once; retry",
+        );
         acme.finish_validation(&refused, Err(busy), unix_now());
         self.shared.save_if_changed(&mut acme);
     }
 }
 
-fn work(jobs: &Mutex<Receiver<Validation>>, shared: &Shared, ports: Ports) {
+fn work(jobs: &Mutex<Receiver<Validation>>, shared: &Shared, resolver: &Resolver, ports: Ports) {
     loop {
         let job = jobs.lock().unwrap_or_else(|e| e.into_inner()).recv();
         let Ok(validation) = job else {
             return;
         };
-        let deadline = Deadline(Instant::now() + DEADLINE);
+        let check = Check {
+            resolver,
+            deadline: Deadline(Instant::now() + DEADLINE),
+        };
         let outcome = match validation.kind {
-            ChallengeKind::Http01 => http_01(&validation, ports.http, deadline),
-            ChallengeKind::TlsAlpn01 => tls_alpn_01(&validation, ports.tls, deadline),
+            ChallengeKind::Http01 => http_01(&validation, ports.http, check),
+            ChallengeKind::TlsAlpn01 => tls_alpn_01(&validation, ports.tls, check),
         };
         if let Err(why) = &outcome {
             tracing::info!(
-                "ACME {} for {} failed: {why}",
+                "ACME {} for {} failed ({}): {}",
                 validation.kind.name(),
-                validation.name
+                validation.name,
+                why.kind.name(),
+                why.detail
             );
         }
         let mut acme = shared.lock();
@@ -102,29 +112,61 @@ fn work(jobs: &Mutex<Receiver<Validation>>, shared: &Shared, ports: Ports) {
     }
 }
 
+/// What a check fails with.
+type Failed = ChallengeFailure;
+
+fn connection(detail: String) -> Failed {
+    ChallengeFailure::new(FailureKind::Connection, detail)
+}
+
+fn incorrect(detail: String) -> Failed {
+    ChallengeFailure::new(FailureKind::IncorrectResponse, detail)
+}
+
+fn tls(detail: String) -> Failed {
+    ChallengeFailure::new(FailureKind::Tls, detail)
+}
+
+fn dns(detail: String) -> Failed {
+    ChallengeFailure::new(FailureKind::Dns, detail)
+}
+
+/// What one check runs with.
+#[derive(Clone, Copy)]
+struct Check<'a> {
+    resolver: &'a Resolver,
+    deadline: Deadline,
+}
+
 /// When a check must be over.
 #[derive(Debug, Clone, Copy)]
 struct Deadline(Instant);
 
 impl Deadline {
-    /// The time left, or why the check failed when there is none.
-    fn left(self, target: &str) -> Result<Duration, String> {
+    /// Why the check failed when it runs out of time on `target`.
+    fn passed(target: &str) -> String {
+        format!(
+            "{target} timed out: the check did not finish within {} s",
+            DEADLINE.as_secs()
+        )
+    }
+
+    /// The time left, or why the check failed when there is none (a `connection` problem, as
+    /// Boulder types timeouts).
+    fn left(self, target: &str) -> Result<Duration, Failed> {
         match self.0.checked_duration_since(Instant::now()) {
             Some(left) if !left.is_zero() => Ok(left),
-            _ => Err(format!(
-                "{target} timed out: the check did not finish within {} s",
-                DEADLINE.as_secs()
-            )),
+            _ => Err(connection(Deadline::passed(target))),
         }
     }
 
     /// Bounds the next reads and writes on `stream` by the time left.
-    fn bound(self, stream: &TcpStream, target: &str) -> Result<(), String> {
+    fn bound(self, stream: &TcpStream, target: &str) -> Result<(), Failed> {
         let left = self.left(target)?;
         stream
             .set_read_timeout(Some(left))
             .and_then(|()| stream.set_write_timeout(Some(left)))
-            .map_err(|e| format!("{target}: {e}"))
+            .map_err(|e| connection(format!("{target}: {e}")))
     }
 }
 
@@ -136,40 +178,123 @@ fn timed_out(e: &std::io::Error) -> bool {
     )
 }
 
-/// The addresses of `name`: loopback for `localhost` and names under it (RFC 6761), else DNS.
-fn addresses(name: &str, port: u16) -> Result<Vec<SocketAddr>, String> {
+/// How the resolver thread looks a name up.
+type Lookup = fn(&str, u16) -> std::io::Result<Vec<SocketAddr>>;
+
+/// The system's resolver (getaddrinfo: /etc/hosts, then DNS).
+fn system_lookup(name: &str, port: u16) -> std::io::Result<Vec<SocketAddr>> {
+    Ok((name, port).to_socket_addrs()?.collect())
+}
+
+/// Name lookups for the workers, on one thread of their own: the system resolver takes no
+/// timeout (with unreachable name servers it blocks for tens of seconds), so a worker waits for
+/// an answer only until its deadline, and a lookup that hangs holds that thread, not a worker.
+#[derive(Debug, Clone)]
+struct Resolver {
+    queue: SyncSender<Query>,
+}
+
+/// A name to look up and where its answer goes.
+#[derive(Debug)]
+struct Query {
+    name: String,
+    port: u16,
+    /// The asking check's deadline: past it nobody waits for the answer.
+    until: Instant,
+    answer: SyncSender<std::io::Result<Vec<SocketAddr>>>,
+}
+
+impl Resolver {
+    /// Starts the resolver thread, looking names up with `lookup`.
+    fn start(lookup: Lookup) -> Resolver {
+        let (queue, queries) = sync_channel::<Query>(QUEUE);
+        let spawned = std::thread::Builder::new()
+            .name("acme-resolver".into())
+            .spawn(move || {
+                for q in queries {
+                    if Instant::now() < q.until {
+                        let _ = q.answer.try_send(lookup(&q.name, q.port));
+                    }
+                }
+            });
+        if let Err(e) = spawned {
+            tracing::warn!("cannot start the ACME resolver thread: {e}");
+        }
+        Resolver { queue }
+    }
+
+    /// The addresses of `name`, or a `dns` failure, also when none come before `deadline`.
+    fn resolve(
+        &self,
+        name: &str,
+        port: u16,
+        deadline: Deadline,
+    ) -> Result<Vec<SocketAddr>, Failed> {
+        let (answer, answers) = sync_channel(1);
+        let query = Query {
+            name: name.to_owned(),
+            port,
+            until: deadline.0,
+            answer,
+        };
+        match self.queue.try_send(query) {
+            Ok(()) => {}
+            Err(TrySendError::Full(_)) => {
+                return Err(dns(format!(
+                    "cannot resolve {name}: too many lookups are waiting; retry"
+                )))
+            }
+            Err(TrySendError::Disconnected(_)) => {
+                return Err(dns(format!(
+                    "cannot resolve {name}: the resolver is not running"
+                )))
+            }
+        }
+        let left = deadline.0.saturating_duration_since(Instant::now());
+        let found = match answers.recv_timeout(left) {
+            Ok(found) => found.map_err(|e| dns(format!("cannot resolve {name}: {e}")))?,
+            // The resolver drops a query whose deadline passed while it waited.
+            Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => {
+                return Err(dns(Deadline::passed(&format!("resolving {name}"))))
+            }
+        };
+        if found.is_empty() {
+            return Err(dns(format!("{name} has no addresses")));
+        }
+        Ok(found)
+    }
+}
+
+/// The addresses of `name`: loopback for `localhost` and names under it (RFC 6761), else the
+/// resolver's.
+fn addresses(name: &str, port: u16, check: Check<'_>) -> Result<Vec<SocketAddr>, Failed> {
     if name == "localhost" || name.ends_with(".localhost") {
         let v4 = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), port);
         let v6 = SocketAddr::new(IpAddr::V6(Ipv6Addr::LOCALHOST), port);
         return Ok(vec![v4, v6]);
     }
-    let found: Vec<SocketAddr> = (name, port)
-        .to_socket_addrs()
-        .map_err(|e| format!("cannot resolve {name}: {e}"))?
-        .collect();
-    if found.is_empty() {
-        return Err(format!("{name} has no addresses"));
-    }
-    Ok(found)
+    check.resolver.resolve(name, port, check.deadline)
 }
 
-/// A connection to the first address of `name` that accepts one before `deadline`.
-fn connect(name: &str, port: u16, deadline: Deadline) -> Result<TcpStream, String> {
+/// A connection to the first address of `name` that accepts one before the deadline.
+fn connect(name: &str, port: u16, check: Check<'_>) -> Result<TcpStream, Failed> {
     let target = format!("{name}:{port}");
     let mut last = String::new();
-    for addr in addresses(name, port)? {
-        match TcpStream::connect_timeout(&addr, deadline.left(&target)?) {
+    for addr in addresses(name, port, check)? {
+        match TcpStream::connect_timeout(&addr, check.deadline.left(&target)?) {
             Ok(stream) => return Ok(stream),
+            Err(e) if timed_out(&e) => last = Deadline::passed(&target),
             Err(e) => last = format!("cannot connect to {name} at {addr}: {e}"),
         }
     }
-    Err(last)
+    Err(connection(last))
 }
 
 /// RFC 8555 §8.3: `GET /.well-known/acme-challenge/TOKEN` must answer 200 with the key
 /// authorization (surrounding whitespace allowed).
-fn http_01(v: &Validation, port: u16, deadline: Deadline) -> Result<(), String> {
-    let mut stream = connect(&v.name, port, deadline)?;
+fn http_01(v: &Validation, port: u16, check: Check<'_>) -> Result<(), Failed> {
+    let deadline = check.deadline;
+    let mut stream = connect(&v.name, port, check)?;
     let host = if port == 80 {
         v.name.clone()
     } else {
@@ -182,21 +307,25 @@ fn http_01(v: &Validation, port: u16, deadline: Deadline) -> Result<(), String> 
     deadline.bound(&stream, &host)?;
     if let Err(e) = stream.write_all(request.as_bytes()) {
         deadline.left(&host)?;
-        return Err(format!("sending to {host}: {e}"));
+        return Err(connection(format!("sending to {host}: {e}")));
     }
     let raw = read_response(&mut stream, &host, deadline)?;
     let mut headers = [httparse::EMPTY_HEADER; 64];
     let mut response = httparse::Response::new(&mut headers);
     let head_len = match response.parse(&raw) {
         Ok(httparse::Status::Complete(n)) => n,
-        _ => return Err(format!("{host} did not answer with an HTTP response")),
+        _ => {
+            return Err(incorrect(format!(
+                "{host} did not answer with an HTTP response"
+            )))
+        }
     };
     if response.code != Some(200) {
-        return Err(format!(
+        return Err(incorrect(format!(
             "http://{host}/.well-known/acme-challenge/{} answered {} instead of 200",
             v.token,
             response.code.unwrap_or_default()
-        ));
+        )));
     }
     let length = response
         .headers
@@ -212,9 +341,9 @@ fn http_01(v: &Validation, port: u16, deadline: Deadline) -> Result<(), String> 
     let body = &raw[head_len..];
     let body = &body[..length.unwrap_or(body.len()).min(body.len())];
     if String::from_utf8_lossy(body).trim() != v.key_authorization {
-        return Err(format!(
+        return Err(incorrect(format!(
             "{host} answered the challenge with something other than the key authorization"
-        ));
+        )));
     }
     Ok(())
 }
@@ -225,7 +354,7 @@ fn read_response(
     stream: &mut TcpStream,
     host: &str,
     deadline: Deadline,
-) -> Result<Vec<u8>, String> {
+) -> Result<Vec<u8>, Failed> {
     let mut raw = Vec::new();
     let mut chunk = [0u8; 4096];
     while raw.len() < MAX_RESPONSE {
@@ -236,7 +365,7 @@ fn read_response(
             Ok(n) => raw.extend_from_slice(&chunk[..n]),
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
             Err(e) if timed_out(&e) => deadline.left(host).map(|_| ())?,
-            Err(e) => return Err(format!("reading from {host}: {e}")),
+            Err(e) => return Err(connection(format!("reading from {host}: {e}"))),
         }
     }
     Ok(raw)
@@ -244,42 +373,43 @@ fn read_response(
 
 /// RFC 8737: a handshake with SNI `name` and ALPN `acme-tls/1` must present a certificate for
 /// exactly `name` with a critical acmeIdentifier extension holding SHA-256 of the key
-/// authorization.
-fn tls_alpn_01(v: &Validation, port: u16, deadline: Deadline) -> Result<(), String> {
+/// authorization. A handshake the target breaks off or gets wrong is a `tls` problem.
+fn tls_alpn_01(v: &Validation, port: u16, check: Check<'_>) -> Result<(), Failed> {
+    let deadline = check.deadline;
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let mut config = ClientConfig::builder_with_provider(provider.clone())
         .with_protocol_versions(&[&rustls::version::TLS13])
-        .map_err(|e| e.to_string())?
+        .map_err(|e| tls(e.to_string()))?
         .dangerous()
         .with_custom_certificate_verifier(Arc::new(AnyCertificate(provider)))
         .with_no_client_auth();
     config.alpn_protocols = vec![ACME_TLS_1.to_vec()];
     let server_name =
-        ServerName::try_from(v.name.clone()).map_err(|e| format!("{}: {e}", v.name))?;
-    let mut tls = ClientConnection::new(Arc::new(config), server_name)
-        .map_err(|e| format!("cannot start TLS: {e}"))?;
-    let mut stream = connect(&v.name, port, deadline)?;
+        ServerName::try_from(v.name.clone()).map_err(|e| tls(format!("{}: {e}", v.name)))?;
+    let mut session = ClientConnection::new(Arc::new(config), server_name)
+        .map_err(|e| tls(format!("cannot start TLS: {e}")))?;
+    let mut stream = connect(&v.name, port, check)?;
     let target = format!("{}:{port}", v.name);
-    while tls.is_handshaking() {
+    while session.is_handshaking() {
         deadline.bound(&stream, &target)?;
-        match tls.complete_io(&mut stream) {
+        match session.complete_io(&mut stream) {
             Ok(_) => {}
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
             Err(e) if timed_out(&e) => deadline.left(&target).map(|_| ())?,
-            Err(e) => return Err(format!("TLS handshake with {target} failed: {e}")),
+            Err(e) => return Err(tls(format!("TLS handshake with {target} failed: {e}"))),
         }
     }
-    if tls.alpn_protocol() != Some(ACME_TLS_1) {
-        return Err(format!(
+    if session.alpn_protocol() != Some(ACME_TLS_1) {
+        return Err(incorrect(format!(
             "{}:{port} did not agree to ALPN acme-tls/1",
             v.name
-        ));
+        )));
     }
-    let cert = tls
+    let cert = session
         .peer_certificates()
         .and_then(|c| c.first())
-        .ok_or_else(|| format!("{}:{port} sent no certificate", v.name))?;
-    check_challenge_certificate(cert, &v.name, &v.key_authorization)
+        .ok_or_else(|| incorrect(format!("{}:{port} sent no certificate", v.name)))?;
+    check_challenge_certificate(cert, &v.name, &v.key_authorization).map_err(incorrect)
 }
 
 fn check_challenge_certificate(
@@ -365,5 +495,67 @@ impl ServerCertVerifier for AnyCertificate {
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
         self.0.signature_verification_algorithms.supported_schemes()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A lookup that never answers in time, as with name servers that do not reply.
+    fn hangs(_: &str, _: u16) -> std::io::Result<Vec<SocketAddr>> {
+        std::thread::sleep(Duration::from_secs(3600));
+        Ok(Vec::new())
+    }
+
+    fn fails(name: &str, _: u16) -> std::io::Result<Vec<SocketAddr>> {
+        Err(std::io::Error::other(format!("{name}: no such host")))
+    }
+
+    fn soon() -> Deadline {
+        Deadline(Instant::now() + Duration::from_millis(200))
+    }
+
+    #[test]
+    fn a_lookup_that_hangs_fails_the_check_at_its_deadline_as_a_dns_problem() {
+        let resolver = Resolver::start(hangs);
+        let first = resolver.resolve("stuck.test", 80, soon()).unwrap_err();
+        assert_eq!(first.kind, FailureKind::Dns);
+        assert!(
+            first.detail.contains("resolving stuck.test timed out"),
+            "{}",
+            first.detail
+        );
+        // A lookup queued behind the hanging one is bounded the same way.
+        let second = resolver.resolve("next.test", 80, soon()).unwrap_err();
+        assert_eq!(second.kind, FailureKind::Dns);
+    }
+
+    #[test]
+    fn a_name_that_does_not_resolve_is_a_dns_problem() {
+        let resolver = Resolver::start(fails);
+        let e = resolver.resolve("nx.test", 80, soon()).unwrap_err();
+        assert_eq!(e.kind, FailureKind::Dns);
+        assert!(e.detail.contains("no such host"), "{}", e.detail);
+        // RFC 6761: .invalid never resolves, whatever the system's resolver does.
+        let system = Resolver::start(system_lookup);
+        let deadline = Deadline(Instant::now() + DEADLINE);
+        let e = system.resolve("acme.invalid", 80, deadline).unwrap_err();
+        assert_eq!(e.kind, FailureKind::Dns, "{}", e.detail);
+    }
+
+    #[test]
+    fn a_target_nothing_listens_on_is_a_connection_problem() {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let check = Check {
+            resolver: &Resolver::start(fails),
+            deadline: Deadline(Instant::now() + DEADLINE),
+        };
+        let e = connect("nothing.localhost", port, check).unwrap_err();
+        assert_eq!(e.kind, FailureKind::Connection, "{}", e.detail);
     }
 }
