@@ -1,5 +1,7 @@
 //! What JS passes in: option objects as the core's types, PEM or DER inputs, CAs, the clock.
 
+use core::str::FromStr;
+
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use wasm_bindgen::{JsCast, JsValue};
@@ -7,13 +9,12 @@ use wasm_bindgen::{JsCast, JsValue};
 use selfsign_core::presets;
 use selfsign_core::validity::{CA_DAYS, LEAF_DAYS, MAX_DAYS};
 use selfsign_core::{
-    parse_certificates, CaOptions, Certificate, KeyAlgorithm, LeafOptions, UnixTime, Usage,
-    Validity,
+    parse_certificates, CaOptions, Certificate, KeyAlgorithm, LeafOptions, UnixTime, Validity,
 };
 #[cfg(feature = "full")]
 use selfsign_core::{Ca, CsrOptions, ExternalCa, KeyPair};
 
-use crate::error::{At, Error, Field};
+use crate::error::{field_of, At, Error, Field};
 
 /// Names as one string (one name per line) or as an array of strings, trimmed, without blanks.
 #[derive(Clone, Debug, Default)]
@@ -69,8 +70,8 @@ pub struct LeafInput {
 impl LeafInput {
     pub fn to_core(&self) -> Result<LeafOptions, Error> {
         Ok(LeafOptions::new(self.names.0.clone())
-            .usage(usage(self.usage.as_deref())?)
-            .key(key_algorithm(self.key.as_deref())?)
+            .usage(named(&self.usage)?)
+            .key(named(&self.key)?)
             .validity(days(self.days, LEAF_DAYS)?))
     }
 }
@@ -92,9 +93,11 @@ impl CaInput {
         let defaults = CaOptions::default();
         let path_len = match self.path_len {
             None => defaults.path_len,
-            Some(n) => Some(whole_u8(n).ok_or_else(|| {
-                Error::invalid("pathLen", "pathLen must be a whole number from 0 to 255")
-            })?),
+            Some(n) if n.fract() == 0.0 && (0.0..=255.0).contains(&n) => Some(n as u8),
+            Some(_) => {
+                let why = "pathLen must be a whole number from 0 to 255";
+                return Err(Error::invalid("pathLen", why));
+            }
         };
         let common_name = self.common_name.clone().unwrap_or(defaults.common_name);
         if common_name.trim().is_empty() {
@@ -106,7 +109,7 @@ impl CaInput {
         Ok(CaOptions {
             common_name,
             organization: self.organization.clone().unwrap_or(defaults.organization),
-            key: key_algorithm(self.key.as_deref())?,
+            key: named(&self.key)?,
             validity: days(self.days, CA_DAYS)?,
             path_len,
             name_constraints: self.name_constraints.0.clone(),
@@ -130,7 +133,7 @@ impl CsrInput {
     pub fn key_pair(&self) -> Result<KeyPair, Error> {
         match self.key_pem.as_deref().map(str::trim) {
             Some(pem) if !pem.is_empty() => KeyPair::from_pem(pem).at("keyPem"),
-            _ => KeyPair::generate(key_algorithm(self.key.as_deref())?).at("key"),
+            _ => KeyPair::generate(named(&self.key)?).at("key"),
         }
     }
 }
@@ -147,7 +150,7 @@ pub struct SignInput {
 impl SignInput {
     pub fn to_core(&self) -> Result<CsrOptions, Error> {
         Ok(CsrOptions {
-            usage: usage(self.usage.as_deref())?,
+            usage: named(&self.usage)?,
             validity: days(self.days, LEAF_DAYS)?,
         })
     }
@@ -164,10 +167,8 @@ pub struct WebTransportInput {
 
 impl WebTransportInput {
     pub fn to_core(&self) -> Result<LeafOptions, Error> {
-        let key = match self.key.as_deref().map(str::trim) {
-            None | Some("") => None,
-            Some(_) => Some(key_algorithm(self.key.as_deref())?),
-        };
+        let key = self.key.as_deref().map(str::trim).filter(|k| !k.is_empty());
+        let key = key.map(str::parse::<KeyAlgorithm>).transpose()?;
         let days = self.days.map(whole_days).transpose()?;
         Ok(presets::web_transport(self.names.0.clone(), key, days)?)
     }
@@ -288,30 +289,16 @@ pub fn external_ca(ca_cert: &JsValue) -> Result<ExternalCa, Error> {
 
 /// The names of a signed CSR come from the request, so a bad or forbidden name is the CSR's fault.
 pub fn blame_csr(error: selfsign_core::Error) -> Error {
-    match Error::from(error) {
-        Error::Core {
-            error,
-            field: Some("names"),
-        } => Error::Core {
-            error,
-            field: Some("csr"),
-        },
-        other => other,
-    }
+    let field = field_of(&error).map(|field| if field == "names" { "csr" } else { field });
+    Error::Core { error, field }
 }
 
-/// A key algorithm name; absent or empty means P-256.
-fn key_algorithm(name: Option<&str>) -> Result<KeyAlgorithm, Error> {
-    match name.map(str::trim) {
-        None | Some("") => Ok(KeyAlgorithm::P256),
-        Some(name) => name.parse().at("key"),
-    }
-}
-
-/// A usage name; absent or empty means server.
-fn usage(name: Option<&str>) -> Result<Usage, Error> {
-    match name.map(str::trim) {
-        None | Some("") => Ok(Usage::Server),
+/// A key algorithm or usage by name; absent or empty means the default (P-256, server).
+fn named<T: FromStr<Err = selfsign_core::Error> + Default>(
+    name: &Option<String>,
+) -> Result<T, Error> {
+    match name.as_deref().map(str::trim) {
+        None | Some("") => Ok(T::default()),
         Some(name) => Ok(name.parse()?),
     }
 }
@@ -330,10 +317,4 @@ fn whole_days(value: f64) -> Result<u32, Error> {
         ));
     }
     Ok(value.clamp(0.0, f64::from(u32::MAX)) as u32)
-}
-
-/// A whole number from 0 to 255.
-fn whole_u8(value: f64) -> Option<u8> {
-    let in_range = value.is_finite() && value.fract() == 0.0 && (0.0..=255.0).contains(&value);
-    in_range.then_some(value as u8)
 }

@@ -1,11 +1,7 @@
-//! selfsign-wasm: the browser face of selfsign-core.
-//!
-//! Every exported function takes plain JS values (option objects, PEM strings or DER
-//! `Uint8Array`s) and returns a plain JS object (bytes as `Uint8Array`s); every failure is thrown
-//! as a JS `Error` whose `message` is the core's explanation and whose `field` names the input at
-//! fault (`names`, `key`, `days`, `caCert`, `caKey`, `csr`, `input`, ...). The WebCrypto path
-//! (`prepare*`, then `finish`) returns the same objects as the synchronous functions. The clock
-//! is read here (`Date.now()`), never in the core.
+//! selfsign-wasm: the browser face of selfsign-core. Functions take plain JS values and return
+//! plain JS objects (output.rs); failures are JS `Error`s naming the input at fault (error.rs).
+//! The WebCrypto path (`prepare*`, then `finish`) returns what the synchronous functions return.
+//! The clock is read here (`Date.now()`), never in the core.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 // Without `full`, helpers that only the synchronous API uses are left unused.

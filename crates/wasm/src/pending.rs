@@ -17,6 +17,9 @@ use crate::input::{self, bytes_from_js, from_js, now};
 use crate::input::{CaInput, LeafInput, SignInput, WebTransportInput};
 use crate::output::{to_js, CaAndLeaf, Issued, Key, WebTransport};
 
+/// A new key's PKCS#8 given to `finish` when `prepare*` had only its SPKI.
+type Pkcs8 = Option<Vec<u8>>;
+
 /// A certificate built and encoded by the core, waiting for its signature from WebCrypto.
 #[wasm_bindgen]
 pub struct Pending {
@@ -33,14 +36,13 @@ enum Outcome {
     WebTransport(Vec<Name>),
 }
 
-impl Pending {
-    fn new(unsigned: UnsignedCertificate, key: Option<NewKey>, outcome: Outcome) -> Self {
-        let unsigned = Some(unsigned);
-        Pending {
-            unsigned,
-            key,
-            outcome,
-        }
+/// A pending certificate for `key` (none for a CSR's), finished as `outcome`.
+fn pending(unsigned: UnsignedCertificate, key: Option<NewKey>, outcome: Outcome) -> Pending {
+    let unsigned = Some(unsigned);
+    Pending {
+        unsigned,
+        key,
+        outcome,
     }
 }
 
@@ -56,10 +58,7 @@ impl Pending {
     #[wasm_bindgen(getter)]
     pub fn signer(&self) -> String {
         let signer = self.unsigned.as_ref().map(|u| u.signer().algorithm());
-        signer
-            .map(KeyAlgorithm::name)
-            .unwrap_or_default()
-            .to_string()
+        signer.map_or("", KeyAlgorithm::name).to_string()
     }
 
     /// Puts in WebCrypto's signature over `tbs` (and the PKCS#8 if `prepare*` had the SPKI).
@@ -67,23 +66,20 @@ impl Pending {
     pub fn finish(
         &mut self,
         signature: &[u8],
-        #[wasm_bindgen(unchecked_param_type = "Uint8Array | undefined")] pkcs8: Option<Vec<u8>>,
-    ) -> Result<JsValue, JsValue> {
+        #[wasm_bindgen(unchecked_param_type = "Uint8Array | undefined")] pkcs8: Pkcs8,
+    ) -> Result<JsValue, Error> {
         let unsigned = self.unsigned.as_ref().ok_or_else(finished)?;
-        unsigned.check_signature(signature).map_err(Error::from)?;
+        unsigned.check_signature(signature)?;
         let key = self.key.as_ref().map(|k| k.output(pkcs8)).transpose()?;
         let unsigned = self.unsigned.take().ok_or_else(finished)?;
-        let (certificate, info) = unsigned
-            .finish_described(signature, now())
-            .map_err(Error::from)?;
-        let c = &certificate;
-        Ok(match &self.outcome {
+        let (c, info) = unsigned.finish_described(signature, now())?;
+        match &self.outcome {
             Outcome::Leaf(names, usage, chain) => {
-                to_js(&Issued::leaf(c, info, key, chain, names, *usage))
+                to_js(&Issued::leaf(&c, info, key, chain, names, *usage))
             }
-            Outcome::Ca => to_js(&Issued::ca(c, info, key, &[])),
-            Outcome::WebTransport(names) => to_js(&WebTransport::new(c, info, key, names)),
-        }?)
+            Outcome::Ca => to_js(&Issued::ca(&c, info, key, &[])),
+            Outcome::WebTransport(names) => to_js(&WebTransport::new(&c, info, key, names)),
+        }
     }
 }
 
@@ -100,7 +96,7 @@ impl NewKey {
     }
 
     /// Its PEM and DER for the result (from `finish`'s PKCS#8 if `prepare*` had the SPKI).
-    fn output(&self, pkcs8: Option<Vec<u8>>) -> Result<Key, Error> {
+    fn output(&self, pkcs8: Pkcs8) -> Result<Key, Error> {
         match (&self.private, pkcs8) {
             (Some(key), _) => Ok(key.into()),
             (None, Some(der)) => {
@@ -120,23 +116,17 @@ fn finished() -> Error {
     Error::Options("this certificate was already finished; prepare a new one".into())
 }
 
-/// The names of leaf options, parsed as the certificate holds them.
-fn names(names: &[String]) -> Result<Vec<Name>, Error> {
-    Ok(parse_names(names)?)
-}
-
 /// Prepares a self-signed leaf for the new key (PKCS#8 or SPKI; it overrides `key`).
 #[wasm_bindgen(js_name = prepareSelfSigned)]
 pub fn prepare_self_signed(
     #[wasm_bindgen(unchecked_param_type = "LeafOptions")] options: JsValue,
     key: &[u8],
-) -> Result<Pending, JsValue> {
+) -> Result<Pending, Error> {
     let options = from_js::<LeafInput>(options)?.to_core()?;
     let key = NewKey::read(key)?;
-    let unsigned =
-        selfsign_core::prepare_self_signed(&options, &key.public, now()).map_err(Error::from)?;
-    let outcome = Outcome::Leaf(names(&options.names)?, options.usage, Vec::new());
-    Ok(Pending::new(unsigned, Some(key), outcome))
+    let unsigned = selfsign_core::prepare_self_signed(&options, &key.public, now())?;
+    let outcome = Outcome::Leaf(parse_names(&options.names)?, options.usage, Vec::new());
+    Ok(pending(unsigned, Some(key), outcome))
 }
 
 /// Prepares a WebTransport certificate (self-signed, P-256, at most 14 days) for the new key.
@@ -144,16 +134,15 @@ pub fn prepare_self_signed(
 pub fn prepare_web_transport(
     #[wasm_bindgen(unchecked_param_type = "WebTransportOptions")] options: JsValue,
     key: &[u8],
-) -> Result<Pending, JsValue> {
+) -> Result<Pending, Error> {
     let options = from_js::<WebTransportInput>(options)?.to_core()?;
     let key = NewKey::read(key)?;
     if key.public.algorithm() != KeyAlgorithm::P256 {
-        return Err(Error::from(selfsign_core::Error::WebTransportKey).into());
+        return Err(selfsign_core::Error::WebTransportKey.into());
     }
-    let unsigned =
-        selfsign_core::prepare_self_signed(&options, &key.public, now()).map_err(Error::from)?;
-    let outcome = Outcome::WebTransport(names(&options.names)?);
-    Ok(Pending::new(unsigned, Some(key), outcome))
+    let unsigned = selfsign_core::prepare_self_signed(&options, &key.public, now())?;
+    let outcome = Outcome::WebTransport(parse_names(&options.names)?);
+    Ok(pending(unsigned, Some(key), outcome))
 }
 
 /// Prepares a root CA (optionally name-constrained) for the new key (PKCS#8 or SPKI).
@@ -161,15 +150,11 @@ pub fn prepare_web_transport(
 pub fn prepare_ca(
     #[wasm_bindgen(unchecked_param_type = "CaOptions")] options: JsValue,
     key: &[u8],
-) -> Result<Pending, JsValue> {
+) -> Result<Pending, Error> {
     let options = from_js::<CaInput>(options)?.to_core()?;
     let key = NewKey::read(key)?;
-    let unsigned = ExternalCa::prepare_root(&options, &key.public, now()).map_err(Error::from)?;
-    Ok(Pending::new(
-        unsigned.into_certificate(),
-        Some(key),
-        Outcome::Ca,
-    ))
+    let unsigned = ExternalCa::prepare_root(&options, &key.public, now())?;
+    Ok(pending(unsigned.into_certificate(), Some(key), Outcome::Ca))
 }
 
 #[cfg(feature = "full")]
@@ -179,15 +164,13 @@ pub fn prepare_leaf(
     #[wasm_bindgen(unchecked_param_type = "string | Uint8Array")] ca_cert: JsValue,
     #[wasm_bindgen(unchecked_param_type = "LeafOptions")] options: JsValue,
     key: &[u8],
-) -> Result<Pending, JsValue> {
+) -> Result<Pending, Error> {
     let ca = input::external_ca(&ca_cert)?;
     let options = from_js::<LeafInput>(options)?.to_core()?;
     let key = NewKey::read(key)?;
-    let unsigned = ca
-        .prepare_issue(&options, &key.public, now())
-        .map_err(Error::from)?;
-    let outcome = Outcome::Leaf(names(&options.names)?, options.usage, ca.chain());
-    Ok(Pending::new(unsigned, Some(key), outcome))
+    let unsigned = ca.prepare_issue(&options, &key.public, now())?;
+    let outcome = Outcome::Leaf(parse_names(&options.names)?, options.usage, ca.chain());
+    Ok(pending(unsigned, Some(key), outcome))
 }
 
 #[cfg(feature = "full")]
@@ -197,17 +180,15 @@ pub fn prepare_sign_csr(
     #[wasm_bindgen(unchecked_param_type = "string | Uint8Array")] ca_cert: JsValue,
     #[wasm_bindgen(unchecked_param_type = "string | Uint8Array")] csr: JsValue,
     #[wasm_bindgen(unchecked_param_type = "SignOptions")] options: JsValue,
-) -> Result<Pending, JsValue> {
+) -> Result<Pending, Error> {
     let ca = input::external_ca(&ca_cert)?;
     let csr = Csr::parse(&bytes_from_js(&csr, "csr")?).at("csr")?;
     let options = from_js::<SignInput>(options)?.to_core()?;
-    let unsigned = ca.prepare_sign_csr(&csr, &options, now());
+    let unsigned = ca
+        .prepare_sign_csr(&csr, &options, now())
+        .map_err(input::blame_csr)?;
     let outcome = Outcome::Leaf(csr.names().at("csr")?, options.usage, ca.chain());
-    Ok(Pending::new(
-        unsigned.map_err(input::blame_csr)?,
-        None,
-        outcome,
-    ))
+    Ok(pending(unsigned, None, outcome))
 }
 
 /// A root CA and a leaf it issues, both waiting for a signature by the CA's key from WebCrypto.
@@ -227,7 +208,7 @@ pub fn prepare_ca_and_leaf(
     ca_key: &[u8],
     #[wasm_bindgen(unchecked_param_type = "LeafOptions")] leaf_options: JsValue,
     leaf_key: &[u8],
-) -> Result<PendingCaAndLeaf, JsValue> {
+) -> Result<PendingCaAndLeaf, Error> {
     let ca_options = from_js::<CaInput>(ca_options).and_then(|o| o.to_core());
     let leaf_options = from_js::<LeafInput>(leaf_options).and_then(|o| o.to_core());
     let (ca_options, leaf_options) = (ca_options.of("ca")?, leaf_options.of("leaf")?);
@@ -240,7 +221,7 @@ pub fn prepare_ca_and_leaf(
         unsigned: Some((ca.into_certificate(), leaf.of("leaf")?)),
         ca_key,
         leaf_key,
-        names: names(&leaf_options.names).of("leaf")?,
+        names: parse_names(&leaf_options.names).of("leaf")?,
         usage: leaf_options.usage,
     })
 }
@@ -250,12 +231,15 @@ impl PendingCaAndLeaf {
     /// The bytes to sign: `[caTbs, leafTbs]`, the two DER TBSCertificates (empty once finished).
     #[wasm_bindgen(getter, unchecked_return_type = "[Uint8Array, Uint8Array]")]
     pub fn tbs(&self) -> js_sys::Array {
-        let (ca, leaf) = self
+        let tbs = self
             .unsigned
             .as_ref()
-            .map_or((&[][..], &[][..]), |(ca, leaf)| (ca.tbs(), leaf.tbs()));
-        let view = |bytes: &[u8]| js_sys::Uint8Array::from(bytes);
-        js_sys::Array::of2(&view(ca), &view(leaf))
+            .map(|(ca, leaf)| (ca.tbs(), leaf.tbs()));
+        let (ca, leaf) = tbs.unwrap_or_default();
+        js_sys::Array::of2(
+            &js_sys::Uint8Array::from(ca),
+            &js_sys::Uint8Array::from(leaf),
+        )
     }
 
     /// The CA key's algorithm, which signs both.
@@ -270,11 +254,9 @@ impl PendingCaAndLeaf {
         &mut self,
         ca_signature: &[u8],
         leaf_signature: &[u8],
-        #[wasm_bindgen(unchecked_param_type = "Uint8Array | undefined")] ca_pkcs8: Option<Vec<u8>>,
-        #[wasm_bindgen(unchecked_param_type = "Uint8Array | undefined")] leaf_pkcs8: Option<
-            Vec<u8>,
-        >,
-    ) -> Result<JsValue, JsValue> {
+        #[wasm_bindgen(unchecked_param_type = "Uint8Array | undefined")] ca_pkcs8: Pkcs8,
+        #[wasm_bindgen(unchecked_param_type = "Uint8Array | undefined")] leaf_pkcs8: Pkcs8,
+    ) -> Result<JsValue, Error> {
         let (ca, leaf) = self.unsigned.as_ref().ok_or_else(finished)?;
         ca.check_signature(ca_signature).of("ca")?;
         leaf.check_signature(leaf_signature).of("leaf")?;
@@ -282,16 +264,12 @@ impl PendingCaAndLeaf {
         let leaf_key = self.leaf_key.output(leaf_pkcs8).of("leaf")?;
         let (ca, leaf) = self.unsigned.take().ok_or_else(finished)?;
         let now = now();
-        let (ca, ca_info) = ca
-            .finish_described(ca_signature, now)
-            .map_err(Error::from)?;
-        let (leaf, info) = leaf
-            .finish_described(leaf_signature, now)
-            .map_err(Error::from)?;
+        let (ca, ca_info) = ca.finish_described(ca_signature, now)?;
+        let (leaf, info) = leaf.finish_described(leaf_signature, now)?;
         let (issuers, key) = ([ca], Some(leaf_key));
-        Ok(to_js(&CaAndLeaf {
+        to_js(&CaAndLeaf {
             ca: Issued::ca(&issuers[0], ca_info, Some(ca_key), &[]),
             leaf: Issued::leaf(&leaf, info, key, &issuers, &self.names, self.usage),
-        })?)
+        })
     }
 }

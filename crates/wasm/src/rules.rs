@@ -15,19 +15,17 @@ use crate::output::{to_js, Defaults};
 #[wasm_bindgen(js_name = nameConstraintsFor, unchecked_return_type = "string[]")]
 pub fn name_constraints_for(
     #[wasm_bindgen(unchecked_param_type = "string | string[]")] names: JsValue,
-) -> Result<JsValue, JsValue> {
+) -> Result<JsValue, Error> {
     let list: NameList = serde_wasm_bindgen::from_value(names)
         .map_err(|_| Error::invalid("names", "expected names as text or an array"))?;
-    let names = parse_names(&list.0).map_err(Error::from)?;
-    Ok(to_js(
-        &NameConstraints::entries_for(&names).map_err(Error::from)?,
-    )?)
+    let names = parse_names(&list.0)?;
+    to_js(&NameConstraints::entries_for(&names)?)
 }
 
 /// Default validities, limits and the key algorithms that can be generated.
 #[wasm_bindgen(unchecked_return_type = "Defaults")]
-pub fn defaults() -> Result<JsValue, JsValue> {
-    Ok(to_js(&Defaults {
+pub fn defaults() -> Result<JsValue, Error> {
+    to_js(&Defaults {
         leaf_days: LEAF_DAYS,
         ca_days: CA_DAYS,
         web_transport_days: WEBTRANSPORT_DAYS,
@@ -36,5 +34,5 @@ pub fn defaults() -> Result<JsValue, JsValue> {
             .iter()
             .map(|k| (k.name(), k.description()))
             .collect(),
-    })?)
+    })
 }

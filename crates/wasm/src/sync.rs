@@ -37,21 +37,19 @@ fn leaf(
 #[wasm_bindgen(js_name = generateSelfSigned, unchecked_return_type = "Issued")]
 pub fn generate_self_signed(
     #[wasm_bindgen(unchecked_param_type = "LeafOptions")] options: JsValue,
-) -> Result<JsValue, JsValue> {
+) -> Result<JsValue, Error> {
     let options = from_js::<LeafInput>(options)?.to_core()?;
-    let issued = selfsign_core::self_signed(&options, now()).map_err(Error::from)?;
-    Ok(leaf(issued, &options, false)?)
+    let issued = selfsign_core::self_signed(&options, now())?;
+    leaf(issued, &options, false)
 }
 
 /// Generates a key and a root CA certificate (optionally name-constrained).
 #[wasm_bindgen(js_name = generateCa, unchecked_return_type = "Issued")]
 pub fn generate_ca(
     #[wasm_bindgen(unchecked_param_type = "CaOptions")] options: JsValue,
-) -> Result<JsValue, JsValue> {
+) -> Result<JsValue, Error> {
     let options = from_js::<CaInput>(options)?.to_core()?;
-    Ok(ca_result(
-        &Ca::new_root(&options, now()).map_err(Error::from)?,
-    )?)
+    ca_result(&Ca::new_root(&options, now())?)
 }
 
 /// Loads a CA from its certificate (PEM, with any issuers after it, or DER) and private key,
@@ -60,8 +58,8 @@ pub fn generate_ca(
 pub fn import_ca(
     #[wasm_bindgen(unchecked_param_type = "string | Uint8Array")] ca_cert: JsValue,
     #[wasm_bindgen(unchecked_param_type = "string | Uint8Array")] ca_key: JsValue,
-) -> Result<JsValue, JsValue> {
-    Ok(ca_result(&input::ca(&ca_cert, &ca_key)?)?)
+) -> Result<JsValue, Error> {
+    ca_result(&input::ca(&ca_cert, &ca_key)?)
 }
 
 /// A CA with its key, as `generateCa` and `importCa` return it.
@@ -81,28 +79,24 @@ pub fn issue_leaf(
     #[wasm_bindgen(unchecked_param_type = "string | Uint8Array")] ca_cert: JsValue,
     #[wasm_bindgen(unchecked_param_type = "string | Uint8Array")] ca_key: JsValue,
     #[wasm_bindgen(unchecked_param_type = "LeafOptions")] options: JsValue,
-) -> Result<JsValue, JsValue> {
+) -> Result<JsValue, Error> {
     let ca = input::ca(&ca_cert, &ca_key)?;
     let options = from_js::<LeafInput>(options)?.to_core()?;
-    Ok(leaf(
-        ca.issue(&options, now()).map_err(Error::from)?,
-        &options,
-        false,
-    )?)
+    leaf(ca.issue(&options, now())?, &options, false)
 }
 
 /// Makes a PKCS#10 certificate signing request, with a new key or the given `keyPem`.
 #[wasm_bindgen(js_name = makeCsr, unchecked_return_type = "CsrResult")]
 pub fn make_csr(
     #[wasm_bindgen(unchecked_param_type = "CsrOptions")] options: JsValue,
-) -> Result<JsValue, JsValue> {
+) -> Result<JsValue, Error> {
     let input = from_js::<CsrInput>(options)?;
     let names = &input.names.0;
-    let parsed = parse_names(names).map_err(Error::from)?;
+    let parsed = parse_names(names)?;
     let key = input.key_pair()?;
-    let csr = Csr::new(names, &key).map_err(Error::from)?;
+    let csr = Csr::new(names, &key)?;
     let files = selfsign_core::FileNames::leaf(&parsed, Usage::Server);
-    Ok(to_js(&CsrResult {
+    to_js(&CsrResult {
         csr_pem: csr.pem(),
         csr_der: csr.der().as_ref().into(),
         key_pem: key.private_key_pem(),
@@ -111,7 +105,7 @@ pub fn make_csr(
             csr: files.csr(),
             key: files.key(),
         },
-    })?)
+    })
 }
 
 /// Signs a CSR (PEM or DER) with the given CA: the names and public key come from the request,
@@ -122,7 +116,7 @@ pub fn sign_csr(
     #[wasm_bindgen(unchecked_param_type = "string | Uint8Array")] ca_key: JsValue,
     #[wasm_bindgen(unchecked_param_type = "string | Uint8Array")] csr: JsValue,
     #[wasm_bindgen(unchecked_param_type = "SignOptions")] options: JsValue,
-) -> Result<JsValue, JsValue> {
+) -> Result<JsValue, Error> {
     let ca = input::ca(&ca_cert, &ca_key)?;
     let csr = Csr::parse(&bytes_from_js(&csr, "csr")?).at("csr")?;
     let options = from_js::<SignInput>(options)?.to_core()?;
@@ -130,26 +124,26 @@ pub fn sign_csr(
     let certificate = ca.sign_csr(&csr, &options, now).map_err(input::blame_csr)?;
     let names = csr.names().at("csr")?;
     let issuers = [&[ca.certificate().clone()], ca.parents()].concat();
-    let info = certificate.inspect(now).map_err(Error::from)?;
+    let info = certificate.inspect(now)?;
     let usage = options.usage;
-    Ok(to_js(&Issued::leaf(
+    to_js(&Issued::leaf(
         &certificate,
         info,
         None,
         &issuers,
         &names,
         usage,
-    ))?)
+    ))
 }
 
 /// Decodes every certificate in PEM text or DER bytes.
 #[wasm_bindgen(unchecked_return_type = "CertInfo[]")]
 pub fn inspect(
     #[wasm_bindgen(unchecked_param_type = "string | Uint8Array")] input: JsValue,
-) -> Result<JsValue, JsValue> {
+) -> Result<JsValue, Error> {
     let bytes = bytes_from_js(&input, "input")?;
     let infos = selfsign_core::inspect(&bytes, now()).at("input")?;
-    Ok(to_js(&infos.into_iter().map(CertView).collect::<Vec<_>>())?)
+    to_js(&infos.into_iter().map(CertView).collect::<Vec<_>>())
 }
 
 /// Generates a self-signed ECDSA P-256 certificate valid at most 14 days, with its SHA-256 ready
@@ -157,8 +151,8 @@ pub fn inspect(
 #[wasm_bindgen(js_name = webTransport, unchecked_return_type = "WebTransportResult")]
 pub fn web_transport(
     #[wasm_bindgen(unchecked_param_type = "WebTransportOptions")] options: JsValue,
-) -> Result<JsValue, JsValue> {
+) -> Result<JsValue, Error> {
     let options = from_js::<WebTransportInput>(options)?.to_core()?;
-    let issued = selfsign_core::self_signed(&options, now()).map_err(Error::from)?;
-    Ok(leaf(issued, &options, true)?)
+    let issued = selfsign_core::self_signed(&options, now())?;
+    leaf(issued, &options, true)
 }

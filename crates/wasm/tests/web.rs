@@ -18,14 +18,16 @@ fn number(value: &JsValue, path: &str) -> f64 {
 }
 
 /// The thrown error's message and `field`, after checking it is a real JS `Error`.
-fn failure(result: Result<JsValue, JsValue>) -> (String, Option<String>) {
-    let error = result.expect_err("the call should fail");
+fn failure(result: Result<JsValue, impl Into<JsValue>>) -> (String, Option<String>) {
+    let error: JsValue = result
+        .map_err(Into::into)
+        .expect_err("the call should fail");
     assert!(error.is_instance_of::<js_sys::Error>(), "a JS Error");
     assert_eq!(text(&error, "name"), "SelfsignError");
     (text(&error, "message"), get(&error, "field").as_string())
 }
 
-fn assert_failure(result: Result<JsValue, JsValue>, field: &str, words: &str) {
+fn assert_failure(result: Result<JsValue, impl Into<JsValue>>, field: &str, words: &str) {
     let (message, got_field) = failure(result);
     assert_eq!(got_field.as_deref(), Some(field), "field of: {message}");
     assert!(
@@ -553,7 +555,7 @@ fn odd_values_never_panic() {
             api::sign_csr(value.clone(), value.clone(), value.clone(), value.clone()),
         ] {
             if let Err(error) = result {
-                assert!(error.is_instance_of::<js_sys::Error>());
+                assert!(JsValue::from(error).is_instance_of::<js_sys::Error>());
             }
         }
     }

@@ -78,7 +78,8 @@ async fn sign(pending: api::Pending, signer: &Key, subject: Option<&Key>) -> JsV
     ok(pending.finish(&signature, subject.map(|k| k.pkcs8.clone())))
 }
 
-fn message(error: JsValue) -> String {
+fn message(error: impl Into<JsValue>) -> String {
+    let error: JsValue = error.into();
     assert!(error.is_instance_of::<js_sys::Error>(), "a JS Error");
     text(&error, "message")
 }
@@ -204,13 +205,15 @@ async fn a_webcrypto_ca_issues_leaves_and_signs_csrs_and_its_key_imports_back() 
         assert_eq!(profile(&leaf), profile(&wasm), "{alg}");
     }
 
-    let err = api::prepare_leaf(
-        ca_pem.clone(),
-        js(r#"{"names": "evil.test"}"#),
-        &ca_key.spki,
-    )
-    .err()
-    .expect("outside the constraints");
+    let err = JsValue::from(
+        api::prepare_leaf(
+            ca_pem.clone(),
+            js(r#"{"names": "evil.test"}"#),
+            &ca_key.spki,
+        )
+        .err()
+        .expect("outside the constraints"),
+    );
     assert!(message(err).contains("outside the name constraints"));
 
     let csr = ok(api::make_csr(js(r#"{"names": "svc.example.test"}"#)));
@@ -248,14 +251,18 @@ async fn a_ca_and_its_leaf_made_together_are_the_ca_and_leaf_made_one_after_the_
         signatures.push(Uint8Array::new(&signature).to_vec());
     }
     // Wrong inputs are refused before anything is used up.
-    let err = pending
-        .finish(&signatures[0], &signatures[1][..10], None, None)
-        .expect_err("a short signature");
+    let err = JsValue::from(
+        pending
+            .finish(&signatures[0], &signatures[1][..10], None, None)
+            .expect_err("a short signature"),
+    );
     assert_eq!(get(&err, "part").as_string().as_deref(), Some("leaf"));
     assert!(message(err).contains("expected 64 bytes"));
-    let err = pending
-        .finish(&signatures[0], &signatures[1], None, None)
-        .expect_err("the leaf key came as SPKI");
+    let err = JsValue::from(
+        pending
+            .finish(&signatures[0], &signatures[1], None, None)
+            .expect_err("the leaf key came as SPKI"),
+    );
     assert_eq!(get(&err, "part").as_string().as_deref(), Some("leaf"));
     assert_eq!(get(&err, "field").as_string().as_deref(), Some("keyPem"));
     assert!(message(err).contains("PKCS#8"));
@@ -308,18 +315,22 @@ async fn a_ca_and_its_leaf_made_together_are_the_ca_and_leaf_made_one_after_the_
     assert_eq!(text(&ca, "keyPem"), text(&separate_ca, "keyPem"));
     assert_eq!(profile(&ca), profile(&separate));
 
-    let err = pending
-        .finish(&signatures[0], &signatures[1], None, None)
-        .expect_err("finished once");
+    let err = JsValue::from(
+        pending
+            .finish(&signatures[0], &signatures[1], None, None)
+            .expect_err("finished once"),
+    );
     assert!(message(err).contains("already finished"));
-    let err = api::prepare_ca_and_leaf(
-        JsValue::UNDEFINED,
-        &ca_key.pkcs8,
-        js(r#"{"names": "bad name!"}"#),
-        &leaf_key.spki,
-    )
-    .err()
-    .expect("a bad leaf name");
+    let err = JsValue::from(
+        api::prepare_ca_and_leaf(
+            JsValue::UNDEFINED,
+            &ca_key.pkcs8,
+            js(r#"{"names": "bad name!"}"#),
+            &leaf_key.spki,
+        )
+        .err()
+        .expect("a bad leaf name"),
+    );
     assert_eq!(get(&err, "field").as_string().as_deref(), Some("names"));
     assert_eq!(get(&err, "part").as_string().as_deref(), Some("leaf"));
     // Both option objects have `key` and `days`: `part` says whose was at fault.
@@ -328,14 +339,16 @@ async fn a_ca_and_its_leaf_made_together_are_the_ca_and_leaf_made_one_after_the_
         ("{}", r#"{"names": "a.test", "days": 0}"#, "leaf"),
         ("{}", r#"{"names": "a.test", "days": 9999}"#, "leaf"),
     ] {
-        let err = api::prepare_ca_and_leaf(
-            js(ca_options),
-            &ca_key.pkcs8,
-            js(leaf_options),
-            &leaf_key.spki,
-        )
-        .err()
-        .expect("bad days");
+        let err = JsValue::from(
+            api::prepare_ca_and_leaf(
+                js(ca_options),
+                &ca_key.pkcs8,
+                js(leaf_options),
+                &leaf_key.spki,
+            )
+            .err()
+            .expect("bad days"),
+        );
         assert_eq!(get(&err, "field").as_string().as_deref(), Some("days"));
         assert_eq!(
             get(&err, "part").as_string().as_deref(),
@@ -343,19 +356,23 @@ async fn a_ca_and_its_leaf_made_together_are_the_ca_and_leaf_made_one_after_the_
             "{leaf_options}"
         );
     }
-    let err = api::prepare_ca_and_leaf(
-        JsValue::UNDEFINED,
-        b"no key",
-        JsValue::UNDEFINED,
-        &leaf_key.spki,
-    )
-    .err()
-    .expect("a bad CA key");
+    let err = JsValue::from(
+        api::prepare_ca_and_leaf(
+            JsValue::UNDEFINED,
+            b"no key",
+            JsValue::UNDEFINED,
+            &leaf_key.spki,
+        )
+        .err()
+        .expect("a bad CA key"),
+    );
     assert_eq!(get(&err, "field").as_string().as_deref(), Some("key"));
     assert_eq!(get(&err, "part").as_string().as_deref(), Some("ca"));
-    let err = api::prepare_self_signed(js(r#"{"days": 0}"#), &leaf_key.spki)
-        .err()
-        .expect("bad days");
+    let err = JsValue::from(
+        api::prepare_self_signed(js(r#"{"days": 0}"#), &leaf_key.spki)
+            .err()
+            .expect("bad days"),
+    );
     assert!(get(&err, "part").is_undefined(), "one certificate, no part");
 }
 
@@ -367,9 +384,11 @@ async fn finishing_checks_its_inputs_first_so_a_failed_finish_can_be_retried_onc
         .finish(&[1; 70], None)
         .expect_err("a DER signature is not WebCrypto's");
     assert!(message(err).contains("expected 64 bytes"));
-    let err = pending
-        .finish(&[1; 64], None)
-        .expect_err("a key given as its SPKI needs its PKCS#8 at finish");
+    let err = JsValue::from(
+        pending
+            .finish(&[1; 64], None)
+            .expect_err("a key given as its SPKI needs its PKCS#8 at finish"),
+    );
     assert_eq!(get(&err, "field").as_string().as_deref(), Some("keyPem"));
     assert!(message(err).contains("PKCS#8"));
     let signature = webcrypto_sign("p256", &key.private_key, &pending.tbs().to_vec())
@@ -377,20 +396,26 @@ async fn finishing_checks_its_inputs_first_so_a_failed_finish_can_be_retried_onc
         .expect("WebCrypto signs");
     let signature = Uint8Array::new(&signature).to_vec();
     ok(pending.finish(&signature, Some(key.pkcs8.clone())));
-    let err = pending
-        .finish(&signature, Some(key.pkcs8.clone()))
-        .expect_err("finished once");
+    let err = JsValue::from(
+        pending
+            .finish(&signature, Some(key.pkcs8.clone()))
+            .expect_err("finished once"),
+    );
     assert!(message(err).contains("already finished"));
-    let err = api::prepare_self_signed(js(r#"{"names": "a.test"}"#), b"not a key")
-        .err()
-        .expect("garbage SPKI");
+    let err = JsValue::from(
+        api::prepare_self_signed(js(r#"{"names": "a.test"}"#), b"not a key")
+            .err()
+            .expect("garbage SPKI"),
+    );
     assert_eq!(get(&err, "field").as_string().as_deref(), Some("key"));
     let wt = api::prepare_web_transport(JsValue::UNDEFINED, &key.spki).expect("P-256 is fine");
     assert!(wt.tbs().length() > 0);
     let rsa = self::key("rsa2048").await;
-    let err = api::prepare_web_transport(JsValue::UNDEFINED, &rsa.spki)
-        .err()
-        .expect("WebTransport is P-256 only");
+    let err = JsValue::from(
+        api::prepare_web_transport(JsValue::UNDEFINED, &rsa.spki)
+            .err()
+            .expect("WebTransport is P-256 only"),
+    );
     assert!(message(err).contains("P-256"));
 }
 
@@ -433,9 +458,11 @@ async fn a_pkcs8_export_that_carries_the_public_key_stands_for_the_whole_key() {
     // WebCrypto writes Ed25519 keys as PKCS#8 v1, without the public key: the SPKI is needed.
     if let Ok(made) = webcrypto_key("ed25519").await {
         let pkcs8 = Uint8Array::new(&get(&made, "pkcs8")).to_vec();
-        let err = api::prepare_self_signed(js(r#"{"names": "a.test"}"#), &pkcs8)
-            .err()
-            .expect("no public key in it");
+        let err = JsValue::from(
+            api::prepare_self_signed(js(r#"{"names": "a.test"}"#), &pkcs8)
+                .err()
+                .expect("no public key in it"),
+        );
         assert_eq!(get(&err, "field").as_string().as_deref(), Some("key"));
         assert!(message(err).contains("SubjectPublicKeyInfo"));
     }

@@ -32,8 +32,8 @@ pub fn strings(value: &JsValue, path: &str) -> Vec<String> {
 }
 
 /// The value of a call that must succeed, or a panic with the thrown error's message.
-pub fn ok(result: Result<JsValue, JsValue>) -> JsValue {
-    result.unwrap_or_else(|e| {
+pub fn ok(result: Result<JsValue, impl Into<JsValue>>) -> JsValue {
+    result.map_err(Into::into).unwrap_or_else(|e: JsValue| {
         let message = get(&e, "message").as_string().unwrap_or_default();
         panic!("unexpected error: {message}")
     })
