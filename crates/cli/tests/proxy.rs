@@ -940,6 +940,80 @@ fn an_upstream_failing_before_it_answers_gets_the_client_a_502_at_once() {
     }
 }
 
+/// curl sending `requests` (path, options) one after another over one connection, each bounded
+/// like [`curl_promptly`].
+fn curl_keep_alive(env: &Env, served: &Served, requests: &[(&str, &[&str])]) -> Output {
+    let resolve = format!("localhost:{}:127.0.0.1", served.port);
+    let ca = env.ca();
+    let mut args: Vec<String> = Vec::new();
+    for (i, (path, extra)) in requests.iter().enumerate() {
+        if i > 0 {
+            args.push("--next".into());
+        }
+        args.extend(
+            ["-sS", "--max-time", "10", "--cacert", ca.to_str().unwrap()].map(String::from),
+        );
+        args.extend(["--resolve".to_owned(), resolve.clone()]);
+        args.extend(extra.iter().map(|a| a.to_string()));
+        args.push(format!("https://localhost:{}{path}", served.port));
+    }
+    Command::new("curl")
+        .args(&args)
+        .current_dir(env.path())
+        .output()
+        .expect("curl runs")
+}
+
+/// curl's write-out for [`curl_keep_alive`]: the status and whether the request needed a new
+/// connection (1) or reused the previous one (0).
+const STATUS_AND_CONNECTS: [&str; 4] = ["-o", "/dev/null", "-w", "%{http_code} %{num_connects}\n"];
+
+#[test]
+fn a_request_that_is_not_idempotent_is_never_sent_twice_when_a_reused_upstream_connection_fails() {
+    let env = Env::new();
+    let up = Upstream::raw(&env);
+    let served = Served::start_with(&env, &["--proxy", &up.url()]);
+    let post = [&STATUS_AND_CONNECTS[..], &["-d", ""]].concat();
+    // The upstream reads the POST on the connection the GET used, then resets it: whether the
+    // app acted on it is unknown, so it is not sent again (RFC 9110 §9.2.2).
+    let out = curl_keep_alive(
+        &env,
+        &served,
+        &[("/ok", &STATUS_AND_CONNECTS), ("/reset", &post)],
+    );
+    assert_eq!(
+        text(&out),
+        "200 1\n502 0\n",
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let seen = up.seen();
+    assert_eq!(seen.matches("POST /reset ").count(), 1, "{seen}");
+}
+
+#[test]
+fn an_idempotent_request_is_sent_again_on_a_fresh_connection_when_a_reused_one_drops_it() {
+    let env = Env::new();
+    let up = Upstream::raw(&env);
+    let served = Served::start_with(&env, &["--proxy", &up.url()]);
+    let out = curl_keep_alive(
+        &env,
+        &served,
+        &[
+            ("/ok", &STATUS_AND_CONNECTS),
+            ("/fresh-only", &STATUS_AND_CONNECTS),
+        ],
+    );
+    assert_eq!(
+        text(&out),
+        "200 1\n200 0\n",
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let seen = up.seen();
+    assert_eq!(seen.matches("GET /fresh-only ").count(), 2, "{seen}");
+}
+
 #[test]
 fn a_response_delimited_by_the_upstreams_close_reaches_the_client_whole_and_ends() {
     let env = Env::new();

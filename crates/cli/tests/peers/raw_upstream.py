@@ -11,6 +11,8 @@ import time
 
 LOG = sys.argv[1]
 LOCK = threading.Lock()
+# Per connection thread: how many requests it had read before the current one.
+CONNECTION = threading.local()
 # How long a connection is held open after a reply that does not end it.
 HOLD = 120
 
@@ -96,6 +98,21 @@ def chunked(conn, head, rest):
     return True
 
 
+def ok(conn, head, rest):
+    """Answers `ok`, keeping the connection for more requests."""
+    conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+    return True
+
+
+def fresh_only(conn, head, rest):
+    """Answers like /ok on a new connection; on one that served a request before, hangs up
+    without answering (as an upstream whose keep-alive timeout ends just as a request comes)."""
+    if CONNECTION.served:
+        conn.close()
+        return False
+    return ok(conn, head, rest)
+
+
 # What /chunked sends; the tests build the same bytes.
 CHUNKED_BODY = b"".join(b"chunked line %d\n" % i for i in range(20000))
 
@@ -110,11 +127,14 @@ BEHAVIOURS = {
     "/continue": always_continue,
     "/echo-head": echo_head,
     "/chunked": chunked,
+    "/ok": ok,
+    "/fresh-only": fresh_only,
 }
 
 
 def serve(conn):
     buf = b""
+    CONNECTION.served = 0
     with conn:
         while True:
             while b"\r\n\r\n" not in buf:
@@ -129,6 +149,7 @@ def serve(conn):
             path = head.split(b" ")[1].decode().split("?")[0]
             if not BEHAVIOURS[path](conn, head, buf):
                 return
+            CONNECTION.served += 1
 
 
 listener = socket.socket()

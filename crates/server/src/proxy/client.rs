@@ -102,6 +102,9 @@ struct Exchange {
     body_ready: usize,
     /// Some of the body was written (the request can no longer be retried).
     body_started: bool,
+    /// The method is idempotent (RFC 9110 §9.2.2): the request may be sent again when it is
+    /// unknown whether the upstream acted on it.
+    idempotent: bool,
     head_only: bool,
     upgrade: bool,
     /// The client speaks HTTP/1.0: no interim (1xx) responses go to it.
@@ -312,6 +315,10 @@ impl Proxy {
                     rewrite_host: shared.rewrite_host,
                 };
                 let forwarded = forward::request(req, &framing, &hop, &mut self.send);
+                let idempotent = matches!(
+                    req.method,
+                    Some("GET" | "HEAD" | "OPTIONS" | "TRACE" | "PUT" | "DELETE")
+                );
                 match self.connect(origin, 0) {
                     Ok((up, addr, pooled)) => {
                         self.state = State::Forward(Exchange {
@@ -324,6 +331,7 @@ impl Proxy {
                             body: forwarded.body,
                             body_ready: 0,
                             body_started: false,
+                            idempotent,
                             head_only: forwarded.head_only,
                             upgrade: forwarded.upgrade.is_some(),
                             http10,
@@ -443,7 +451,8 @@ impl Proxy {
     }
 
     /// Ends the exchange after `failure`: a page if the client has no answer yet (after one
-    /// retry on a fresh connection where that is safe), else a close.
+    /// retry on a fresh connection where that is safe: nothing came back, and either nothing of
+    /// the request went out or its method is idempotent), else a close.
     fn fail(&mut self, failure: Failure) {
         let State::Forward(ex) = &mut self.state else {
             return;
@@ -459,8 +468,9 @@ impl Proxy {
         };
         if !ex.answered && !ex.body_started && self.resp_head.bytes().is_empty() {
             // A connection that never connected may have another address; a pooled one may have
-            // been closed by the upstream while idle: the request was not seen, so send it again.
-            let next = if ex.pooled {
+            // been closed by the upstream while idle. Once the request went out on it, whether
+            // the upstream acted on it is unknown: only an idempotent one is sent again.
+            let next = if ex.pooled && (ex.sent == 0 || ex.idempotent) {
                 Some(0)
             } else if ex.sent == 0 && ex.addr + 1 < ex.origin.addrs.len() {
                 Some(ex.addr + 1)
