@@ -928,7 +928,7 @@ fn an_upstream_failing_before_it_answers_gets_the_client_a_502_at_once() {
     let env = Env::new();
     let up = Upstream::raw(&env);
     let served = Served::start_with(&env, &["--proxy", &up.url()]);
-    for path in ["/close", "/reset", "/garbage", "/switch"] {
+    for path in ["/close", "/reset", "/garbage", "/switch", "/partial-head"] {
         let out = curl_promptly(&env, &served, path, &["-i"]);
         let page = text(&out);
         assert!(

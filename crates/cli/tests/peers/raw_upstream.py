@@ -113,6 +113,12 @@ def fresh_only(conn, head, rest):
     return ok(conn, head, rest)
 
 
+def partial_head(conn, head, rest):
+    """Sends part of a response head, then hangs up."""
+    conn.sendall(b"HTTP/1.1 200 OK\r\nX: y\r\n")
+    conn.close()
+
+
 # What /chunked sends; the tests build the same bytes.
 CHUNKED_BODY = b"".join(b"chunked line %d\n" % i for i in range(20000))
 
@@ -129,6 +135,7 @@ BEHAVIOURS = {
     "/chunked": chunked,
     "/ok": ok,
     "/fresh-only": fresh_only,
+    "/partial-head": partial_head,
 }
 
 

@@ -596,25 +596,39 @@ impl Proxy {
         if ex.sent_at == Some(self.now) {
             return Ok(());
         }
-        if self.resp_head.bytes().len() >= MAX_RESPONSE_HEAD {
-            return Err(Failure::Upstream(format!(
-                "the upstream's response head is over {MAX_RESPONSE_HEAD} bytes"
-            )));
+        // Read until the socket has nothing more or a head goes out: no readiness event reports
+        // bytes, or the close, left unread.
+        let start = out.len();
+        loop {
+            let State::Forward(ex) = &mut self.state else {
+                return Ok(());
+            };
+            if ex.response.is_some() || out.len() > start {
+                return Ok(());
+            }
+            if self.resp_head.bytes().len() >= MAX_RESPONSE_HEAD {
+                return Err(Failure::Upstream(format!(
+                    "the upstream's response head is over {MAX_RESPONSE_HEAD} bytes"
+                )));
+            }
+            let read = read_some(&mut ex.up, self.resp_head.spare(HEAD_READ));
+            let n = match read {
+                Ok(Some(n)) => n,
+                Ok(None) => return Ok(()),
+                Err(e) => return Err(Failure::Upstream(describe(&e))),
+            };
+            self.resp_head.filled(n);
+            ex.last_io = self.now;
+            if n == 0 {
+                let why = if self.resp_head.bytes().is_empty() {
+                    "the upstream closed the connection without answering"
+                } else {
+                    "the upstream closed the connection in the middle of the response head"
+                };
+                return Err(Failure::Upstream(why.into()));
+            }
+            self.parse_response(out)?;
         }
-        let read = read_some(&mut ex.up, self.resp_head.spare(HEAD_READ));
-        let n = match read {
-            Ok(Some(n)) => n,
-            Ok(None) => return Ok(()),
-            Err(e) => return Err(Failure::Upstream(describe(&e))),
-        };
-        self.resp_head.filled(n);
-        ex.last_io = self.now;
-        if n == 0 {
-            return Err(Failure::Upstream(
-                "the upstream closed the connection without answering".into(),
-            ));
-        }
-        self.parse_response(out)
     }
 
     /// Forwards every complete response head in `resp_head` (1xx ones, then the final one).
