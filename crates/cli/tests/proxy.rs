@@ -1015,6 +1015,47 @@ fn an_idempotent_request_is_sent_again_on_a_fresh_connection_when_a_reused_one_d
 }
 
 #[test]
+fn bytes_an_idle_upstream_connection_sends_unasked_never_answer_the_next_request() {
+    let env = Env::new();
+    let up = Upstream::raw(&env);
+    let served = Served::start_with(&env, &["--proxy", &up.url()]);
+    // Each first request is answered, then its upstream connection, kept for the client's next
+    // request, receives more: a second response, or a body after the answer to a HEAD. Once
+    // the upstream has sent those bytes, the client asks again on the same connection.
+    let script = format!(
+        "import http.client, ssl, time\n\
+         ctx = ssl.create_default_context(cafile={ca:?})\n\
+         for method, path in [('GET', '/late'), ('HEAD', '/head-then-body')]:\n\
+         \x20   c = http.client.HTTPSConnection('localhost', {port}, context=ctx, timeout=20)\n\
+         \x20   c.request(method, path)\n\
+         \x20   r = c.getresponse()\n\
+         \x20   first = r.read()\n\
+         \x20   for i in range(400):\n\
+         \x20       if ('late sent ' + path).encode() in open({log:?}, 'rb').read(): break\n\
+         \x20       time.sleep(0.05)\n\
+         \x20   c.request('GET', '/ok')\n\
+         \x20   r = c.getresponse()\n\
+         \x20   print(method, path, first, r.status, r.read())\n",
+        ca = env.ca().to_str().unwrap(),
+        port = served.port,
+        log = up.log.to_str().unwrap(),
+    );
+    let out = Command::new("python3")
+        .args(["-c", &script])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        text(&out),
+        "GET /late b'ok' 200 b'ok'\nHEAD /head-then-body b'' 200 b'ok'\n"
+    );
+}
+
+#[test]
 fn a_response_delimited_by_the_upstreams_close_reaches_the_client_whole_and_ends() {
     let env = Env::new();
     let up = Upstream::raw(&env);

@@ -119,6 +119,31 @@ def partial_head(conn, head, rest):
     conn.close()
 
 
+def late(conn, head, rest):
+    """Answers `ok`, then a moment later a second response nobody asked for; keeps the
+    connection. Logs `late sent PATH` once those bytes are out."""
+    conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+    time.sleep(0.3)
+    conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 7\r\n\r\nINJECTD")
+    return sent_late(head)
+
+
+def head_then_body(conn, head, rest):
+    """Answers a HEAD request with a head announcing a body, then a moment later sends that
+    body anyway; keeps the connection. Logs `late sent PATH` once the body is out."""
+    body = b"<html>the first answer</html>"
+    conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: %d\r\n\r\n" % len(body))
+    time.sleep(0.3)
+    conn.sendall(body)
+    return sent_late(head)
+
+
+def sent_late(head):
+    with LOCK, open(LOG, "ab") as f:
+        f.write(b"late sent " + head.split(b" ")[1] + b"\n")
+    return True
+
+
 # What /chunked sends; the tests build the same bytes.
 CHUNKED_BODY = b"".join(b"chunked line %d\n" % i for i in range(20000))
 
@@ -136,6 +161,8 @@ BEHAVIOURS = {
     "/ok": ok,
     "/fresh-only": fresh_only,
     "/partial-head": partial_head,
+    "/late": late,
+    "/head-then-body": head_then_body,
 }
 
 

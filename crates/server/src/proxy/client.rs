@@ -58,8 +58,8 @@ pub(crate) struct Proxy {
     resp_head: Head,
     state: State,
     /// The upstream connection this client used last, idle since then: its next request takes
-    /// it first (already watched under this connection's token), and the shared pool gets it
-    /// when this connection ends.
+    /// it first if it still looks idle and open (it is already watched under this connection's
+    /// token), and the shared pool gets it when this connection ends.
     kept: Option<(Upstream, Instant)>,
     /// No request after the current one: close once it is answered.
     close: bool,
@@ -407,7 +407,9 @@ impl Proxy {
         let shared = &self.shared;
         if from == 0 {
             if let Some((up, since)) = self.kept.take() {
-                let fresh = self.now.saturating_duration_since(since) < MAX_IDLE;
+                // Bytes the upstream sent since its last answer would read as the next one.
+                let fresh =
+                    self.now.saturating_duration_since(since) < MAX_IDLE && up.idle_and_open();
                 match origin.addrs.iter().position(|a| *a == up.addr) {
                     Some(i) if fresh => return Ok((up, i, true)),
                     _ if fresh => {
