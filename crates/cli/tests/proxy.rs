@@ -399,30 +399,7 @@ fn python_raw(env: &Env, served: &Served, raw: &str) -> String {
 
 /// [`python_raw`] with `name` as the TLS server name.
 fn python_raw_to(env: &Env, served: &Served, name: &str, raw: &str) -> String {
-    let script = format!(
-        "import socket, ssl, sys\n\
-         ctx = ssl.create_default_context(cafile={ca:?})\n\
-         s = ctx.wrap_socket(socket.create_connection(('127.0.0.1', {port}), timeout=20), server_hostname={name:?})\n\
-         s.sendall({raw:?}.encode())\n\
-         out = b''\n\
-         while True:\n\
-         \x20   data = s.recv(65536)\n\
-         \x20   if not data: break\n\
-         \x20   out += data\n\
-         sys.stdout.write(out.decode('latin-1'))\n",
-        ca = env.ca().to_str().unwrap(),
-        port = served.port
-    );
-    let out = Command::new("python3")
-        .args(["-c", &script])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    text(&out)
+    served.python_raw(env, name, raw.as_bytes())
 }
 
 #[test]
@@ -1136,6 +1113,28 @@ fn transfer_codings_that_do_not_frame_a_request_are_refused() {
             answer.starts_with("HTTP/1.1 400 Bad Request\r\n"),
             "{raw:?} got {answer:?}"
         );
+    }
+    assert_eq!(up.seen(), "");
+}
+
+#[test]
+fn transfer_codings_with_whitespace_other_than_sp_or_htab_are_refused_before_anything_is_forwarded()
+{
+    let env = Env::new();
+    let up = Upstream::raw(&env);
+    let served = Served::start_with(&env, &["--proxy", &up.url()]);
+    // Rust's str::trim would read each as ending in chunked; werkzeug reads no body.
+    for te in ["chunked\u{a0}", "\u{85}chunked", "gzip, chunked\u{3000}"] {
+        let raw = format!(
+            "POST /echo-head HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: {te}\r\n\r\n\
+             5\r\nhello\r\n0\r\n\r\nGET /echo-head?smuggled HTTP/1.1\r\nHost: localhost\r\n\r\n"
+        );
+        let answer = python_raw(&env, &served, &raw);
+        assert!(
+            answer.starts_with("HTTP/1.1 400 Bad Request\r\n"),
+            "{te:?} got {answer:?}"
+        );
+        assert_eq!(answer.matches("HTTP/1.1 ").count(), 1, "{answer}");
     }
     assert_eq!(up.seen(), "");
 }

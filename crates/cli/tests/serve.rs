@@ -659,3 +659,21 @@ fn on_demand_never_issues_outside_the_ca_name_constraints() {
         .collect();
     assert!(kept.is_empty(), "{kept:?}");
 }
+
+#[test]
+fn transfer_codings_with_whitespace_other_than_sp_or_htab_are_refused_and_the_connection_closed() {
+    let env = Env::new();
+    let served = Served::start(&env, &[]);
+    for te in ["chunked\u{a0}", "\u{85}chunked", "gzip, chunked\u{3000}"] {
+        let raw = format!(
+            "POST /index.html HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: {te}\r\n\r\n\
+             5\r\nhello\r\n0\r\n\r\nGET /index.html HTTP/1.1\r\nHost: localhost\r\n\r\n"
+        );
+        let answer = served.python_raw(&env, "localhost", raw.as_bytes());
+        assert!(
+            answer.starts_with("HTTP/1.1 400 Bad Request\r\n"),
+            "{te:?} got {answer:?}"
+        );
+        assert_eq!(answer.matches("HTTP/1.1 ").count(), 1, "{answer}");
+    }
+}

@@ -435,7 +435,7 @@ impl RequestHead {
     /// about where the request ends.
     pub(crate) fn check(headers: &[httparse::Header<'_>]) -> Result<RequestHead, String> {
         let mut head = RequestHead::default();
-        let mut codings: Option<String> = None;
+        let mut coded = false;
         for h in headers {
             let name = h.name;
             if name.eq_ignore_ascii_case("content-length") {
@@ -445,13 +445,7 @@ impl RequestHead {
                 }
                 head.length = Some(value);
             } else if name.eq_ignore_ascii_case("transfer-encoding") {
-                let value =
-                    std::str::from_utf8(h.value).map_err(|_| "invalid Transfer-Encoding")?;
-                let all = codings.get_or_insert_with(String::new);
-                if !all.is_empty() {
-                    all.push(',');
-                }
-                all.push_str(value);
+                coded = true;
             } else if name.eq_ignore_ascii_case("host") {
                 if head.has_host {
                     return Err("more than one Host field".into());
@@ -461,22 +455,38 @@ impl RequestHead {
                 head.close |= has_token(h.value, "close");
             }
         }
-        if let Some(codings) = codings {
+        if coded {
             if head.length.is_some() {
                 return Err("both Content-Length and Transfer-Encoding".into());
             }
-            let mut list = codings.split(',').map(str::trim).rev();
+            let shown = || {
+                let fields: Vec<_> = headers
+                    .iter()
+                    .filter(|h| h.name.eq_ignore_ascii_case("transfer-encoding"))
+                    .map(|h| String::from_utf8_lossy(h.value))
+                    .collect();
+                fields.join(",")
+            };
+            let Some(codings) = transfer_codings(headers) else {
+                return Err(format!(
+                    "Transfer-Encoding {:?} is not a list of tokens separated by commas",
+                    shown()
+                ));
+            };
+            let mut list = codings.rev();
             if !list
                 .next()
-                .is_some_and(|c| c.eq_ignore_ascii_case("chunked"))
+                .is_some_and(|c| c.eq_ignore_ascii_case(b"chunked"))
             {
                 return Err(format!(
-                    "Transfer-Encoding {codings:?} does not end in chunked"
+                    "Transfer-Encoding {:?} does not end in chunked",
+                    shown()
                 ));
             }
-            if list.any(|c| c.eq_ignore_ascii_case("chunked")) {
+            if list.any(|c| c.eq_ignore_ascii_case(b"chunked")) {
                 return Err(format!(
-                    "Transfer-Encoding {codings:?} applies chunked more than once"
+                    "Transfer-Encoding {:?} applies chunked more than once",
+                    shown()
                 ));
             }
             head.chunked = true;
@@ -526,7 +536,7 @@ pub(crate) fn handler_response(
 /// A Content-Length value: RFC 9110 §8.6's `1*DIGIT` and nothing else (Rust's integer parsing
 /// would also take `+5`, which other parsers read differently or refuse).
 pub(crate) fn content_length(value: &[u8]) -> Option<u64> {
-    let digits = value.trim_ascii();
+    let digits = trim_ows(value);
     if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
         return None;
     }
@@ -537,7 +547,38 @@ pub(crate) fn content_length(value: &[u8]) -> Option<u64> {
 pub(crate) fn has_token(value: &[u8], token: &str) -> bool {
     value
         .split(|&b| b == b',')
-        .any(|t| t.trim_ascii().eq_ignore_ascii_case(token.as_bytes()))
+        .any(|t| trim_ows(t).eq_ignore_ascii_case(token.as_bytes()))
+}
+
+/// The transfer codings of all Transfer-Encoding fields in `headers`, as one list (RFC 9110
+/// §5.3, §10.1.4), empty elements left out (§5.6.1); `None` unless every element is a token
+/// (§5.6.2) with only SP or HTAB around it: anything else, such as `chunked` followed by U+00A0,
+/// is read as `chunked` by some parsers and not by others.
+pub(crate) fn transfer_codings<'a>(
+    headers: &'a [httparse::Header<'_>],
+) -> Option<impl DoubleEndedIterator<Item = &'a [u8]> + Clone> {
+    let list = headers
+        .iter()
+        .filter(|h| h.name.eq_ignore_ascii_case("transfer-encoding"))
+        .flat_map(|h| h.value.split(|&b| b == b','))
+        .map(trim_ows)
+        .filter(|c| !c.is_empty());
+    list.clone()
+        .all(|c| c.iter().all(|&b| is_tchar(b)))
+        .then_some(list)
+}
+
+/// `value` without the optional whitespace (SP and HTAB, RFC 9110 §5.6.3) around it.
+fn trim_ows(value: &[u8]) -> &[u8] {
+    let ows = |b: &u8| *b == b' ' || *b == b'\t';
+    let start = value.iter().position(|b| !ows(b)).unwrap_or(value.len());
+    let end = value.iter().rposition(|b| !ows(b)).map_or(start, |i| i + 1);
+    &value[start..end]
+}
+
+/// Whether `b` may appear in a token (RFC 9110 §5.6.2).
+fn is_tchar(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
 }
 
 /// A request target as origin-form writes it: `path` then `query`; and the authority of an
@@ -609,7 +650,38 @@ pub(crate) fn reason(status: u16) -> &'static str {
 
 #[cfg(test)]
 mod tests {
-    use super::{origin_form, same_origin_slash_form};
+    use super::{content_length, origin_form, same_origin_slash_form, RequestHead};
+
+    #[test]
+    fn a_transfer_coding_list_is_tokens_separated_by_commas_and_sp_or_htab() {
+        let check = |te: &[u8]| {
+            let headers = [httparse::Header {
+                name: "Transfer-Encoding",
+                value: te,
+            }];
+            RequestHead::check(&headers).map(|h| h.chunked)
+        };
+        for te in [&b"chunked"[..], b" gzip ,\tChunked\t", b"gzip,,chunked"] {
+            assert_eq!(check(te), Ok(true), "{te:?}");
+        }
+        for te in [
+            &b"chunked\xc2\xa0"[..],
+            b"\xc2\x85chunked",
+            b"gzip, chunked\xe3\x80\x80",
+            b"\"chunked\"",
+            b"gzip;q=1, chunked",
+            b"",
+        ] {
+            assert!(check(te).is_err(), "{te:?}");
+        }
+    }
+
+    #[test]
+    fn content_length_takes_only_sp_or_htab_around_its_digits() {
+        assert_eq!(content_length(b" \t5\t "), Some(5));
+        assert_eq!(content_length(b"5\xc2\xa0"), None);
+        assert_eq!(content_length(b"\x0c5"), None);
+    }
 
     #[test]
     fn directory_redirects_never_leave_the_origin() {

@@ -125,6 +125,36 @@ impl Served {
         format!("localhost:{}:127.0.0.1", self.port)
     }
 
+    /// Sends the bytes `raw` over TLS (to the server name `name`) with Python's ssl module and
+    /// returns everything the server answers until it closes, as Latin-1.
+    pub fn python_raw(&self, env: &Env, name: &str, raw: &[u8]) -> String {
+        let hex: String = raw.iter().map(|b| format!("{b:02x}")).collect();
+        let script = format!(
+            "import socket, ssl, sys\n\
+             ctx = ssl.create_default_context(cafile={ca:?})\n\
+             s = ctx.wrap_socket(socket.create_connection(('127.0.0.1', {port}), timeout=20), server_hostname={name:?})\n\
+             s.sendall(bytes.fromhex({hex:?}))\n\
+             out = b''\n\
+             while True:\n\
+             \x20   data = s.recv(65536)\n\
+             \x20   if not data: break\n\
+             \x20   out += data\n\
+             sys.stdout.write(out.decode('latin-1'))\n",
+            ca = env.ca().to_str().unwrap(),
+            port = self.port
+        );
+        let out = std::process::Command::new("python3")
+            .args(["-c", &script])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
     /// Sends SIGTERM and waits (bounded) for the exit status.
     pub fn terminate(mut self, within: Duration) -> std::process::ExitStatus {
         let pid = self.child.id().to_string();

@@ -4,7 +4,7 @@
 use std::io::Write;
 use std::net::SocketAddr;
 
-use crate::http::{content_length, has_token, origin_form, RequestHead};
+use crate::http::{content_length, has_token, origin_form, transfer_codings, RequestHead};
 
 use super::body::Body;
 
@@ -166,7 +166,9 @@ pub(crate) fn request(
     out.extend_from_slice(b";proto=https\r\n");
     let body = if framing.chunked {
         // Codings before chunked pass on, like the body they describe.
-        codings(req.headers, out);
+        if let Some(list) = transfer_codings(req.headers) {
+            codings(list, out);
+        }
         Body::chunked()
     } else {
         let n = framing.length.unwrap_or(0);
@@ -273,21 +275,22 @@ pub(crate) fn response(
             upgrade = Some(h.value);
         }
     }
+    let list = transfer_codings(res.headers)
+        .ok_or("the upstream sent a Transfer-Encoding that is not a list of tokens")?;
     let chunked = coded
-        && coding_list(res.headers)
-            .last()
+        && list
+            .clone()
+            .next_back()
             .is_some_and(|c| c.eq_ignore_ascii_case(b"chunked"));
     let no_body = head_only || status < 200 || status == 204 || status == 304;
     let decode = asked.http10 && coded && !no_body;
-    let mut list = coding_list(res.headers);
-    let only_chunked = list
+    let mut rest = list.clone();
+    let only_chunked = rest
         .next()
         .is_some_and(|c| c.eq_ignore_ascii_case(b"chunked"))
-        && list.next().is_none();
+        && rest.next().is_none();
     if decode && !only_chunked {
-        let list: Vec<_> = coding_list(res.headers)
-            .map(String::from_utf8_lossy)
-            .collect();
+        let list: Vec<_> = list.map(String::from_utf8_lossy).collect();
         return Err(format!(
             "the upstream answered an HTTP/1.0 request with Transfer-Encoding: {}, which an HTTP/1.0 client cannot read",
             list.join(", ")
@@ -323,7 +326,7 @@ pub(crate) fn response(
     if coded {
         // Any transfer coding overrides Content-Length (RFC 9112 §6.3), which must not pass on.
         if !no_body && !decode {
-            codings(res.headers, out);
+            codings(list, out);
         }
     } else if let Some(n) = length.filter(|_| status >= 200 && status != 204) {
         let _ = write!(out, "Content-Length: {n}\r\n");
@@ -345,21 +348,9 @@ pub(crate) fn response(
     })
 }
 
-/// The transfer codings of all Transfer-Encoding fields in `headers`, as one list (RFC 9110
-/// §5.3), empty elements left out (§5.6.1).
-fn coding_list<'a>(headers: &'a [httparse::Header<'_>]) -> impl Iterator<Item = &'a [u8]> {
-    headers
-        .iter()
-        .filter(|h| h.name.eq_ignore_ascii_case("transfer-encoding"))
-        .flat_map(|h| h.value.split(|&b| b == b','))
-        .map(<[u8]>::trim_ascii)
-        .filter(|c| !c.is_empty())
-}
-
-/// Appends one Transfer-Encoding field with the codings of `headers` in a form no recipient
+/// Appends one Transfer-Encoding field with the codings in `list` in a form no recipient
 /// reads differently (nothing when there are none).
-fn codings(headers: &[httparse::Header<'_>], out: &mut Vec<u8>) {
-    let mut list = coding_list(headers);
+fn codings<'a>(mut list: impl Iterator<Item = &'a [u8]>, out: &mut Vec<u8>) {
     let Some(first) = list.next() else {
         return;
     };
@@ -563,9 +554,25 @@ mod tests {
     }
 
     #[test]
+    fn an_upstream_transfer_coding_that_is_not_a_token_is_refused() {
+        for te in [&b"chunked\xc2\xa0"[..], b"?chunked", b"gzip;x=1, chunked"] {
+            let mut raw = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: ".to_vec();
+            raw.extend_from_slice(te);
+            raw.extend_from_slice(b"\r\n\r\n");
+            let mut headers = [httparse::EMPTY_HEADER; 4];
+            let mut res = httparse::Response::new(&mut headers);
+            res.parse(&raw).unwrap();
+            assert!(
+                response(&res, Asked::default(), &mut Vec::new()).is_err(),
+                "{te:?}"
+            );
+        }
+    }
+
+    #[test]
     fn content_length_beside_any_transfer_coding_is_not_passed_on() {
         let (head, a) = answer(
-            b"HTTP/1.1 200 OK\r\nContent-Length: 4\r\nTransfer-Encoding: ?chunked\r\n\r\n",
+            b"HTTP/1.1 200 OK\r\nContent-Length: 4\r\nTransfer-Encoding: x-chunked\r\n\r\n",
             false,
         );
         assert_eq!(a.body, Some(Body::UntilClose));
