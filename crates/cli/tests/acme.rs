@@ -412,6 +412,69 @@ fn a_challenge_target_nothing_listens_on_fails_as_a_connection_problem() {
     );
 }
 
+/// A tls-alpn-01 target that answers every ClientHello with the header of a 16 KiB handshake
+/// record, then one byte of it every half second for about a minute; it exits after 90 s
+/// without a connection.
+const DRIP_TLS: &str = r#"
+import socket, threading, time
+listener = socket.socket()
+listener.bind(("127.0.0.1", 0))
+listener.listen(8)
+listener.settimeout(90)
+print(listener.getsockname()[1], flush=True)
+def drip(conn):
+    try:
+        conn.recv(4096)
+        conn.sendall(b"\x16\x03\x03\x40\x00")
+        for _ in range(120):
+            conn.sendall(b"\x02")
+            time.sleep(0.5)
+    except OSError:
+        pass
+    conn.close()
+try:
+    while True:
+        conn, _ = listener.accept()
+        threading.Thread(target=drip, args=(conn,), daemon=True).start()
+except socket.timeout:
+    pass
+"#;
+
+#[test]
+fn a_tls_alpn_01_target_that_drips_its_handshake_fails_at_the_deadline_naming_the_timeout() {
+    let env = Env::new();
+    let mut target = Command::new("python3")
+        .args(["-c", DRIP_TLS])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("python3 runs");
+    let mut port = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(target.stdout.take().unwrap()),
+        &mut port,
+    )
+    .unwrap();
+    let served = Served::start(&env, &["--acme", "--acme-tls-port", port.trim()]);
+    let out = lego_command(&env, &served, "drip.localhost", "tls", free_port())
+        .output()
+        .expect("lego");
+    let _ = target.kill();
+    let _ = target.wait();
+    let text = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success(),
+        "a dripping target passed tls-alpn-01"
+    );
+    assert!(
+        text.contains(":error:connection")
+            && !text.contains(":error:tls")
+            && text.contains("timed out")
+            && text.contains("within 10 s"),
+        "{text}"
+    );
+}
+
 /// A tls-alpn-01 target that is not TLS: it answers every connection with an HTTP error and
 /// closes; it exits after 90 s without a connection.
 const NOT_TLS: &str = r#"

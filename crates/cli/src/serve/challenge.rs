@@ -390,13 +390,30 @@ fn tls_alpn_01(v: &Validation, port: u16, check: Check<'_>) -> Result<(), Failed
         .map_err(|e| tls(format!("cannot start TLS: {e}")))?;
     let mut stream = connect(&v.name, port, check)?;
     let target = format!("{}:{port}", v.name);
+    // Each read and write is bounded by the time left (rustls' complete_io would keep reading
+    // a record a target drips a byte at a time).
     while session.is_handshaking() {
         deadline.bound(&stream, &target)?;
-        match session.complete_io(&mut stream) {
+        let io = if session.wants_write() {
+            session.write_tls(&mut stream)
+        } else {
+            session.read_tls(&mut stream)
+        };
+        match io {
+            Ok(0) => {
+                return Err(tls(format!(
+                    "TLS handshake with {target} failed: it closed the connection"
+                )))
+            }
             Ok(_) => {}
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
             Err(e) if timed_out(&e) => deadline.left(&target).map(|_| ())?,
             Err(e) => return Err(tls(format!("TLS handshake with {target} failed: {e}"))),
+        }
+        if let Err(e) = session.process_new_packets() {
+            // The alert saying why, if the target still listens.
+            let _ = session.write_tls(&mut stream);
+            return Err(tls(format!("TLS handshake with {target} failed: {e}")));
         }
     }
     if session.alpn_protocol() != Some(ACME_TLS_1) {
