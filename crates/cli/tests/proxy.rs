@@ -235,6 +235,15 @@ fn forwarding_fields_a_client_sends_are_replaced_so_it_cannot_spoof_its_address(
             "X-Forwarded-Proto: http",
             "-H",
             "X-Forwarded-Host: admin.internal",
+            // Read before X-Forwarded-For by chi's RealIP and others.
+            "-H",
+            "X-Real-IP: 1.2.3.4",
+            "-H",
+            "True-Client-IP: 1.2.3.4",
+            "-H",
+            "CF-Connecting-IP: 1.2.3.4",
+            "-H",
+            "X-Client-IP: 1.2.3.4",
         ],
     );
     assert!(
@@ -251,11 +260,17 @@ fn forwarding_fields_a_client_sends_are_replaced_so_it_cannot_spoof_its_address(
             let name = h[0].as_str().unwrap().to_ascii_lowercase();
             (name, h[1].as_str().unwrap().to_owned())
         })
-        .filter(|(name, _)| name.starts_with("x-forwarded-") || name == "forwarded")
+        .filter(|(name, value)| {
+            name.starts_with("x-forwarded-")
+                || name.ends_with("-ip")
+                || name == "forwarded"
+                || value.contains("1.2.3.4")
+        })
         .collect();
     let host = format!("localhost:{}", served.port);
     let expected = [
         ("x-forwarded-for", "127.0.0.1".to_owned()),
+        ("x-real-ip", "127.0.0.1".to_owned()),
         ("x-forwarded-proto", "https".to_owned()),
         ("x-forwarded-host", host.clone()),
         (

@@ -20,6 +20,22 @@ const HOP_BY_HOP: [&str; 7] = [
     "upgrade",
 ];
 
+/// Fields in which a client could name its address, scheme or host to the app: never passed on.
+/// The proxy sets the first five itself; the others are set by CDNs in front of an app, which
+/// this proxy is not.
+const CLIENT_CLAIMS: [&str; 10] = [
+    "x-forwarded-for",
+    "x-real-ip",
+    "x-forwarded-proto",
+    "x-forwarded-host",
+    "forwarded",
+    "true-client-ip",
+    "cf-connecting-ip",
+    "x-client-ip",
+    "x-cluster-client-ip",
+    "fastly-client-ip",
+];
+
 /// What the client asked for, as far as forwarding it goes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Forwarded {
@@ -128,11 +144,8 @@ pub(crate) fn request(
                 field(out, name.as_bytes(), host);
             }
             continue;
-        } else if name.eq_ignore_ascii_case("x-forwarded-for")
-            || name.eq_ignore_ascii_case("forwarded")
-            || name.eq_ignore_ascii_case("content-length")
-            || name.eq_ignore_ascii_case("x-forwarded-proto")
-            || name.eq_ignore_ascii_case("x-forwarded-host")
+        } else if name.eq_ignore_ascii_case("content-length")
+            || CLIENT_CLAIMS.iter().any(|c| name.eq_ignore_ascii_case(c))
             || dropped(name, connection)
         {
             continue;
@@ -151,6 +164,8 @@ pub(crate) fn request(
     // The client's own forwarding fields are replaced, never extended: it could name any
     // address (as Caddy does with no trusted proxies).
     out.extend_from_slice(b"X-Forwarded-For: ");
+    out.extend_from_slice(hop.client.ip.as_bytes());
+    out.extend_from_slice(b"\r\nX-Real-IP: ");
     out.extend_from_slice(hop.client.ip.as_bytes());
     out.extend_from_slice(b"\r\nX-Forwarded-Proto: https\r\n");
     if !host.is_empty() {
@@ -421,6 +436,7 @@ mod tests {
         let (head, _) = forward(
             b"POST / HTTP/1.1\r\nHost: app.localhost:8443\r\nX-Forwarded-For: 10.0.0.1\r\n\
               X-Forwarded-Proto: http\r\nForwarded: for=10.0.0.1\r\nX-Forwarded-Host: evil\r\n\
+              X-Real-IP: 10.0.0.1\r\nTrue-Client-IP: 10.0.0.1\r\nCF-Connecting-IP: 10.0.0.1\r\n\
               Content-Length: 3\r\n\r\n",
             true,
         );
@@ -430,6 +446,7 @@ mod tests {
             "{head}"
         );
         assert!(head.contains("X-Forwarded-For: 192.0.2.7\r\n"));
+        assert!(head.contains("X-Real-IP: 192.0.2.7\r\n"));
         assert!(head.contains("X-Forwarded-Proto: https\r\n"));
         assert!(!head.contains("X-Forwarded-Proto: http\r\n"));
         assert!(head.contains("X-Forwarded-Host: app.localhost:8443\r\n"));
