@@ -336,6 +336,36 @@ fn a_challenge_that_hangs_does_not_stop_the_server_from_answering() {
     assert!(text.contains(":error:connection"), "{text}");
 }
 
+/// Runs lego for `domain` against a serve whose `kind` challenge ("http" or "tls") goes to a
+/// Python validation target (`script` prints its port, then serves); whether lego succeeded, and
+/// what it said.
+fn lego_against_target(script: &str, domain: &str, kind: &str) -> (bool, String) {
+    let env = Env::new();
+    let mut target = Command::new("python3")
+        .args(["-c", script])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("python3 runs");
+    let mut port = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(target.stdout.take().unwrap()),
+        &mut port,
+    )
+    .unwrap();
+    let flag = format!("--acme-{kind}-port");
+    let served = Served::start(&env, &["--acme", &flag, port.trim()]);
+    let out = lego_command(&env, &served, domain, kind, free_port())
+        .output()
+        .expect("lego");
+    let _ = target.kill();
+    let _ = target.wait();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
 /// A validation target that answers every connection one byte every half second (a status line,
 /// then a header that never ends), for about a minute; it exits after 90 s without a connection.
 const DRIP: &str = r#"
@@ -363,30 +393,8 @@ except socket.timeout:
 
 #[test]
 fn a_challenge_target_that_drips_bytes_fails_at_the_deadline_naming_the_timeout() {
-    let env = Env::new();
-    let mut target = Command::new("python3")
-        .args(["-c", DRIP])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("python3 runs");
-    let mut port = String::new();
-    std::io::BufRead::read_line(
-        &mut std::io::BufReader::new(target.stdout.take().unwrap()),
-        &mut port,
-    )
-    .unwrap();
-    let served = Served::start(&env, &["--acme", "--acme-http-port", port.trim()]);
-    let out = lego_command(&env, &served, "drip.localhost", "http", free_port())
-        .output()
-        .expect("lego");
-    let _ = target.kill();
-    let _ = target.wait();
-    let text = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        !out.status.success(),
-        "a dripping target passed the challenge"
-    );
+    let (passed, text) = lego_against_target(DRIP, "drip.localhost", "http");
+    assert!(!passed, "a dripping target passed the challenge");
     assert!(
         text.contains(":error:connection")
             && !text.contains("incorrectResponse")
@@ -442,30 +450,8 @@ except socket.timeout:
 
 #[test]
 fn a_tls_alpn_01_target_that_drips_its_handshake_fails_at_the_deadline_naming_the_timeout() {
-    let env = Env::new();
-    let mut target = Command::new("python3")
-        .args(["-c", DRIP_TLS])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("python3 runs");
-    let mut port = String::new();
-    std::io::BufRead::read_line(
-        &mut std::io::BufReader::new(target.stdout.take().unwrap()),
-        &mut port,
-    )
-    .unwrap();
-    let served = Served::start(&env, &["--acme", "--acme-tls-port", port.trim()]);
-    let out = lego_command(&env, &served, "drip.localhost", "tls", free_port())
-        .output()
-        .expect("lego");
-    let _ = target.kill();
-    let _ = target.wait();
-    let text = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        !out.status.success(),
-        "a dripping target passed tls-alpn-01"
-    );
+    let (passed, text) = lego_against_target(DRIP_TLS, "drip.localhost", "tls");
+    assert!(!passed, "a dripping target passed tls-alpn-01");
     assert!(
         text.contains(":error:connection")
             && !text.contains(":error:tls")
@@ -496,30 +482,8 @@ except socket.timeout:
 
 #[test]
 fn a_tls_alpn_01_target_that_does_not_speak_tls_fails_as_a_tls_problem() {
-    let env = Env::new();
-    let mut target = Command::new("python3")
-        .args(["-c", NOT_TLS])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("python3 runs");
-    let mut port = String::new();
-    std::io::BufRead::read_line(
-        &mut std::io::BufReader::new(target.stdout.take().unwrap()),
-        &mut port,
-    )
-    .unwrap();
-    let served = Served::start(&env, &["--acme", "--acme-tls-port", port.trim()]);
-    let out = lego_command(&env, &served, "plain.localhost", "tls", free_port())
-        .output()
-        .expect("lego");
-    let _ = target.kill();
-    let _ = target.wait();
-    let text = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        !out.status.success(),
-        "a plain-HTTP target passed tls-alpn-01"
-    );
+    let (passed, text) = lego_against_target(NOT_TLS, "plain.localhost", "tls");
+    assert!(!passed, "a plain-HTTP target passed tls-alpn-01");
     assert!(
         text.contains(":error:tls") && text.contains("TLS handshake"),
         "{text}"
