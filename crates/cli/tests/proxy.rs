@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 
 use cli_support::served::Served;
-use cli_support::Env;
+use cli_support::{tool_ok, Env};
 
 /// A plain-HTTP peer process started on 127.0.0.1:0, killed when dropped.
 struct Upstream {
@@ -377,17 +377,9 @@ fn a_keep_alive_client_reuses_one_pooled_upstream_connection() {
         ca = env.ca().to_str().unwrap(),
         port = served.port
     );
-    let out = Command::new("python3")
-        .args(["-c", &script])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = tool_ok(env.path(), "python3", &["-c", &script]);
     // Five requests over one client connection reached the app over one upstream connection.
-    assert_eq!(text(&out).trim(), "100000 1");
+    assert_eq!(out.trim(), "100000 1");
 }
 
 #[test]
@@ -1032,17 +1024,9 @@ fn bytes_an_idle_upstream_connection_sends_unasked_never_answer_the_next_request
         port = served.port,
         log = up.log.to_str().unwrap(),
     );
-    let out = Command::new("python3")
-        .args(["-c", &script])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = tool_ok(env.path(), "python3", &["-c", &script]);
     assert_eq!(
-        text(&out),
+        out,
         "GET /late b'ok' 200 b'ok'\nHEAD /head-then-body b'' 200 b'ok'\n"
     );
 }
@@ -1245,15 +1229,6 @@ fn an_http_1_0_client_gets_a_chunked_answer_decoded_and_delimited_by_the_close_w
         ca = env.ca().to_str().unwrap(),
         port = served.port
     );
-    let out = Command::new("python3")
-        .args(["-c", &script])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let body = text(&out);
+    let body = tool_ok(env.path(), "python3", &["-c", &script]);
     assert!(body == chunked_body(), "{} bytes of body", body.len());
 }
