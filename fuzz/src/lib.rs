@@ -10,9 +10,11 @@ pub mod acme;
 pub mod ca;
 pub mod certificates;
 pub mod csr;
+pub mod forwarding;
 pub mod listener;
 pub mod names;
 pub mod proxy;
+pub mod sni;
 
 use selfsign_core::UnixTime;
 
@@ -66,5 +68,13 @@ pub const TARGETS: &[Target] = &[
     Target {
         name: "upstream",
         run: proxy::upstream,
+    },
+    Target {
+        name: "proxy_request",
+        run: forwarding::request,
+    },
+    Target {
+        name: "sni",
+        run: sni::route,
     },
 ];

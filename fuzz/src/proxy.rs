@@ -178,7 +178,7 @@ fn check_heads(mut heads: &[u8]) -> Option<Head> {
 
 /// The length of the complete chunked message at the start of `body`, read by a decoder of its
 /// own (chunk sizes by httparse), or None if it does not end there.
-fn chunked_length(body: &[u8]) -> Option<usize> {
+pub(crate) fn chunked_length(body: &[u8]) -> Option<usize> {
     let mut at = 0;
     loop {
         // RFC 9112 §7.1: chunk-size = 1*HEXDIG (httparse also takes a line without digits).

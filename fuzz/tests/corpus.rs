@@ -85,3 +85,13 @@ fn acme_corpus_never_panics() {
 fn upstream_corpus_never_panics() {
     replay("upstream");
 }
+
+#[test]
+fn proxy_request_corpus_never_panics() {
+    replay("proxy_request");
+}
+
+#[test]
+fn sni_corpus_never_panics() {
+    replay("sni");
+}

@@ -223,6 +223,158 @@ fn pass_body(framing: &mut crate::proxy::body::Body, data: &[u8], out: &mut Rela
     out.complete
 }
 
+/// What the proxy sends upstream for a client's byte stream (see [`proxy_request`]).
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Forwarding {
+    /// Every byte written to upstreams, request heads and their bodies, in order.
+    pub upstream: Vec<u8>,
+    /// How many request heads went upstream.
+    pub requests: usize,
+    /// Bytes passed on through a tunnel, after the upstream switched protocols.
+    pub tunnel: Vec<u8>,
+    /// The status of the page the client got when the proxy refused the rest of its stream.
+    pub refused: Option<u16>,
+}
+
+/// Where the client's stream is, for [`proxy_request`].
+enum Client {
+    /// Between requests.
+    Idle,
+    /// Passing on a request body; whether the request asked to switch protocols.
+    Body(crate::proxy::body::Body, bool),
+    /// Switched protocols: bytes pass unchanged.
+    Tunnel,
+    /// Refused or closed: nothing more is read.
+    Closed,
+}
+
+/// Forwards a client's requests as the proxy does, without sockets: `reads` are what successive
+/// reads of the client connection return. Each request head is parsed, admitted and rewritten,
+/// and its body framed, by the proxy's own code; the upstream answers every request at once
+/// (`switch`: a request to switch protocols gets `101`, and the rest of the stream becomes a
+/// tunnel). `rewrite_host` is `--rewrite-host`; the client is 127.0.0.1.
+pub fn proxy_request(
+    reads: &[&[u8]],
+    max_head: usize,
+    rewrite_host: bool,
+    switch: bool,
+) -> Forwarding {
+    use crate::proxy::client::admit;
+    use crate::proxy::forward::{self, Hop, MAX_HEADERS};
+    let client = forward::Client::new(SocketAddr::from((Ipv4Addr::LOCALHOST, 1)));
+    let hop = Hop {
+        client: &client,
+        authority: "127.0.0.1:3000",
+        rewrite_host,
+    };
+    let mut out = Forwarding::default();
+    let mut inbuf: Vec<u8> = Vec::new();
+    let mut state = Client::Idle;
+    let mut close = false;
+    for read in reads {
+        inbuf.extend_from_slice(read);
+        loop {
+            match &mut state {
+                Client::Idle if close || inbuf.is_empty() => break,
+                Client::Idle => {
+                    let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
+                    let mut req = httparse::Request::new(&mut headers);
+                    let refused = match req.parse(&inbuf) {
+                        Ok(httparse::Status::Complete(n)) if n <= max_head => match admit(&req) {
+                            Ok(framing) => {
+                                close |= req.version == Some(0) || framing.close;
+                                let f = forward::request(&req, &framing, &hop, &mut out.upstream);
+                                out.requests += 1;
+                                state = Client::Body(f.body, f.upgrade.is_some());
+                                inbuf.drain(..n);
+                                continue;
+                            }
+                            Err((status, _)) => status,
+                        },
+                        Ok(httparse::Status::Partial) if inbuf.len() < max_head => break,
+                        Ok(_) | Err(httparse::Error::TooManyHeaders) => 431,
+                        Err(_) => 400,
+                    };
+                    out.refused = Some(refused);
+                    state = Client::Closed;
+                }
+                Client::Body(body, upgrade) if body.done() => {
+                    state = if *upgrade && switch {
+                        Client::Tunnel
+                    } else {
+                        Client::Idle
+                    };
+                }
+                Client::Body(_, _) if inbuf.is_empty() => break,
+                Client::Body(body, _) => match body.take(&inbuf) {
+                    Ok(k) => {
+                        out.upstream.extend_from_slice(&inbuf[..k]);
+                        inbuf.drain(..k);
+                    }
+                    Err(_) => {
+                        out.refused = Some(400);
+                        state = Client::Closed;
+                    }
+                },
+                Client::Tunnel => {
+                    out.tunnel.append(&mut inbuf);
+                    break;
+                }
+                Client::Closed => break,
+            }
+        }
+    }
+    out
+}
+
+/// What a routed TLS listener made of a client's first bytes (see [`sni_hello`]).
+#[derive(Debug, Default)]
+pub struct Hello {
+    /// The server name of the ClientHello, once a configuration was chosen for it.
+    pub server_name: Option<String>,
+    /// A configuration was chosen and the connection started with it.
+    pub started: bool,
+    /// Every byte the server wrote back (at most 1 MiB).
+    pub output: Vec<u8>,
+    /// Why the handshake failed, if it did.
+    pub error: Option<String>,
+}
+
+/// Runs the SNI routing of a TLS listener over `reads` (what successive socket reads return):
+/// rustls's `Acceptor` reads the ClientHello, `router` picks the configuration for its server
+/// name, and the connection goes on with it (its certificate resolver included) as far as the
+/// bytes take it.
+pub fn sni_hello(router: Arc<crate::SniRouter>, reads: &[&[u8]]) -> Hello {
+    let mut tls = crate::sni::Tls::routed(router);
+    let mut out = Hello::default();
+    for read in reads {
+        let mut rest = *read;
+        while !rest.is_empty() && out.error.is_none() {
+            match tls.read_tls(&mut rest) {
+                Ok(0) | Err(_) => rest = &[],
+                Ok(_) => {}
+            }
+            if let Err(e) = tls.process_new_packets() {
+                out.error = Some(e.to_string());
+            }
+            while tls.wants_write() && out.output.len() < OUTPUT_LIMIT {
+                match tls.write_tls(&mut out.output) {
+                    Ok(0) | Err(_) => break,
+                    Ok(_) => {}
+                }
+            }
+        }
+        if out.error.is_some() {
+            break;
+        }
+    }
+    if let Some(conn) = tls.connection() {
+        out.started = true;
+        out.server_name = conn.server_name().map(str::to_owned);
+    }
+    out
+}
+
 fn service(mode: &Mode, limits: &Limits) -> Result<Box<dyn Service>, Error> {
     Ok(match mode {
         Mode::Http {

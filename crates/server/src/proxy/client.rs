@@ -248,27 +248,14 @@ impl Proxy {
     /// it used up.
     fn route(&mut self, req: &httparse::Request<'_, '_>, buf: &[u8], n: usize) -> Taken {
         let head = &buf[..n];
-        let framing = match RequestHead::check(req.headers) {
+        let framing = match admit(req) {
             Ok(f) => f,
-            Err(why) => {
-                self.refuse(400, &why);
+            Err((status, why)) => {
+                self.refuse(status, &why);
                 return Taken::All;
             }
         };
         let http10 = req.version == Some(0);
-        if !http10 && !framing.has_host {
-            self.refuse(400, "HTTP/1.1 request without Host");
-            return Taken::All;
-        }
-        if http10 && framing.chunked {
-            // RFC 9112 §6.1: such framing is faulty; refusing it keeps it from the upstream.
-            self.refuse(400, "Transfer-Encoding in an HTTP/1.0 request");
-            return Taken::All;
-        }
-        if req.method == Some("CONNECT") {
-            self.refuse(405, "CONNECT is not proxied");
-            return Taken::All;
-        }
         self.close |= http10 || framing.close;
         let target = origin_form(req.path.unwrap_or("/"));
         let path = target.path;
@@ -713,6 +700,24 @@ impl Proxy {
             return Ok(());
         }
     }
+}
+
+/// The framing of a request head the proxy may act on, or the status and reason it is refused
+/// with (the rest of the stream cannot be framed then).
+pub(crate) fn admit(req: &httparse::Request<'_, '_>) -> Result<RequestHead, (u16, String)> {
+    let framing = RequestHead::check(req.headers).map_err(|why| (400, why))?;
+    let http10 = req.version == Some(0);
+    if !http10 && !framing.has_host {
+        return Err((400, "HTTP/1.1 request without Host".into()));
+    }
+    if http10 && framing.chunked {
+        // RFC 9112 §6.1: such framing is faulty; refusing it keeps it from the upstream.
+        return Err((400, "Transfer-Encoding in an HTTP/1.0 request".into()));
+    }
+    if req.method == Some("CONNECT") {
+        return Err((405, "CONNECT is not proxied".into()));
+    }
+    Ok(framing)
 }
 
 impl Exchange {

@@ -6,7 +6,7 @@
 //! `101 Switching Protocols` turns the connection into a byte tunnel (WebSockets).
 
 pub(crate) mod body;
-mod client;
+pub(crate) mod client;
 pub(crate) mod forward;
 mod head;
 mod page;
