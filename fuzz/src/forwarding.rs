@@ -73,11 +73,12 @@ pub fn request(data: &[u8]) -> bool {
     let sent = fuzzing::proxy_request(&reads, max_head, rewrite_host, switch);
     let whole = fuzzing::proxy_request(&[stream], max_head, rewrite_host, switch);
     assert_eq!(
-        (sent.requests, sent.refused, &sent.tunnel),
-        (whole.requests, whole.refused, &whole.tunnel),
+        (sent.requests, sent.refused.is_some(), &sent.tunnel),
+        (whole.requests, whole.refused.is_some(), &whole.tunnel),
         "what went upstream depends on how the client's bytes were split"
     );
-    // Until a refusal, what went upstream does not depend on the split either (a malformed
+    // (A head still arriving may reach the size limit, 431, before it is seen to be malformed,
+    // 400: either way the stream is refused.) Until a refusal, what went upstream does not depend on the split either (a malformed
     // body stops forwarding at the read it is in, which the pieces may have passed on before).
     assert!(
         sent.upstream.starts_with(&whole.upstream)
