@@ -70,11 +70,15 @@ impl Unsigned {
 
     /// The encoding with `signature` (WebCrypto's form) in place of the empty one.
     fn finish(&self, signature: &[u8]) -> Result<Vec<u8>, Error> {
-        let signature = signature_der(&self.signer, signature)?;
+        self.put(&signature_der(&self.signer, signature)?)
+    }
+
+    /// The encoding with `signature` (X.509's form) in place of the empty one.
+    fn put(&self, signature: &[u8]) -> Result<Vec<u8>, Error> {
         let failed = |e: der::Error| Error::Generation(format!("cannot encode the signature: {e}"));
         let unsigned = Signed::from_der(&self.encoded).map_err(failed)?;
         Signed {
-            signature: BitStringRef::from_bytes(&signature).map_err(failed)?,
+            signature: BitStringRef::from_bytes(signature).map_err(failed)?,
             ..unsigned
         }
         .to_der()
@@ -159,6 +163,26 @@ impl UnsignedCertificate {
         now: UnixTime,
     ) -> Result<(Certificate, CertInfo), Error> {
         let der = self.unsigned.finish(signature)?;
+        self.described(der, now)
+    }
+
+    /// Like [`finish_described`](Self::finish_described), signed here by `key`, the private half
+    /// of [`signer`](Self::signer) (the core's own crypto, where WebCrypto is missing).
+    #[cfg(feature = "full")]
+    pub fn sign_described(
+        self,
+        key: &crate::KeyPair,
+        now: UnixTime,
+    ) -> Result<(Certificate, CertInfo), Error> {
+        if key.public_key().der() != self.signer().der() {
+            return Err(Error::KeyMismatch);
+        }
+        let der = self.unsigned.put(&key.sign(&self.unsigned.tbs)?)?;
+        self.described(der, now)
+    }
+
+    /// The certificate `der` (this one, signed) and its decoded view at `now`.
+    fn described(self, der: Vec<u8>, now: UnixTime) -> Result<(Certificate, CertInfo), Error> {
         let certificate = Certificate::from_encoded(der.into());
         let info = match self.preview {
             Some(preview) => preview.finish(certificate.der(), now),

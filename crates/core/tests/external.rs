@@ -526,3 +526,24 @@ fn the_view_built_while_making_a_certificate_is_the_view_decoding_it_gives() {
         "leaf by a loaded native CA",
     );
 }
+
+#[test]
+fn signed_by_the_core_s_own_key_a_prepared_certificate_verifies_and_is_described_as_decoded() {
+    for key in keys() {
+        let options = LeafOptions::new(["localhost"]);
+        let unsigned = prepare_self_signed(&options, key.public_key(), now()).unwrap();
+        let (certificate, info) = unsigned.sign_described(&key, now()).unwrap();
+        let verified = certificate.inspect(now()).unwrap();
+        assert!(
+            verified.self_signed,
+            "{}: its own key verifies it",
+            key.algorithm()
+        );
+        assert_eq!(info, certificate.inspect_unverified(now()).unwrap());
+    }
+    let key = KeyPair::generate(KeyAlgorithm::P256).unwrap();
+    let other = KeyPair::generate(KeyAlgorithm::P256).unwrap();
+    let unsigned = prepare_self_signed(&LeafOptions::new(["a.test"]), key.public_key(), now());
+    let err = unsigned.unwrap().sign_described(&other, now()).unwrap_err();
+    assert!(matches!(err, Error::KeyMismatch), "{err}");
+}

@@ -118,26 +118,6 @@ impl CaInput {
     }
 }
 
-/// `makeCsr` options.
-#[derive(Debug, Default, Deserialize)]
-#[serde(default, rename_all = "camelCase")]
-pub struct CsrInput {
-    pub names: NameList,
-    pub key: Option<String>,
-    pub key_pem: Option<String>,
-}
-
-#[cfg(feature = "full")]
-impl CsrInput {
-    /// The key to sign the request with: the given one, or a fresh one.
-    pub fn key_pair(&self) -> Result<KeyPair, Error> {
-        match self.key_pem.as_deref().map(str::trim) {
-            Some(pem) if !pem.is_empty() => KeyPair::from_pem(pem).at("keyPem"),
-            _ => KeyPair::generate(named(&self.key)?).at("key"),
-        }
-    }
-}
-
 /// `signCsr` options.
 #[derive(Debug, Default, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
@@ -190,7 +170,6 @@ macro_rules! known {
 known! {
     LeafInput: ["names", "key", "usage", "days"];
     CaInput: ["commonName", "organization", "key", "days", "pathLen", "nameConstraints"];
-    CsrInput: ["names", "key", "keyPem"];
     SignInput: ["usage", "days"];
     WebTransportInput: ["names", "key", "days"];
 }

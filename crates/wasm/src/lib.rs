@@ -26,6 +26,5 @@ pub use pending::{prepare_leaf, prepare_sign_csr};
 pub use rules::{defaults, name_constraints_for};
 #[cfg(feature = "full")]
 pub use sync::{
-    generate_ca, generate_self_signed, import_ca, inspect, issue_leaf, make_csr, sign_csr,
-    web_transport,
+    generate_ca, generate_self_signed, import_ca, inspect, issue_leaf, sign_csr, web_transport,
 };

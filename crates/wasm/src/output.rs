@@ -175,24 +175,6 @@ impl WebTransport {
     }
 }
 
-/// A certificate signing request with the key that signed it (typescript.rs: `CsrResult`).
-#[derive(Clone, Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct CsrResult {
-    pub csr_pem: String,
-    pub csr_der: Bytes,
-    pub key_pem: String,
-    pub names: Vec<String>,
-    pub files: CsrFileNames,
-}
-
-/// Suggested file names for a CSR and its key.
-#[derive(Clone, Debug, Serialize)]
-pub struct CsrFileNames {
-    pub csr: String,
-    pub key: String,
-}
-
 /// A decoded certificate, as `inspect` returns it.
 #[derive(Clone, Debug)]
 pub struct CertView(pub CertInfo);

@@ -5,12 +5,12 @@
 
 use wasm_bindgen::prelude::*;
 
-#[cfg(feature = "full")]
-use selfsign_core::Csr;
 use selfsign_core::{
-    parse_names, read_exported_key, Certificate, ExternalCa, KeyAlgorithm, Name, PrivateKey,
-    PublicKey, UnsignedCertificate, Usage,
+    parse_names, read_exported_key, CertInfo, Certificate, Error as CoreError, ExternalCa,
+    KeyAlgorithm, Name, PrivateKey, PublicKey, UnsignedCertificate, Usage,
 };
+#[cfg(feature = "full")]
+use selfsign_core::{Csr, KeyPair};
 
 use crate::error::{At, Error, Of};
 use crate::input::{self, bytes_from_js, from_js, now};
@@ -70,9 +70,27 @@ impl Pending {
     ) -> Result<JsValue, Error> {
         let unsigned = self.unsigned.as_ref().ok_or_else(finished)?;
         unsigned.check_signature(signature)?;
+        self.complete(pkcs8, |unsigned| {
+            unsigned.finish_described(signature, now())
+        })
+    }
+}
+
+impl Pending {
+    /// Signs with the core's own `key` instead (the synchronous API) and finishes.
+    #[cfg(feature = "full")]
+    pub(crate) fn sign(mut self, key: &KeyPair, pkcs8: Pkcs8) -> Result<JsValue, Error> {
+        self.complete(pkcs8, |unsigned| unsigned.sign_described(key, now()))
+    }
+
+    /// `finish` once the signature is known to fit: puts it in with `sign` and describes it.
+    fn complete(
+        &mut self,
+        pkcs8: Pkcs8,
+        sign: impl FnOnce(UnsignedCertificate) -> Result<(Certificate, CertInfo), CoreError>,
+    ) -> Result<JsValue, Error> {
         let key = self.key.as_ref().map(|k| k.output(pkcs8)).transpose()?;
-        let unsigned = self.unsigned.take().ok_or_else(finished)?;
-        let (c, info) = unsigned.finish_described(signature, now())?;
+        let (c, info) = sign(self.unsigned.take().ok_or_else(finished)?)?;
         match &self.outcome {
             Outcome::Leaf(names, usage, chain) => {
                 to_js(&Issued::leaf(&c, info, key, chain, names, *usage))

@@ -1,36 +1,27 @@
 //! The synchronous API: the core's own crypto makes every key and signature (the fallback where
-//! WebCrypto cannot, and the calls that need no new key: import, inspect, CSRs).
+//! WebCrypto cannot, and the calls that need no new key: import, inspect, CSRs). New certificates
+//! are prepared and finished as on the WebCrypto path (pending.rs), signed here.
 
 use wasm_bindgen::prelude::*;
 
-use selfsign_core::{parse_names, Ca, Csr, LeafOptions, Name, Usage};
+use selfsign_core::{KeyAlgorithm, KeyPair};
 
 use crate::error::{At, Error};
 use crate::input::{self, bytes_from_js, from_js, now};
-use crate::input::{CaInput, CsrInput, LeafInput, SignInput, WebTransportInput};
-use crate::output::{to_js, CertView, CsrFileNames, CsrResult, Issued, WebTransport};
+use crate::input::{CaInput, LeafInput, WebTransportInput};
+use crate::output::{to_js, CertView, Issued};
+use crate::pending::{self, Pending};
 
-/// A new leaf for `options` as `finish` returns it: `Issued`, or with `hash`, `WebTransport`.
-fn leaf(
-    issued: selfsign_core::Issued,
-    options: &LeafOptions,
-    hash: bool,
+/// A new key of `algorithm`, a certificate for it from `prepare` (given its SPKI), signed by
+/// `signer` or, if none, by the new key itself: what `finish` returns.
+fn signed(
+    algorithm: KeyAlgorithm,
+    signer: Option<&KeyPair>,
+    prepare: impl FnOnce(&[u8]) -> Result<Pending, Error>,
 ) -> Result<JsValue, Error> {
-    let (certificate, chain) = (&issued.certificate, &issued.chain);
-    let info = certificate.inspect(now())?;
-    let names = parse_names(&options.names)?;
-    let key = Some((&issued.key).into());
-    match hash {
-        true => to_js(&WebTransport::new(certificate, info, key, &names)),
-        false => to_js(&Issued::leaf(
-            certificate,
-            info,
-            key,
-            chain,
-            &names,
-            options.usage,
-        )),
-    }
+    let key = KeyPair::generate(algorithm)?;
+    let pkcs8 = Some(key.private_key_der().secret_der().to_vec());
+    prepare(key.public_key().der())?.sign(signer.unwrap_or(&key), pkcs8)
 }
 
 /// Generates a key and a self-signed leaf certificate (server by default).
@@ -38,9 +29,9 @@ fn leaf(
 pub fn generate_self_signed(
     #[wasm_bindgen(unchecked_param_type = "LeafOptions")] options: JsValue,
 ) -> Result<JsValue, Error> {
-    let options = from_js::<LeafInput>(options)?.to_core()?;
-    let issued = selfsign_core::self_signed(&options, now())?;
-    leaf(issued, &options, false)
+    let algorithm = from_js::<LeafInput>(options.clone())?.to_core()?.key;
+    let prepare = |key: &[u8]| pending::prepare_self_signed(options, key);
+    signed(algorithm, None, prepare)
 }
 
 /// Generates a key and a root CA certificate (optionally name-constrained).
@@ -48,8 +39,8 @@ pub fn generate_self_signed(
 pub fn generate_ca(
     #[wasm_bindgen(unchecked_param_type = "CaOptions")] options: JsValue,
 ) -> Result<JsValue, Error> {
-    let options = from_js::<CaInput>(options)?.to_core()?;
-    ca_result(&Ca::new_root(&options, now())?)
+    let algorithm = from_js::<CaInput>(options.clone())?.to_core()?.key;
+    signed(algorithm, None, |key| pending::prepare_ca(options, key))
 }
 
 /// Loads a CA from its certificate (PEM, with any issuers after it, or DER) and private key,
@@ -59,18 +50,10 @@ pub fn import_ca(
     #[wasm_bindgen(unchecked_param_type = "string | Uint8Array")] ca_cert: JsValue,
     #[wasm_bindgen(unchecked_param_type = "string | Uint8Array")] ca_key: JsValue,
 ) -> Result<JsValue, Error> {
-    ca_result(&input::ca(&ca_cert, &ca_key)?)
-}
-
-/// A CA with its key, as `generateCa` and `importCa` return it.
-fn ca_result(ca: &Ca) -> Result<JsValue, Error> {
+    let ca = input::ca(&ca_cert, &ca_key)?;
     let info = ca.certificate().inspect(now())?;
-    to_js(&Issued::ca(
-        ca.certificate(),
-        info,
-        Some(ca.key().into()),
-        ca.parents(),
-    ))
+    let key = Some(ca.key().into());
+    to_js(&Issued::ca(ca.certificate(), info, key, ca.parents()))
 }
 
 /// Generates a key and a leaf certificate issued by the given CA.
@@ -81,31 +64,9 @@ pub fn issue_leaf(
     #[wasm_bindgen(unchecked_param_type = "LeafOptions")] options: JsValue,
 ) -> Result<JsValue, Error> {
     let ca = input::ca(&ca_cert, &ca_key)?;
-    let options = from_js::<LeafInput>(options)?.to_core()?;
-    leaf(ca.issue(&options, now())?, &options, false)
-}
-
-/// Makes a PKCS#10 certificate signing request, with a new key or the given `keyPem`.
-#[wasm_bindgen(js_name = makeCsr, unchecked_return_type = "CsrResult")]
-pub fn make_csr(
-    #[wasm_bindgen(unchecked_param_type = "CsrOptions")] options: JsValue,
-) -> Result<JsValue, Error> {
-    let input = from_js::<CsrInput>(options)?;
-    let names = &input.names.0;
-    let parsed = parse_names(names)?;
-    let key = input.key_pair()?;
-    let csr = Csr::new(names, &key)?;
-    let files = selfsign_core::FileNames::leaf(&parsed, Usage::Server);
-    to_js(&CsrResult {
-        csr_pem: csr.pem(),
-        csr_der: csr.der().as_ref().into(),
-        key_pem: key.private_key_pem(),
-        names: parsed.iter().map(Name::to_string).collect(),
-        files: CsrFileNames {
-            csr: files.csr(),
-            key: files.key(),
-        },
-    })
+    let algorithm = from_js::<LeafInput>(options.clone())?.to_core()?.key;
+    let prepare = |key: &[u8]| pending::prepare_leaf(ca_cert, options, key);
+    signed(algorithm, Some(ca.key()), prepare)
 }
 
 /// Signs a CSR (PEM or DER) with the given CA: the names and public key come from the request,
@@ -118,22 +79,7 @@ pub fn sign_csr(
     #[wasm_bindgen(unchecked_param_type = "SignOptions")] options: JsValue,
 ) -> Result<JsValue, Error> {
     let ca = input::ca(&ca_cert, &ca_key)?;
-    let csr = Csr::parse(&bytes_from_js(&csr, "csr")?).at("csr")?;
-    let options = from_js::<SignInput>(options)?.to_core()?;
-    let now = now();
-    let certificate = ca.sign_csr(&csr, &options, now).map_err(input::blame_csr)?;
-    let names = csr.names().at("csr")?;
-    let issuers = [&[ca.certificate().clone()], ca.parents()].concat();
-    let info = certificate.inspect(now)?;
-    let usage = options.usage;
-    to_js(&Issued::leaf(
-        &certificate,
-        info,
-        None,
-        &issuers,
-        &names,
-        usage,
-    ))
+    pending::prepare_sign_csr(ca_cert, csr, options)?.sign(ca.key(), None)
 }
 
 /// Decodes every certificate in PEM text or DER bytes.
@@ -152,7 +98,10 @@ pub fn inspect(
 pub fn web_transport(
     #[wasm_bindgen(unchecked_param_type = "WebTransportOptions")] options: JsValue,
 ) -> Result<JsValue, Error> {
-    let options = from_js::<WebTransportInput>(options)?.to_core()?;
-    let issued = selfsign_core::self_signed(&options, now())?;
-    leaf(issued, &options, true)
+    let algorithm = from_js::<WebTransportInput>(options.clone())?
+        .to_core()?
+        .key;
+    signed(algorithm, None, |key| {
+        pending::prepare_web_transport(options, key)
+    })
 }

@@ -29,11 +29,6 @@ export interface CaOptions {
   nameConstraints?: Names;
 }
 
-/** Options of makeCsr: a new key of `key`, or the given `keyPem`. */
-export interface CsrOptions {
-  names: Names; key?: KeyAlgorithmName; keyPem?: string;
-}
-
 /** Options of signCsr. */
 export interface SignOptions {
   usage?: UsageName; days?: number;
@@ -75,12 +70,6 @@ export interface WebTransportResult extends Issued {
   sha256: Uint8Array;
   /** e.g. "new Uint8Array([1, 2, ...])" */
   sha256Literal: string; sha256Base64: string; snippet: string;
-}
-
-/** A certificate signing request and its key. */
-export interface CsrResult {
-  csrPem: string; csrDer: Uint8Array; keyPem: string; names: string[];
-  files: { csr: string; key: string };
 }
 
 /** Defaults and limits. */

@@ -7,6 +7,7 @@ use js_sys::Uint8Array;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
 
+use selfsign_core::{Csr, KeyAlgorithm, KeyPair};
 use selfsign_wasm as api;
 
 mod common;
@@ -216,9 +217,10 @@ async fn a_webcrypto_ca_issues_leaves_and_signs_csrs_and_its_key_imports_back() 
     );
     assert!(message(err).contains("outside the name constraints"));
 
-    let csr = ok(api::make_csr(js(r#"{"names": "svc.example.test"}"#)));
-    let pending = api::prepare_sign_csr(ca_pem.clone(), get(&csr, "csrPem"), JsValue::UNDEFINED)
-        .expect("prepares");
+    let key = KeyPair::generate(KeyAlgorithm::P256).expect("a key");
+    let csr = Csr::new(&["svc.example.test"], &key).expect("a CSR").pem();
+    let pending =
+        api::prepare_sign_csr(ca_pem.clone(), csr.into(), JsValue::UNDEFINED).expect("prepares");
     let signed = sign(pending, &ca_key, None).await;
     assert_eq!(
         strings(&signed, "info.subjectAltNames"),
