@@ -2,7 +2,8 @@
 
 use core::str::FromStr;
 
-use serde::de::DeserializeOwned;
+use serde::de::value::SeqAccessDeserializer;
+use serde::de::{DeserializeOwned, SeqAccess};
 use serde::Deserialize;
 use wasm_bindgen::{JsCast, JsValue};
 
@@ -35,14 +36,8 @@ impl<'de> Deserialize<'de> for NameList {
                 Ok(NameList::of(text.lines()))
             }
 
-            fn visit_seq<A: serde::de::SeqAccess<'de>>(
-                self,
-                mut seq: A,
-            ) -> Result<NameList, A::Error> {
-                let mut names = Vec::with_capacity(seq.size_hint().unwrap_or(0));
-                while let Some(name) = seq.next_element::<String>()? {
-                    names.push(name);
-                }
+            fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<NameList, A::Error> {
+                let names = Vec::<String>::deserialize(SeqAccessDeserializer::new(seq))?;
                 Ok(NameList::of(names.iter().map(String::as_str)))
             }
         }

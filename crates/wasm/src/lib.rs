@@ -17,14 +17,7 @@ mod sync;
 mod typescript;
 
 pub use error::{Error, Field, Part};
-pub use pending::{
-    prepare_ca, prepare_ca_and_leaf, prepare_self_signed, prepare_web_transport, Pending,
-    PendingCaAndLeaf,
-};
+pub use pending::*;
+pub use rules::*;
 #[cfg(feature = "full")]
-pub use pending::{prepare_leaf, prepare_sign_csr};
-pub use rules::{defaults, name_constraints_for};
-#[cfg(feature = "full")]
-pub use sync::{
-    generate_ca, generate_self_signed, import_ca, inspect, issue_leaf, sign_csr, web_transport,
-};
+pub use sync::*;

@@ -70,9 +70,7 @@ impl Pending {
     ) -> Result<JsValue, Error> {
         let unsigned = self.unsigned.as_ref().ok_or_else(finished)?;
         unsigned.check_signature(signature)?;
-        self.complete(pkcs8, |unsigned| {
-            unsigned.finish_described(signature, now())
-        })
+        self.complete(pkcs8, |u| u.finish_described(signature, now()))
     }
 }
 
