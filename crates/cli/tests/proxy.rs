@@ -244,6 +244,13 @@ fn forwarding_fields_a_client_sends_are_replaced_so_it_cannot_spoof_its_address(
             "CF-Connecting-IP: 1.2.3.4",
             "-H",
             "X-Client-IP: 1.2.3.4",
+            // Read by frameworks to build URLs: a client must not choose them either.
+            "-H",
+            "X-Forwarded-Port: 1234",
+            "-H",
+            "X-Forwarded-Prefix: /evil",
+            "-H",
+            "X-Forwarded-Server: admin.internal",
         ],
     );
     assert!(

@@ -20,14 +20,11 @@ const HOP_BY_HOP: [&str; 7] = [
     "upgrade",
 ];
 
-/// Fields in which a client could name its address, scheme or host to the app: never passed on.
-/// The proxy sets the first five itself; the others are set by CDNs in front of an app, which
-/// this proxy is not.
-const CLIENT_CLAIMS: [&str; 10] = [
-    "x-forwarded-for",
+/// Fields besides `X-Forwarded-*` in which a client could name its address, scheme or host to
+/// the app: never passed on (see [`claimed`]). The proxy sets the first two itself; the others
+/// are set by CDNs in front of an app, which this proxy is not.
+const CLIENT_CLAIMS: [&str; 7] = [
     "x-real-ip",
-    "x-forwarded-proto",
-    "x-forwarded-host",
     "forwarded",
     "true-client-ip",
     "cf-connecting-ip",
@@ -35,6 +32,16 @@ const CLIENT_CLAIMS: [&str; 10] = [
     "x-cluster-client-ip",
     "fastly-client-ip",
 ];
+
+/// Whether a client's field is a claim the proxy drops: any `X-Forwarded-*` (the proxy sets
+/// For, Proto and Host itself; Port, Prefix, Server and the like would let a client steer the
+/// app's URLs), as Traefik does for clients it does not trust, or one of [`CLIENT_CLAIMS`].
+fn claimed(name: &str) -> bool {
+    let forwarded = name
+        .get(..12)
+        .is_some_and(|p| p.eq_ignore_ascii_case("x-forwarded-"));
+    forwarded || CLIENT_CLAIMS.iter().any(|c| name.eq_ignore_ascii_case(c))
+}
 
 /// What the client asked for, as far as forwarding it goes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -145,7 +152,7 @@ pub(crate) fn request(
             }
             continue;
         } else if name.eq_ignore_ascii_case("content-length")
-            || CLIENT_CLAIMS.iter().any(|c| name.eq_ignore_ascii_case(c))
+            || claimed(name)
             || dropped(name, connection)
         {
             continue;
