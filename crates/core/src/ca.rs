@@ -132,6 +132,13 @@ impl Ca {
         self.issue_inner(params, key)
     }
 
+    /// Checks `options` as [`issue`](Self::issue) does before it generates a key: the names
+    /// against the name constraints, the validity within the CA's.
+    pub fn check_leaf(&self, options: &LeafOptions, now: UnixTime) -> Result<(), Error> {
+        let facts = self.authority.facts();
+        facts.leaf_params(options, options.key, now).map(drop)
+    }
+
     /// Issues a leaf for a key the caller already has.
     pub fn issue_for_key(
         &self,

@@ -6,8 +6,6 @@ use wasm_bindgen::JsValue;
 use zeroize::Zeroizing;
 
 use selfsign_core::presets::WebTransportHash;
-#[cfg(feature = "full")]
-use selfsign_core::KeyPair;
 use selfsign_core::{CertInfo, Certificate, Name, PrivateKey, Usage};
 
 use crate::error::Error;
@@ -38,26 +36,6 @@ impl Serialize for Bytes {
     }
 }
 
-/// A new private key as a result carries it: PKCS#8 PEM and DER.
-#[derive(Clone, Debug)]
-pub struct Key(String, Bytes);
-
-#[cfg(feature = "full")]
-impl From<&KeyPair> for Key {
-    fn from(key: &KeyPair) -> Self {
-        Key(
-            key.private_key_pem(),
-            key.private_key_der().secret_der().into(),
-        )
-    }
-}
-
-impl From<&PrivateKey> for Key {
-    fn from(key: &PrivateKey) -> Self {
-        Key(key.pem(), key.der().secret_der().into())
-    }
-}
-
 /// A certificate made or loaded here, with its key when there is one.
 #[derive(Clone, Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -78,7 +56,7 @@ impl Issued {
     pub fn ca(
         certificate: &Certificate,
         info: CertInfo,
-        key: Option<Key>,
+        key: Option<PrivateKey>,
         parents: &[Certificate],
     ) -> Self {
         let files = selfsign_core::FileNames::ca();
@@ -91,7 +69,7 @@ impl Issued {
     pub fn leaf(
         certificate: &Certificate,
         info: CertInfo,
-        key: Option<Key>,
+        key: Option<PrivateKey>,
         issuers: &[Certificate],
         names: &[Name],
         usage: Usage,
@@ -103,7 +81,7 @@ impl Issued {
     fn new(
         certificate: &Certificate,
         info: CertInfo,
-        key: Option<Key>,
+        key: Option<PrivateKey>,
         issuers: &[Certificate],
         files: &selfsign_core::FileNames,
     ) -> Self {
@@ -111,7 +89,8 @@ impl Issued {
         let issuer_pems: Vec<String> = issuers.iter().map(Certificate::pem).collect();
         let chain_pem =
             (!issuers.is_empty()).then(|| certificate_pem.clone() + &issuer_pems.concat());
-        let (key_pem, key_der) = key.map_or((None, None), |Key(pem, der)| (Some(pem), Some(der)));
+        let key_pem = key.as_ref().map(PrivateKey::pem);
+        let key_der = key.map(|key| key.der().secret_der().into());
         Issued {
             files: FileNames {
                 certificate: files.certificate(),
@@ -161,7 +140,7 @@ impl WebTransport {
     pub fn new(
         certificate: &Certificate,
         info: CertInfo,
-        key: Option<Key>,
+        key: Option<PrivateKey>,
         names: &[Name],
     ) -> Self {
         let hash = WebTransportHash::new(certificate, names);
@@ -176,14 +155,9 @@ impl WebTransport {
 }
 
 /// A decoded certificate, as `inspect` returns it.
-#[derive(Clone, Debug)]
-pub struct CertView(pub CertInfo);
-
-impl Serialize for CertView {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        CamelCase::serialize(&self.0, serializer)
-    }
-}
+#[derive(Clone, Debug, Serialize)]
+#[serde(transparent)]
+pub struct CertView(#[serde(with = "CamelCase")] pub CertInfo);
 
 /// Defaults and limits, so a page does not hard-code them (typescript.rs: `Defaults`).
 #[derive(Clone, Debug, Serialize)]

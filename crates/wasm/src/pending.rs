@@ -15,7 +15,7 @@ use selfsign_core::{Csr, KeyPair};
 use crate::error::{At, Error, Of};
 use crate::input::{self, bytes_from_js, from_js, now};
 use crate::input::{CaInput, LeafInput, SignInput, WebTransportInput};
-use crate::output::{to_js, CaAndLeaf, Issued, Key, WebTransport};
+use crate::output::{to_js, CaAndLeaf, Issued, WebTransport};
 
 /// A new key's PKCS#8 given to `finish` when `prepare*` had only its SPKI.
 type Pkcs8 = Option<Vec<u8>>;
@@ -111,14 +111,11 @@ impl NewKey {
         Ok(NewKey { public, private })
     }
 
-    /// Its PEM and DER for the result (from `finish`'s PKCS#8 if `prepare*` had the SPKI).
-    fn output(&self, pkcs8: Pkcs8) -> Result<Key, Error> {
+    /// The private key for the result (from `finish`'s PKCS#8 if `prepare*` had the SPKI).
+    fn output(&self, pkcs8: Pkcs8) -> Result<PrivateKey, Error> {
         match (&self.private, pkcs8) {
-            (Some(key), _) => Ok(key.into()),
-            (None, Some(der)) => {
-                let key = PrivateKey::from_pkcs8_der(&der, &self.public).at("keyPem")?;
-                Ok((&key).into())
-            }
+            (Some(key), _) => Ok(key.clone()),
+            (None, Some(der)) => PrivateKey::from_pkcs8_der(&der, &self.public).at("keyPem"),
             (None, None) => Err(Error::invalid(
                 "keyPem",
                 "the key came as its SPKI: give finish its PKCS#8 (exportKey(\"pkcs8\")) too",

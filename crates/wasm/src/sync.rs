@@ -4,7 +4,7 @@
 
 use wasm_bindgen::prelude::*;
 
-use selfsign_core::{KeyAlgorithm, KeyPair};
+use selfsign_core::{KeyAlgorithm, KeyPair, PrivateKey};
 
 use crate::error::{At, Error};
 use crate::input::{self, bytes_from_js, from_js, now};
@@ -52,11 +52,12 @@ pub fn import_ca(
 ) -> Result<JsValue, Error> {
     let ca = input::ca(&ca_cert, &ca_key)?;
     let info = ca.certificate().inspect(now())?;
-    let key = Some(ca.key().into());
-    to_js(&Issued::ca(ca.certificate(), info, key, ca.parents()))
+    let der = ca.key().private_key_der();
+    let key = PrivateKey::from_pkcs8_der(der.secret_der(), ca.key().public_key())?;
+    to_js(&Issued::ca(ca.certificate(), info, Some(key), ca.parents()))
 }
 
-/// Generates a key and a leaf certificate issued by the given CA.
+/// Generates a key and a leaf certificate issued by the given CA, once the options fit the CA.
 #[wasm_bindgen(js_name = issueLeaf, unchecked_return_type = "Issued")]
 pub fn issue_leaf(
     #[wasm_bindgen(unchecked_param_type = "string | Uint8Array")] ca_cert: JsValue,
@@ -64,9 +65,10 @@ pub fn issue_leaf(
     #[wasm_bindgen(unchecked_param_type = "LeafOptions")] options: JsValue,
 ) -> Result<JsValue, Error> {
     let ca = input::ca(&ca_cert, &ca_key)?;
-    let algorithm = from_js::<LeafInput>(options.clone())?.to_core()?.key;
+    let leaf = from_js::<LeafInput>(options.clone())?.to_core()?;
+    ca.check_leaf(&leaf, now())?;
     let prepare = |key: &[u8]| pending::prepare_leaf(ca_cert, options, key);
-    signed(algorithm, Some(ca.key()), prepare)
+    signed(leaf.key, Some(ca.key()), prepare)
 }
 
 /// Signs a CSR (PEM or DER) with the given CA: the names and public key come from the request,
@@ -98,10 +100,7 @@ pub fn inspect(
 pub fn web_transport(
     #[wasm_bindgen(unchecked_param_type = "WebTransportOptions")] options: JsValue,
 ) -> Result<JsValue, Error> {
-    let algorithm = from_js::<WebTransportInput>(options.clone())?
-        .to_core()?
-        .key;
-    signed(algorithm, None, |key| {
-        pending::prepare_web_transport(options, key)
-    })
+    let input = from_js::<WebTransportInput>(options.clone())?;
+    let prepare = |key: &[u8]| pending::prepare_web_transport(options, key);
+    signed(input.to_core()?.key, None, prepare)
 }
