@@ -4,7 +4,7 @@
 
 use selfsign_server::{fuzzing, Limits};
 
-use crate::proxy::chunked_length;
+use crate::proxy::{chunked_length, reads};
 
 /// Fields that describe one connection and must never go upstream as the client sent them.
 const HOP_BY_HOP: [&str; 6] = [
@@ -64,11 +64,7 @@ pub fn request(data: &[u8]) -> bool {
     };
     let rewrite_host = flags & 1 != 0;
     let switch = flags & 2 != 0;
-    let reads: Vec<&[u8]> = if flags & 4 != 0 || stream.is_empty() {
-        vec![stream]
-    } else {
-        stream.chunks(1 + stream.len() % 61).collect()
-    };
+    let reads = reads(flags, stream);
     let max_head = Limits::default().max_request_head;
     let sent = fuzzing::proxy_request(&reads, max_head, rewrite_host, switch);
     let whole = fuzzing::proxy_request(&[stream], max_head, rewrite_host, switch);

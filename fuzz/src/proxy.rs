@@ -21,11 +21,7 @@ pub fn upstream(data: &[u8]) -> bool {
     };
     let head_only = flags & 1 != 0;
     let upgrade = flags & 2 != 0;
-    let reads: Vec<&[u8]> = if flags & 4 != 0 || stream.is_empty() {
-        vec![stream]
-    } else {
-        stream.chunks(1 + stream.len() % 61).collect()
-    };
+    let reads = reads(flags, stream);
     let relayed = fuzzing::upstream_response(&reads, head_only, upgrade);
     let whole = fuzzing::upstream_response(&[stream], head_only, upgrade);
     assert_eq!(
@@ -174,6 +170,16 @@ fn check_heads(mut heads: &[u8]) -> Option<Head> {
         });
     }
     last
+}
+
+/// How a target's `stream` arrives: in one read if bit 2 of `flags` is set (or it is empty),
+/// else in pieces of `1 + len % 61` bytes.
+pub(crate) fn reads(flags: u8, stream: &[u8]) -> Vec<&[u8]> {
+    if flags & 4 != 0 || stream.is_empty() {
+        vec![stream]
+    } else {
+        stream.chunks(1 + stream.len() % 61).collect()
+    }
 }
 
 /// The length of the complete chunked message at the start of `body`, read by a decoder of its
