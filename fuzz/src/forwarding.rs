@@ -4,7 +4,7 @@
 
 use selfsign_server::{fuzzing, Limits};
 
-use crate::proxy::{chunked_length, reads};
+use crate::proxy::{chunked_length, clean_coding_list, reads};
 
 /// Fields that describe one connection and must never go upstream as the client sent them.
 const HOP_BY_HOP: [&str; 6] = [
@@ -261,14 +261,7 @@ fn check_head(upstream: &[u8], client: &Framed) -> (usize, Option<usize>) {
         } else if name == "transfer-encoding" {
             assert!(!chunked, "two Transfer-Encoding fields went upstream");
             let list: Vec<&[u8]> = h.value.split(|&b| b == b',').collect();
-            let clean = list.iter().enumerate().all(|(i, c)| {
-                let c = if i == 0 {
-                    c
-                } else {
-                    c.strip_prefix(b" ").unwrap_or(b"")
-                };
-                !c.is_empty() && c.trim_ascii() == c
-            });
+            let clean = clean_coding_list(h.value);
             assert!(clean, "a coding list recipients may read differently");
             let last = list.last().map(|c| c.trim_ascii());
             assert!(

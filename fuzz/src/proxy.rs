@@ -127,14 +127,7 @@ fn check_heads(mut heads: &[u8]) -> Option<Head> {
                 assert!(!coded, "more than one Transfer-Encoding passed on");
                 coded = true;
                 let list: Vec<&[u8]> = h.value.split(|&b| b == b',').collect();
-                let clean = list.iter().enumerate().all(|(i, c)| {
-                    let c = if i == 0 {
-                        c
-                    } else {
-                        c.strip_prefix(b" ").unwrap_or(b"")
-                    };
-                    !c.is_empty() && c.trim_ascii() == c
-                });
+                let clean = clean_coding_list(h.value);
                 assert!(
                     clean,
                     "a coding list recipients may read differently: {:?}",
@@ -170,6 +163,19 @@ fn check_heads(mut heads: &[u8]) -> Option<Head> {
         });
     }
     last
+}
+
+/// Whether a Transfer-Encoding value is a list every recipient reads alike: codings separated
+/// by a comma and one space, none empty, no other whitespace.
+pub(crate) fn clean_coding_list(value: &[u8]) -> bool {
+    value.split(|&b| b == b',').enumerate().all(|(i, c)| {
+        let c = if i == 0 {
+            c
+        } else {
+            c.strip_prefix(b" ").unwrap_or(b"")
+        };
+        !c.is_empty() && c.trim_ascii() == c
+    })
 }
 
 /// How a target's `stream` arrives: in one read if bit 2 of `flags` is set (or it is empty),
