@@ -3,6 +3,7 @@
 // isolated mounts are cross-origin isolated (finer performance.now()).
 import { createServer } from 'node:http';
 import { readFile } from 'node:fs/promises';
+import { gzipSync } from 'node:zlib';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
 
@@ -18,8 +19,11 @@ const TYPES = {
   '.wasm': 'application/wasm',
 };
 
-/** Serves `mounts`, a list of [URL prefix, directory, cross-origin isolated]; resolves to the server. */
-export function serve(mounts) {
+/**
+ * Serves `mounts`, a list of [URL prefix, directory, cross-origin isolated]; resolves to the
+ * server. With `gzip`, bodies go out `gzip -9`'d to clients that accept it, as a web server would.
+ */
+export function serve(mounts, { gzip = false } = {}) {
   const srv = createServer(async (req, res) => {
     try {
       const url = new URL(req.url, 'http://127.0.0.1');
@@ -29,11 +33,15 @@ export function serve(mounts) {
       const rel = decodeURIComponent(url.pathname.slice(prefix.length)) || 'index.html';
       const file = path.resolve(dir, rel);
       if (!file.startsWith(path.resolve(dir) + path.sep)) throw new Error('outside the mount');
-      const body = await readFile(file);
+      let body = await readFile(file);
       const headers = {
         'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream',
         'cache-control': 'no-store',
       };
+      if (gzip && /\bgzip\b/.test(req.headers['accept-encoding'] ?? '')) {
+        body = gzipSync(body, { level: 9 });
+        headers['content-encoding'] = 'gzip';
+      }
       if (isolated) {
         headers['cross-origin-opener-policy'] = 'same-origin';
         headers['cross-origin-embedder-policy'] = 'require-corp';
