@@ -100,8 +100,11 @@ async function readyTimes(browser, base, paths, network) {
       });
     });
     await page.goto(`${base}${paths[which]}`, { timeout: 60_000 });
-    const timeout = new Promise((_, reject) => setTimeout(() => reject(new Error(`${paths[which]} not ready in 60 s`)), 60_000));
-    times[which].push(await Promise.race([ready, timeout]));
+    let timer;
+    const timeout = new Promise((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`${paths[which]} not ready in 60 s`)), 60_000);
+    });
+    times[which].push(await Promise.race([ready, timeout]).finally(() => clearTimeout(timer)));
     await context.close();
   }
   return times;

@@ -24,6 +24,7 @@ const TYPES = {
  * server. With `gzip`, bodies go out `gzip -9`'d to clients that accept it, as a web server would.
  */
 export function serve(mounts, { gzip = false } = {}) {
+  const compressed = new Map(); // file -> its gzip, made once: compressing is not the network's time
   const srv = createServer(async (req, res) => {
     try {
       const url = new URL(req.url, 'http://127.0.0.1');
@@ -39,7 +40,8 @@ export function serve(mounts, { gzip = false } = {}) {
         'cache-control': 'no-store',
       };
       if (gzip && /\bgzip\b/.test(req.headers['accept-encoding'] ?? '')) {
-        body = gzipSync(body, { level: 9 });
+        if (!compressed.has(file)) compressed.set(file, gzipSync(body, { level: 9 }));
+        body = compressed.get(file);
         headers['content-encoding'] = 'gzip';
       }
       if (isolated) {
