@@ -4,7 +4,6 @@
 //! synchronous functions return. A failed `finish` can be retried.
 
 use wasm_bindgen::prelude::*;
-use zeroize::Zeroizing;
 
 use selfsign_core::{
     parse_names, read_exported_key, CertInfo, Certificate, Error as CoreError, ExternalCa,
@@ -112,10 +111,9 @@ impl NewKey {
         Ok(NewKey { public, private })
     }
 
-    /// The private key for the result (from `finish`'s PKCS#8 if `prepare*` had the SPKI); the
-    /// PKCS#8 copy given here is wiped either way.
+    /// The result's private key (`finish`'s PKCS#8 if `prepare*` had the SPKI); wipes that copy.
     fn output(&self, pkcs8: Pkcs8) -> Result<PrivateKey, Error> {
-        match (&self.private, pkcs8.map(Zeroizing::new)) {
+        match (&self.private, pkcs8.map(zeroize::Zeroizing::new)) {
             (Some(key), _) => Ok(key.clone()),
             (None, Some(der)) => PrivateKey::from_pkcs8_der(&der, &self.public).at("keyPem"),
             (None, None) => Err(Error::invalid(
