@@ -4,7 +4,7 @@
 
 use selfsign_server::{fuzzing, Limits};
 
-use crate::proxy::{chunked_length, clean_coding_list, reads};
+use crate::proxy::{chunked_length, clean_coding_list, last_coding, reads};
 
 /// Fields that describe one connection and must never go upstream as the client sent them.
 const HOP_BY_HOP: [&str; 6] = [
@@ -260,12 +260,10 @@ fn check_head(upstream: &[u8], client: &Framed) -> (usize, Option<usize>) {
             length = Some(value.and_then(|v| v.parse().ok()).unwrap_or(usize::MAX));
         } else if name == "transfer-encoding" {
             assert!(!chunked, "two Transfer-Encoding fields went upstream");
-            let list: Vec<&[u8]> = h.value.split(|&b| b == b',').collect();
             let clean = clean_coding_list(h.value);
             assert!(clean, "a coding list recipients may read differently");
-            let last = list.last().map(|c| c.trim_ascii());
             assert!(
-                last.is_some_and(|c| c.eq_ignore_ascii_case(b"chunked")),
+                last_coding(h.value).eq_ignore_ascii_case(b"chunked"),
                 "a Transfer-Encoding not ending in chunked went upstream"
             );
             chunked = true;

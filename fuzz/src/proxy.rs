@@ -126,16 +126,13 @@ fn check_heads(mut heads: &[u8]) -> Option<Head> {
             } else if name == "transfer-encoding" {
                 assert!(!coded, "more than one Transfer-Encoding passed on");
                 coded = true;
-                let list: Vec<&[u8]> = h.value.split(|&b| b == b',').collect();
                 let clean = clean_coding_list(h.value);
                 assert!(
                     clean,
                     "a coding list recipients may read differently: {:?}",
                     String::from_utf8_lossy(h.value)
                 );
-                chunked = list
-                    .last()
-                    .is_some_and(|c| c.trim_ascii().eq_ignore_ascii_case(b"chunked"));
+                chunked = last_coding(h.value).eq_ignore_ascii_case(b"chunked");
             } else if name == "connection" {
                 close |= h.value.eq_ignore_ascii_case(b"close");
             } else if name == "upgrade" && status == 101 {
@@ -176,6 +173,15 @@ pub(crate) fn clean_coding_list(value: &[u8]) -> bool {
         };
         !c.is_empty() && c.trim_ascii() == c
     })
+}
+
+/// The last coding of a Transfer-Encoding value, whitespace trimmed: the one that frames the body.
+pub(crate) fn last_coding(value: &[u8]) -> &[u8] {
+    value
+        .rsplit(|&b| b == b',')
+        .next()
+        .unwrap_or_default()
+        .trim_ascii()
 }
 
 /// How a target's `stream` arrives: in one read if bit 2 of `flags` is set (or it is empty),
